@@ -1,0 +1,121 @@
+// Package activities does all of the saga's I/O: PostgreSQL, SMTP and the
+// tenant API. Every activity may run more than once; each one first looks for
+// what an earlier attempt made, and the tenant API recognises a repeated call
+// by its MS-RequestId.
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/secret"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/internal/tenant"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Activities holds the dependencies of every activity.
+type Activities struct {
+	Store           *store.Store
+	Tenant          *tenant.Client
+	Mail            *mail.Sender
+	Box             *secret.Box
+	BillingPanelURL string
+	// Location is where invoice dates are counted; Poland for Polish VAT.
+	Location *time.Location
+}
+
+// Invoice is what the saga keeps of the pro-forma; money is formatted.
+type Invoice struct {
+	Number   string
+	Net      string
+	VAT      string
+	Gross    string
+	Currency string
+	DueDate  string
+}
+
+// Tenant is what the saga keeps of the tenant: no credentials.
+type Tenant struct {
+	TenantID  string
+	Domain    string
+	AdminUser string
+}
+
+// Error types the workflow tells apart; they match the workflows package.
+const (
+	errDomainTaken  = "DomainTaken"
+	errInvalidOrder = "InvalidOrder"
+	errTenantAPI    = "TenantRejected"
+)
+
+// OpenBilling gives the order its billing account and pro-forma invoice.
+func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, error) {
+	token := a.Box.Token("billing", orderID)
+	b, err := a.Store.OpenBilling(ctx, orderID, secret.Hash(token), time.Now().In(a.loc()))
+	if err != nil {
+		return Invoice{}, dbError(err)
+	}
+	return invoiceOf(b.Invoice), nil
+}
+
+func invoiceOf(inv store.Invoice) Invoice {
+	out := Invoice{Number: inv.Number, Net: inv.Net.String(), VAT: inv.VAT.String(), Gross: inv.Gross.String(), Currency: inv.Currency}
+	if inv.DueDate != nil {
+		out.DueDate = inv.DueDate.Format(time.DateOnly)
+	}
+	return out
+}
+
+// Transition records a status that needs no other write.
+func (a *Activities) Transition(ctx context.Context, orderID string, status order.Status, reason string) error {
+	return dbError(a.Store.Transition(ctx, orderID, status, reason))
+}
+
+// MarkPaid settles the pro-forma and moves the order to provisioning.
+func (a *Activities) MarkPaid(ctx context.Context, orderID, paymentID string) error {
+	return dbError(a.Store.MarkPaid(ctx, orderID, paymentID))
+}
+
+// CancelOrder voids the pro-forma, revokes billing access and cancels.
+func (a *Activities) CancelOrder(ctx context.Context, orderID, reason string) error {
+	return dbError(a.Store.CancelOrder(ctx, orderID, reason))
+}
+
+// RecordRefund marks the payment for refund and ends the order refunded.
+func (a *Activities) RecordRefund(ctx context.Context, orderID, reason string) error {
+	return dbError(a.Store.RecordRefund(ctx, orderID, reason))
+}
+
+// FinishInstaller ends the happy path and returns where the customer starts.
+func (a *Activities) FinishInstaller(ctx context.Context, orderID string) (string, error) {
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return "", dbError(err)
+	}
+	plan, ok := order.PlanByCode(o.Plan)
+	if !ok {
+		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", errInvalidOrder, nil)
+	}
+	url := plan.InstallerURL()
+	return url, dbError(a.Store.FinishInstaller(ctx, orderID, url))
+}
+
+func (a *Activities) loc() *time.Location {
+	if a.Location != nil {
+		return a.Location
+	}
+	return time.UTC
+}
+
+// dbError makes a missing row final: retrying will not create it. Anything
+// else (a lost connection, a serialization failure) is retried.
+func dbError(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, err)
+	}
+	return err
+}

@@ -1,0 +1,102 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/order"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Emails the saga sends, one of each per order.
+const (
+	EmailBillingAccess   = string(mail.KindBillingAccess)
+	EmailPaymentReceived = string(mail.KindPaymentReceived)
+	EmailCredentials     = string(mail.KindCredentials)
+	EmailInstallerReady  = string(mail.KindInstallerReady)
+	EmailCancelled       = string(mail.KindCancelled)
+	EmailRefunded        = string(mail.KindRefunded)
+)
+
+// errEmailRejected is a permanent refusal by the mail server (e.g. no such
+// mailbox): retrying sends nothing.
+const errEmailRejected = "EmailRejected"
+
+// SendEmail sends the order's email of one kind, once: a retry after the
+// message left finds it recorded. The message id is derived from order and
+// kind, so that the rare resend after a crash between sending and recording
+// is recognisable by the receiving side.
+func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error {
+	sent, err := a.Store.EmailSent(ctx, orderID, kind)
+	if err != nil || sent {
+		return err
+	}
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	d := mail.Data{
+		Language: o.Language, OrderID: o.ID, Company: o.Customer.Company,
+		FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
+		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle,
+		BillingPanelURL: a.panelURL(orderID), Domain: o.Domain, Reason: o.Reason,
+	}
+	if inv := o.Invoice; inv != nil {
+		d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.String(), inv.VAT.String(), inv.Gross.String(), inv.Currency
+		if inv.DueDate != nil {
+			d.DueDate = inv.DueDate.Format("2006-01-02")
+		}
+	}
+	credentials := kind == EmailCredentials
+	switch kind {
+	case EmailCredentials:
+		t, err := a.Store.Tenant(ctx, orderID)
+		if err != nil {
+			return dbError(err)
+		}
+		if t.PasswordSealed == nil {
+			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, errInvalidOrder, nil)
+		}
+		pw, err := a.Box.Open(t.PasswordSealed, orderID)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+		}
+		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
+	case EmailInstallerReady:
+		plan, _ := order.PlanByCode(o.Plan)
+		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps
+	}
+	subject, text, html, err := mail.Render(mail.Kind(kind), d)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+	}
+	msgID := messageID(orderID, kind)
+	err = a.Mail.Send(ctx, mail.Message{To: o.Customer.Email, Subject: subject, Text: text, HTML: html, MessageID: msgID})
+	if err != nil {
+		if !mail.IsTemporary(err) {
+			return temporal.NewNonRetryableApplicationError(err.Error(), errEmailRejected, nil)
+		}
+		return err
+	}
+	activity.GetLogger(ctx).Info("email sent", "OrderID", orderID, "Kind", kind)
+	return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
+}
+
+func (a *Activities) panelURL(orderID string) string {
+	u, err := url.Parse(a.BillingPanelURL)
+	if err != nil {
+		return a.BillingPanelURL
+	}
+	u = u.JoinPath("orders", orderID)
+	u.RawQuery = url.Values{"token": {a.Box.Token("billing", orderID)}}.Encode()
+	return u.String()
+}
+
+func messageID(orderID, kind string) string {
+	h := sha256.Sum256([]byte(orderID))
+	return hex.EncodeToString(h[:10]) + "." + kind + "@officeflow"
+}

@@ -1,0 +1,146 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/internal/tenant"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// call names one step of one order at the tenant API: the same step retried
+// sends the same MS-RequestId, so Partner Center answers it as a repeat.
+func call(orderID, step string) tenant.Call {
+	return tenant.Call{RequestID: tenant.RequestID(orderID, step), CorrelationID: tenant.RequestID(orderID)}
+}
+
+// CheckDomain fails for good when the order's domain belongs to someone else.
+func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
+	if _, err := a.Store.Tenant(ctx, orderID); err == nil {
+		return nil // ours already: an earlier attempt created the tenant
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	domain := o.DomainPrefix + ".onmicrosoft.com"
+	free, err := a.Tenant.DomainAvailable(ctx, domain, call(orderID, "check-domain"))
+	if err != nil {
+		return tenantError(err)
+	}
+	if !free {
+		return temporal.NewNonRetryableApplicationError("domain "+domain+" is already taken", errDomainTaken, nil)
+	}
+	return nil
+}
+
+// CreateTenant creates the Microsoft 365 customer with its admin. The
+// temporary password is sealed into the database at once and never returned.
+func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, error) {
+	if t, err := a.Store.Tenant(ctx, orderID); err == nil {
+		return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return Tenant{}, err
+	}
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return Tenant{}, dbError(err)
+	}
+	c := o.Customer
+	culture := "pl-PL"
+	if o.Language == "en" {
+		culture = "en-US"
+	}
+	created, err := a.Tenant.CreateCustomer(ctx, tenant.Customer{
+		CompanyProfile: tenant.CompanyProfile{Domain: o.DomainPrefix + ".onmicrosoft.com", CompanyName: c.Company},
+		BillingProfile: tenant.BillingProfile{
+			Email: c.Email, Culture: culture, Language: o.Language, CompanyName: c.Company,
+			DefaultAddress: tenant.Address{Country: c.Country, City: c.City, PostalCode: c.PostalCode,
+				AddressLine1: c.AddressLine1, FirstName: c.FirstName, LastName: c.LastName},
+		},
+	}, call(orderID, "create-customer"))
+	if err != nil {
+		return Tenant{}, tenantError(err)
+	}
+	if created.UserCredentials == nil || created.UserCredentials.Password == "" {
+		return Tenant{}, temporal.NewNonRetryableApplicationError("tenant API returned no admin credentials", errTenantAPI, nil)
+	}
+	sealed, err := a.Box.Seal(created.UserCredentials.Password, orderID)
+	if err != nil {
+		return Tenant{}, err
+	}
+	t, err := a.Store.SaveTenant(ctx, store.Tenant{
+		OrderID: orderID, PartnerCustomer: created.ID, TenantID: created.CompanyProfile.TenantID,
+		Domain: created.CompanyProfile.Domain, AdminUser: created.UserCredentials.UserName, PasswordSealed: sealed,
+	})
+	if err != nil {
+		return Tenant{}, err
+	}
+	activity.GetLogger(ctx).Info("tenant created", "OrderID", orderID, "TenantID", t.TenantID)
+	return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
+}
+
+// OrderSubscription buys the plan's offer for the order's seats.
+func (a *Activities) OrderSubscription(ctx context.Context, orderID string) error {
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	offer, err := a.Store.OfferID(ctx, o.Plan)
+	if err != nil {
+		return dbError(err)
+	}
+	subs, err := a.Store.Subscriptions(ctx, orderID)
+	if err != nil {
+		return err
+	}
+	for _, s := range subs {
+		if s.OfferID == offer {
+			return nil
+		}
+	}
+	t, err := a.Store.Tenant(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	placed, err := a.Tenant.CreateOrder(ctx, t.PartnerCustomer, tenant.Order{
+		ReferenceCustomerID: t.PartnerCustomer,
+		LineItems:           []tenant.LineItem{{LineItemNumber: 0, OfferID: offer, Quantity: o.Seats}},
+	}, call(orderID, "order-subscription"))
+	if err != nil {
+		return tenantError(err)
+	}
+	for _, li := range placed.LineItems {
+		if li.OfferID == offer && li.SubscriptionID != "" {
+			_, err := a.Store.SaveSubscription(ctx, store.Subscription{
+				ID: li.SubscriptionID, OrderID: orderID, OfferID: offer, Quantity: li.Quantity, Status: tenant.StatusActive,
+			})
+			return err
+		}
+	}
+	return temporal.NewNonRetryableApplicationError("tenant API order has no subscription for "+offer, errTenantAPI, nil)
+}
+
+// tenantError sorts the tenant API's failures: throttling and outages are
+// retried (after Retry-After when given), a taken domain and any other
+// refusal are final.
+func tenantError(err error) error {
+	var apiErr *tenant.APIError
+	if !errors.As(err, &apiErr) {
+		return err // network failure or timeout: retry
+	}
+	if apiErr.Temporary() {
+		return temporal.NewApplicationErrorWithOptions(apiErr.Error(), "TenantUnavailable", temporal.ApplicationErrorOptions{
+			NextRetryDelay: apiErr.RetryAfter,
+		})
+	}
+	if apiErr.Status == http.StatusConflict && apiErr.Code == errDomainTaken {
+		return temporal.NewNonRetryableApplicationError(apiErr.Error(), errDomainTaken, nil)
+	}
+	return temporal.NewNonRetryableApplicationError(apiErr.Error(), errTenantAPI, nil)
+}

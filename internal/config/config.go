@@ -1,0 +1,178 @@
+// Package config reads officeflow's settings from the environment. The
+// variables and their defaults are the ones in the outside interface; a
+// required one that is missing or malformed is an error naming it.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the worker and the intake read at start.
+type Config struct {
+	Dev bool
+
+	TemporalAddress   string
+	TemporalNamespace string
+	TaskQueue         string
+
+	DatabaseURL string
+	HTTPAddr    string
+
+	SMTP SMTP
+
+	PartnerAPIURL   string
+	PartnerAPIToken string
+
+	WebhookSecret   []byte
+	IntakeKeys      []string
+	PaymentDeadline time.Duration
+
+	// CredentialsKey seals the tenant admin's temporary password at rest and
+	// derives billing panel links; 32 bytes.
+	CredentialsKey []byte
+	// BillingPanelURL is where customers pay and download invoices.
+	BillingPanelURL string
+}
+
+// SMTP is the outgoing mail server; Host "" means the dev sink.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	TLS      string
+	From     string
+}
+
+// Dev defaults: only ever used with -dev, so a production process never runs
+// with a secret anybody can read here.
+const (
+	devWebhookSecret  = "dev-secret"
+	devIntakeKey      = "dev-key"
+	devCredentialsKey = "officeflow-dev-credentials-key"
+)
+
+// Load reads the environment. Parts that a process does not use are still
+// parsed, but only the ones in need are required: see RequireIntake and
+// RequireWorker.
+func Load(dev bool) (Config, error) {
+	c := Config{
+		Dev:               dev,
+		TemporalAddress:   env("TEMPORAL_ADDRESS", "127.0.0.1:7233"),
+		TemporalNamespace: env("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:         env("TEMPORAL_TASK_QUEUE", "orders"),
+		DatabaseURL:       env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable"),
+		HTTPAddr:          env("HTTP_ADDR", "127.0.0.1:8080"),
+		PartnerAPIURL:     os.Getenv("PARTNER_API_URL"),
+		PartnerAPIToken:   os.Getenv("PARTNER_API_TOKEN"),
+		BillingPanelURL:   env("BILLING_PANEL_URL", "https://billing.officeflow.example"),
+		SMTP: SMTP{
+			Host:     os.Getenv("SMTP_HOST"),
+			Username: os.Getenv("SMTP_USERNAME"),
+			Password: os.Getenv("SMTP_PASSWORD"),
+			TLS:      env("SMTP_TLS", "none"),
+			From:     env("MAIL_FROM", "officeflow <no-reply@officeflow.local>"),
+		},
+	}
+	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
+		return c, fmt.Errorf("TEMPORAL_ADDRESS: %q is not host:port", c.TemporalAddress)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		return c, fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return c, fmt.Errorf("DATABASE_URL: not a postgres:// URL")
+	}
+	if c.PartnerAPIURL != "" {
+		if u, err := url.Parse(c.PartnerAPIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("PARTNER_API_URL: %q is not an http(s) URL", c.PartnerAPIURL)
+		}
+	}
+	if u, err := url.Parse(c.BillingPanelURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return c, fmt.Errorf("BILLING_PANEL_URL: %q is not an http(s) URL", c.BillingPanelURL)
+	}
+	switch c.SMTP.TLS {
+	case "none", "starttls", "tls":
+	default:
+		return c, fmt.Errorf("SMTP_TLS: %q is not one of none, starttls, tls", c.SMTP.TLS)
+	}
+	c.SMTP.Port = 25
+	if c.SMTP.TLS == "tls" {
+		c.SMTP.Port = 465
+	}
+	if p := os.Getenv("SMTP_PORT"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return c, fmt.Errorf("SMTP_PORT: %q is not a port number", p)
+		}
+		c.SMTP.Port = n
+	}
+	d, err := time.ParseDuration(env("PAYMENT_DEADLINE", "168h"))
+	if err != nil || d <= 0 {
+		return c, fmt.Errorf("PAYMENT_DEADLINE: %q is not a positive duration such as 168h", os.Getenv("PAYMENT_DEADLINE"))
+	}
+	c.PaymentDeadline = d
+
+	if s := os.Getenv("PAYMENT_WEBHOOK_SECRET"); s != "" {
+		c.WebhookSecret = []byte(s)
+	} else if dev {
+		c.WebhookSecret = []byte(devWebhookSecret)
+	}
+	if s := os.Getenv("INTAKE_API_KEYS"); s != "" {
+		for _, k := range strings.Split(s, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.IntakeKeys = append(c.IntakeKeys, k)
+			}
+		}
+		if len(c.IntakeKeys) == 0 {
+			return c, fmt.Errorf("INTAKE_API_KEYS: no key in %q", s)
+		}
+	} else if dev {
+		c.IntakeKeys = []string{devIntakeKey}
+	}
+	if s := os.Getenv("CREDENTIALS_KEY"); s != "" {
+		k, err := base64.StdEncoding.DecodeString(s)
+		if err != nil || len(k) != 32 {
+			return c, fmt.Errorf("CREDENTIALS_KEY: must be 32 bytes in base64 (openssl rand -base64 32)")
+		}
+		c.CredentialsKey = k
+	} else if dev {
+		k := sha256.Sum256([]byte(devCredentialsKey))
+		c.CredentialsKey = k[:]
+	}
+	return c, nil
+}
+
+// RequireIntake checks what the HTTP intake cannot run without.
+func (c Config) RequireIntake() error {
+	if len(c.WebhookSecret) == 0 {
+		return fmt.Errorf("PAYMENT_WEBHOOK_SECRET: required (the HMAC key of payment notifications)")
+	}
+	if len(c.IntakeKeys) == 0 {
+		return fmt.Errorf("INTAKE_API_KEYS: required (comma-separated keys of the web shops)")
+	}
+	return nil
+}
+
+// RequireWorker checks what the worker cannot run without.
+func (c Config) RequireWorker() error {
+	if len(c.CredentialsKey) == 0 {
+		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64; seals tenant admin passwords)")
+	}
+	return nil
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

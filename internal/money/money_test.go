@@ -1,0 +1,37 @@
+package money
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestVATRoundsHalfUp(t *testing.T) {
+	cases := map[Grosze]Grosze{
+		10000: 2300, // 100.00 -> 23.00
+		1:     0,    // 0.23 grosz
+		2:     0,    // 0.46
+		3:     1,    // 0.69
+		50:    12,   // 11.5 -> 12
+		2600:  598,
+		1730:  398, // 397.9
+	}
+	for net, want := range cases {
+		require.Equal(t, want, VAT(net), "net %d", net)
+	}
+}
+
+func TestParseAndString(t *testing.T) {
+	good := map[string]Grosze{"123.00": 12300, "123": 12300, "0.5": 50, "1.05": 105, "664.20": 66420}
+	for s, want := range good {
+		g, err := Parse(s)
+		require.NoError(t, err, s)
+		require.Equal(t, want, g, s)
+	}
+	require.Equal(t, "664.20", Grosze(66420).String())
+	require.Equal(t, "-0.05", Grosze(-5).String())
+	for _, bad := range []string{"", ".5", "1.", "1.234", "-1", "+1", "1e3", "1,00", " 1", "abc", "9999999999999999"} {
+		_, err := Parse(bad)
+		require.ErrorIs(t, err, ErrFormat, bad)
+	}
+}

@@ -1,0 +1,200 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/order"
+)
+
+// Series of documents, numbered per calendar year.
+const (
+	SeriesProforma   = "PF"
+	SeriesInvoice    = "FV"
+	SeriesCorrection = "KOR"
+)
+
+// Billing is what OpenBilling made.
+type Billing struct {
+	Invoice  Invoice
+	Customer order.Customer
+	Plan     string
+	PlanName string
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// OpenBilling gives the order a billing account and a pro-forma invoice for
+// the plan's price x seats x months, and moves it to billing_access, all in
+// one transaction. Called again, it returns what the first call made.
+func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byte, issued time.Time) (Billing, error) {
+	var b Billing
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var customerID int64
+		var seats int
+		var cycle string
+		var price money.Grosze
+		var due time.Time
+		c := &b.Customer
+		err := tx.QueryRow(ctx, `
+			SELECT o.customer_id, o.seats, o.billing_cycle, o.payment_deadline, o.plan, p.name, p.price_net_grosze,
+				c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1
+			FROM orders o JOIN plans p ON p.code = o.plan JOIN customers c ON c.id = o.customer_id
+			WHERE o.order_id = $1 FOR UPDATE OF o`, orderID).Scan(
+			&customerID, &seats, &cycle, &due, &b.Plan, &b.PlanName, &price,
+			&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO billing_accounts (order_id, customer_id, token_hash) VALUES ($1, $2, $3)
+			ON CONFLICT (order_id) DO NOTHING`, orderID, customerID, tokenHash); err != nil {
+			return err
+		}
+		b.Invoice, err = invoiceOf(ctx, tx, orderID, "proforma")
+		if errors.Is(err, ErrNotFound) {
+			net := price * money.Grosze(seats*order.Months(cycle))
+			b.Invoice, err = issue(ctx, tx, orderID, "proforma", SeriesProforma, net, issued, &due, nil)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = transition(ctx, tx, orderID, string(order.BillingAccess), order.BillingAccess,
+			"billing account and pro-forma "+b.Invoice.Number)
+		return err
+	})
+	return b, err
+}
+
+// issue numbers and writes a document; the counter row stays locked until the
+// transaction ends, so numbers have no gaps and no repeats under concurrency.
+func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+	year := issued.Year()
+	var seq int
+	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
+		ON CONFLICT (series, year) DO UPDATE SET last = document_counters.last + 1 RETURNING last`, series, year).Scan(&seq)
+	if err != nil {
+		return Invoice{}, err
+	}
+	inv := Invoice{
+		Kind:     kind,
+		Number:   fmt.Sprintf("%s/%d/%06d", series, year, seq),
+		Status:   "unpaid",
+		Net:      net,
+		VAT:      money.VAT(net),
+		Currency: "PLN",
+		IssuedAt: issued,
+		DueDate:  due,
+	}
+	inv.Gross = inv.Net + inv.VAT
+	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo).Scan(&inv.ID)
+	return inv, err
+}
+
+func invoiceOf(ctx context.Context, q querier, orderID, kind string) (Invoice, error) {
+	var inv Invoice
+	err := q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date
+		FROM invoices WHERE order_id = $1 AND kind = $2`, orderID, kind).Scan(
+		&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inv, ErrNotFound
+	}
+	return inv, err
+}
+
+// Payment is one notification from the payment gateway.
+type Payment struct {
+	PaymentID string
+	OrderID   string
+	Status    string
+	Amount    money.Grosze
+	Currency  string
+}
+
+// RecordPayment keeps a notification once per payment id; first tells
+// whether this call stored it.
+func (s *Store) RecordPayment(ctx context.Context, p Payment) (first bool, err error) {
+	tag, err := s.Pool.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, p.OrderID, p.Status, p.Amount, p.Currency)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 1 {
+		return true, nil
+	}
+	var owner string
+	if err := s.Pool.QueryRow(ctx, `SELECT order_id FROM payments WHERE payment_id = $1`, p.PaymentID).Scan(&owner); err != nil {
+		return false, err
+	}
+	if owner != p.OrderID {
+		return false, fmt.Errorf("payment %s belongs to another order", p.PaymentID)
+	}
+	return false, nil
+}
+
+// MarkPaid settles the pro-forma with a recorded payment and moves the order
+// on to provisioning, in one transaction.
+func (s *Store) MarkPaid(ctx context.Context, orderID, paymentID string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM payments WHERE payment_id = $1 AND order_id = $2 AND status = 'completed'`,
+			paymentID, orderID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("payment %s of order %s: %w", paymentID, orderID, ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID); err != nil {
+			return err
+		}
+		_, err := transition(ctx, tx, orderID, string(order.ProvisioningTenant), order.ProvisioningTenant, "payment "+paymentID+" received")
+		return err
+	})
+}
+
+// RecordRefund ends a paid order whose tenant could not be made: the money
+// is marked for refund to the gateway and the order is refunded.
+func (s *Store) RecordRefund(ctx context.Context, orderID, reason string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
+			SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments
+			WHERE order_id = $1 AND status = 'completed' ORDER BY received_at LIMIT 1
+			ON CONFLICT (order_id) DO NOTHING`, orderID, reason); err != nil {
+			return err
+		}
+		_, err := transition(ctx, tx, orderID, string(order.Refunded), order.Refunded, reason)
+		return err
+	})
+}
+
+// CancelOrder ends an order that was never provisioned: the pro-forma is
+// voided, billing access revoked, and the order cancelled, in one
+// transaction.
+func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE billing_accounts SET active = false, revoked_at = now() WHERE order_id = $1 AND active`, orderID); err != nil {
+			return err
+		}
+		_, err := transition(ctx, tx, orderID, string(order.Cancelled), order.Cancelled, reason)
+		return err
+	})
+}

@@ -1,0 +1,220 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/order"
+)
+
+// ErrConflict is returned when an order id is reused for a different order.
+var ErrConflict = errors.New("order id already used for a different order")
+
+// Order is an order with what the API shows of it.
+type Order struct {
+	ID              string
+	Status          order.Status
+	Reason          string
+	Plan            string
+	PlanName        string
+	Seats           int
+	BillingCycle    string
+	DomainPrefix    string
+	Language        string
+	InstallerURL    string
+	PaymentDeadline time.Time
+	PlacedAt        time.Time
+	UpdatedAt       time.Time
+	Customer        order.Customer
+	Invoice         *Invoice
+	TenantID        string
+	Domain          string
+}
+
+// Invoice is one billing document.
+type Invoice struct {
+	ID       int64
+	Kind     string
+	Number   string
+	Status   string
+	Net      money.Grosze
+	VAT      money.Grosze
+	Gross    money.Grosze
+	Currency string
+	IssuedAt time.Time
+	DueDate  *time.Time
+}
+
+// Event is one line of an order's log.
+type Event struct {
+	Key    string
+	Status order.Status
+	Reason string
+	Actor  string
+	At     time.Time
+}
+
+// PlaceOrder records a validated, normalized request. created is false when
+// the same request was placed before; a different request under the same id
+// is ErrConflict.
+func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (created bool, err error) {
+	hash := r.Hash()
+	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var existing []byte
+		err := tx.QueryRow(ctx, `SELECT request_hash FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing)
+		if err == nil {
+			if !bytes.Equal(existing, hash) {
+				return ErrConflict
+			}
+			return nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		c := r.Customer
+		var customerID int64
+		err = tx.QueryRow(ctx, `
+			INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (lower(email)) DO UPDATE SET company = EXCLUDED.company, first_name = EXCLUDED.first_name,
+				last_name = EXCLUDED.last_name, tax_id = EXCLUDED.tax_id, country = EXCLUDED.country, city = EXCLUDED.city,
+				postal_code = EXCLUDED.postal_code, address_line1 = EXCLUDED.address_line1, updated_at = now()
+			RETURNING id`,
+			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
+		).Scan(&customerID)
+		if err != nil {
+			return err
+		}
+		// Two shops racing on one id: the loser sees no row inserted and
+		// compares hashes like a repeat.
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO orders (order_id, request_hash, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (order_id) DO NOTHING`,
+			r.OrderID, hash, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return errRetry
+		}
+		created = true
+		return insertEvent(ctx, tx, r.OrderID, string(order.Placed), order.Placed, "order accepted", "intake")
+	})
+	if errors.Is(err, errRetry) {
+		return s.PlaceOrder(ctx, r, deadline)
+	}
+	return created, err
+}
+
+var errRetry = errors.New("retry")
+
+// ForgetOrder removes an order that was recorded but whose workflow could not
+// be started, so that no half-made order stays behind. It removes nothing
+// once the workflow has done anything.
+func (s *Store) ForgetOrder(ctx context.Context, orderID string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1 FOR UPDATE`, orderID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != string(order.Placed)) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM order_events WHERE order_id = $1`, orderID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM orders WHERE order_id = $1`, orderID)
+		return err
+	})
+}
+
+// GetOrder reads an order with its pro-forma invoice and tenant.
+func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
+	var o Order
+	var c = &o.Customer
+	var tenantID, domain *string
+	err := s.Pool.QueryRow(ctx, `
+		SELECT o.order_id, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
+			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at,
+			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
+			t.tenant_id, t.domain
+		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
+		LEFT JOIN tenants t ON t.order_id = o.order_id
+		WHERE o.order_id = $1`, orderID).Scan(
+		&o.ID, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
+		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
+		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
+		&tenantID, &domain)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, ErrNotFound
+	}
+	if err != nil {
+		return o, err
+	}
+	if tenantID != nil {
+		o.TenantID, o.Domain = *tenantID, *domain
+	}
+	inv, err := invoiceOf(ctx, s.Pool, orderID, "proforma")
+	if err == nil {
+		o.Invoice = &inv
+	} else if !errors.Is(err, ErrNotFound) {
+		return o, err
+	}
+	return o, nil
+}
+
+// Events lists an order's log, oldest first.
+func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT key, status, reason, actor, at FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Event, error) {
+		var e Event
+		err := r.Scan(&e.Key, &e.Status, &e.Reason, &e.Actor, &e.At)
+		return e, err
+	})
+}
+
+// Transition moves an order to status and logs it under key; a second call
+// with the same key changes nothing.
+func (s *Store) Transition(ctx context.Context, orderID string, status order.Status, reason string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		_, err := transition(ctx, tx, orderID, string(status), status, reason)
+		return err
+	})
+}
+
+// transition writes the event first: only the call that inserted it moves the
+// status, so a retry after a later step cannot move the order back.
+func transition(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason string) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO order_events (order_id, key, status, reason) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, status, reason)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	tag, err = tx.Exec(ctx, `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`,
+		orderID, status, reason)
+	if err != nil {
+		return false, err
+	}
+	if tag.RowsAffected() == 0 {
+		return false, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+	}
+	return true, nil
+}
+
+func insertEvent(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason, actor string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO order_events (order_id, key, status, reason, actor) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, status, reason, actor)
+	return err
+}

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/order"
+)
+
+// Tenant is the Microsoft 365 customer made for an order.
+type Tenant struct {
+	OrderID         string
+	PartnerCustomer string
+	TenantID        string
+	Domain          string
+	AdminUser       string
+	PasswordSealed  []byte
+}
+
+// SaveTenant records the tenant once; a second call returns the first.
+func (s *Store) SaveTenant(ctx context.Context, t Tenant) (Tenant, error) {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO tenants (order_id, partner_customer, tenant_id, domain, admin_user, password_sealed)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
+		t.OrderID, t.PartnerCustomer, t.TenantID, t.Domain, t.AdminUser, t.PasswordSealed)
+	if err != nil {
+		return Tenant{}, err
+	}
+	return s.Tenant(ctx, t.OrderID)
+}
+
+// Tenant reads an order's tenant.
+func (s *Store) Tenant(ctx context.Context, orderID string) (Tenant, error) {
+	t := Tenant{OrderID: orderID}
+	err := s.Pool.QueryRow(ctx, `SELECT partner_customer, tenant_id, domain, admin_user, password_sealed FROM tenants WHERE order_id = $1`,
+		orderID).Scan(&t.PartnerCustomer, &t.TenantID, &t.Domain, &t.AdminUser, &t.PasswordSealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	return t, err
+}
+
+// Subscription is a plan's subscription at the tenant.
+type Subscription struct {
+	ID       string
+	OrderID  string
+	OfferID  string
+	Quantity int
+	Status   string
+}
+
+// SaveSubscription records a subscription once per order and offer.
+func (s *Store) SaveSubscription(ctx context.Context, sub Subscription) (Subscription, error) {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO subscriptions (subscription_id, order_id, offer_id, quantity, status)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, offer_id) DO NOTHING`,
+		sub.ID, sub.OrderID, sub.OfferID, sub.Quantity, sub.Status)
+	if err != nil {
+		return Subscription{}, err
+	}
+	got := Subscription{OrderID: sub.OrderID, OfferID: sub.OfferID}
+	err = s.Pool.QueryRow(ctx, `SELECT subscription_id, quantity, status FROM subscriptions WHERE order_id = $1 AND offer_id = $2`,
+		sub.OrderID, sub.OfferID).Scan(&got.ID, &got.Quantity, &got.Status)
+	return got, err
+}
+
+// Subscriptions lists an order's subscriptions.
+func (s *Store) Subscriptions(ctx context.Context, orderID string) ([]Subscription, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT subscription_id, order_id, offer_id, quantity, status FROM subscriptions WHERE order_id = $1 ORDER BY created_at`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Subscription])
+}
+
+// OfferID is the Partner Center offer of a plan.
+func (s *Store) OfferID(ctx context.Context, plan string) (string, error) {
+	var id string
+	err := s.Pool.QueryRow(ctx, `SELECT offer_id FROM plans WHERE code = $1`, plan).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
+
+// EmailSent tells whether the email under key already left for this order.
+func (s *Store) EmailSent(ctx context.Context, orderID, key string) (bool, error) {
+	var n int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM sent_emails WHERE order_id = $1 AND key = $2`, orderID, key).Scan(&n)
+	return n > 0, err
+}
+
+// RecordEmail notes that an email left. With forgetPassword, the sealed
+// temporary password is dropped in the same transaction: once the customer
+// has it, we keep no copy.
+func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messageID string, forgetPassword bool) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, recipient, messageID); err != nil {
+			return err
+		}
+		if forgetPassword {
+			_, err := tx.Exec(ctx, `UPDATE tenants SET password_sealed = NULL WHERE order_id = $1`, orderID)
+			return err
+		}
+		return nil
+	})
+}
+
+// FinishInstaller ends the happy path: the order is installer_ready with the
+// link the customer starts from.
+func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE orders SET installer_url = $2 WHERE order_id = $1`, orderID, installerURL); err != nil {
+			return err
+		}
+		_, err := transition(ctx, tx, orderID, string(order.InstallerReady), order.InstallerReady, "installer ready: "+installerURL)
+		return err
+	})
+}

@@ -1,0 +1,243 @@
+package tenant
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault makes the Fake misbehave for matching requests.
+type Fault struct {
+	Method     string // "" matches any method
+	PathPrefix string // "" matches any path
+	Times      int    // how many matching requests it hits; 0 means 1
+
+	Status     int           // answer with this status and a Partner Center error body
+	Code       string        // error code for Status; "" derives one from the status text
+	RetryAfter time.Duration // sent as Retry-After in whole seconds (at least 1)
+	Delay      time.Duration // wait before handling; a client that gives up stops the request
+
+	// LoseResponse handles the request normally (state changes, and the
+	// answer is remembered for MS-RequestId replays) and then loses the answer:
+	// with Status set the client gets that status instead, otherwise the
+	// connection is aborted. (net/http's Transport may silently resend an
+	// aborted GET/HEAD on a reused connection, so abort POST/PATCH.)
+	LoseResponse bool
+}
+
+// Fake is an in-memory Partner Center. It implements http.Handler and is safe
+// for concurrent use.
+type Fake struct {
+	token string
+	mux   *http.ServeMux
+
+	mu        sync.Mutex
+	requests  int
+	faults    []*Fault
+	domains   map[string]bool     // lower-case domain -> taken
+	customers map[string]Customer // by id, without credentials
+	subs      map[string]map[string]Subscription
+	replies   map[string]reply // idempotency key -> first successful answer
+}
+
+// NewFake returns an empty fake. With a non-empty token, requests must carry
+// "Authorization: Bearer <token>" or get 401.
+func NewFake(token string) *Fake {
+	f := &Fake{
+		token:     token,
+		mux:       http.NewServeMux(),
+		domains:   map[string]bool{},
+		customers: map[string]Customer{},
+		subs:      map[string]map[string]Subscription{},
+		replies:   map[string]reply{},
+	}
+	f.mux.HandleFunc("HEAD /v1/domains/{domain}", f.headDomain)
+	f.mux.HandleFunc("POST /v1/customers", f.createCustomer)
+	f.mux.HandleFunc("GET /v1/customers/{id}", f.getCustomer)
+	f.mux.HandleFunc("POST /v1/customers/{id}/orders", f.createOrder)
+	f.mux.HandleFunc("GET /v1/customers/{id}/subscriptions/{sid}", f.getSubscription)
+	f.mux.HandleFunc("PATCH /v1/customers/{id}/subscriptions/{sid}", f.patchSubscription)
+	return f
+}
+
+// TakeDomain marks domain as registered by someone else.
+func (f *Fake) TakeDomain(domain string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.domains[strings.ToLower(domain)] = true
+}
+
+// Customers returns all customers sorted by ID, without credentials.
+func (f *Fake) Customers() []Customer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Customer, 0, len(f.customers))
+	for _, c := range f.customers {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Subscriptions returns the subscriptions of a customer sorted by ID.
+func (f *Fake) Subscriptions(customerID string) []Subscription {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	subs := f.subs[strings.ToLower(customerID)]
+	out := make([]Subscription, 0, len(subs))
+	for _, s := range subs {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Requests returns how many requests reached the fake, faulted ones included.
+func (f *Fake) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
+}
+
+// Inject queues a fault; faults are matched in the order they were injected.
+func (f *Fake) Inject(fault Fault) {
+	if fault.Times <= 0 {
+		fault.Times = 1
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults = append(f.faults, &fault)
+}
+
+// maxRequestBody bounds what a client can make the fake buffer.
+const maxRequestBody = 1 << 20
+
+func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.requests++
+	fault := f.takeFault(r)
+	f.mu.Unlock()
+
+	// Partner Center echoes these; they are what support asks for.
+	for _, h := range []string{"MS-RequestId", "MS-CorrelationId"} {
+		if v := r.Header.Get(h); v != "" {
+			w.Header().Set(h, v)
+		}
+	}
+
+	// Read the body up front: net/http only notices a client hanging up
+	// (cancelling r.Context) once the body has been consumed.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLarge", "request body too large or unreadable")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	if fault.Delay > 0 {
+		t := time.NewTimer(fault.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return // the client gave up before anything happened
+		}
+	}
+	if fault.Status != 0 && !fault.LoseResponse {
+		writeFault(w, fault)
+		return
+	}
+
+	// Handlers only touch memory and write to a buffer, so running them under
+	// the lock is cheap and makes "look up replay, else act and remember" atomic
+	// for concurrent retries.
+	rec := newBufferedWriter()
+	f.mu.Lock()
+	f.dispatch(rec, r)
+	f.mu.Unlock()
+
+	if fault.LoseResponse {
+		if fault.Status != 0 {
+			writeFault(w, fault)
+			return
+		}
+		panic(http.ErrAbortHandler) // net/http closes the connection silently
+	}
+	rec.reply().writeTo(w)
+}
+
+// takeFault pops the first matching fault; the zero Fault means none.
+func (f *Fake) takeFault(r *http.Request) Fault {
+	for i, ft := range f.faults {
+		if ft.Method != "" && !strings.EqualFold(ft.Method, r.Method) {
+			continue
+		}
+		if !strings.HasPrefix(r.URL.Path, ft.PathPrefix) {
+			continue
+		}
+		ft.Times--
+		if ft.Times <= 0 {
+			f.faults = append(f.faults[:i], f.faults[i+1:]...)
+		}
+		return *ft
+	}
+	return Fault{}
+}
+
+// dispatch runs with f.mu held.
+func (f *Fake) dispatch(w *bufferedWriter, r *http.Request) {
+	// Auth comes before replay so stored answers (with passwords) never leak.
+	if !f.authorized(r) {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, http.StatusUnauthorized, "Unauthorized", "missing or invalid bearer token")
+		return
+	}
+	key := idempotencyKey(r)
+	if key != "" {
+		if rep, ok := f.replies[key]; ok {
+			rep.writeTo(w)
+			return
+		}
+	}
+	if _, pattern := f.mux.Handler(r); pattern == "" {
+		// ServeMux answers 404/405 in plain text; clients expect Partner
+		// Center's JSON errors, so keep only its verdict.
+		probe := newBufferedWriter()
+		f.mux.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.Header().Get("Allow"))
+			writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path)
+			return
+		}
+		writeError(w, http.StatusNotFound, "NotFound", "no such resource")
+		return
+	}
+	f.mux.ServeHTTP(w, r)
+	// Only successes are remembered: a caller that fixes a rejected request
+	// (e.g. picks another domain) may resend it under the same RequestID.
+	if key != "" && w.status >= 200 && w.status <= 299 {
+		f.replies[key] = w.reply()
+	}
+}
+
+func (f *Fake) authorized(r *http.Request) bool {
+	if f.token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(f.token)) == 1
+}
+
+// idempotencyKey is "" for requests that are safe to repeat anyway.
+func idempotencyKey(r *http.Request) string {
+	id := r.Header.Get("MS-RequestId")
+	if id == "" || (r.Method != http.MethodPost && r.Method != http.MethodPatch) {
+		return ""
+	}
+	return r.Method + " " + r.URL.Path + " " + id
+}

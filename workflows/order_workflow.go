@@ -1,0 +1,271 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/order"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// a is only used for its method values: they name the activities.
+var a *activities.Activities
+
+// saga is the state of one order's run, read by queries and updates.
+type saga struct {
+	in       OrderInput
+	view     StatusView
+	timeline []TimelineEntry
+	cancel   *CancelRequest
+	cancelCh workflow.Channel
+	paid     bool
+}
+
+// OrderWorkflow runs one order from placement to installer_ready, or to
+// cancellation when payment fails, never comes or the shop cancels.
+func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
+	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, cancelCh: workflow.NewBufferedChannel(ctx, 1)}
+	if err := s.register(ctx); err != nil {
+		return Result{}, err
+	}
+	s.set(ctx, order.Placed, "order accepted")
+
+	var inv activities.Invoice
+	if err := workflow.ExecuteActivity(withDB(ctx, "Open billing account and pro-forma"), a.OpenBilling, in.OrderID).Get(ctx, &inv); err != nil {
+		return Result{}, err
+	}
+	s.view.Invoice = &inv
+	s.set(ctx, order.BillingAccess, "pro-forma "+inv.Number)
+	if err := s.email(ctx, activities.EmailBillingAccess); err != nil {
+		return Result{}, err
+	}
+	if err := s.transition(ctx, order.AwaitingPayment, "waiting for payment of "+inv.Gross+" "+inv.Currency); err != nil {
+		return Result{}, err
+	}
+
+	payment, reason := s.awaitPayment(ctx)
+	if payment == nil {
+		return s.cancelOrder(ctx, reason)
+	}
+	if err := workflow.ExecuteActivity(withDB(ctx, "Record payment "+payment.PaymentID), a.MarkPaid, in.OrderID, payment.PaymentID).Get(ctx, nil); err != nil {
+		return Result{}, err
+	}
+	s.set(ctx, order.ProvisioningTenant, "payment "+payment.PaymentID+" received")
+	if err := s.email(ctx, activities.EmailPaymentReceived); err != nil {
+		return Result{}, err
+	}
+
+	// Every provisioning error is final here: the activities retry for a
+	// bounded time, and what they cannot fix is refunded.
+	if err := s.provision(ctx); err != nil {
+		return s.refund(ctx, err)
+	}
+
+	if err := s.transition(ctx, order.EmailingCredentials, "tenant "+s.view.TenantID+" ready"); err != nil {
+		return Result{}, err
+	}
+	if err := s.email(ctx, activities.EmailCredentials); err != nil {
+		return Result{}, err
+	}
+	if err := s.email(ctx, activities.EmailInstallerReady); err != nil {
+		return Result{}, err
+	}
+	var url string
+	if err := workflow.ExecuteActivity(withDB(ctx, "Installer ready"), a.FinishInstaller, in.OrderID).Get(ctx, &url); err != nil {
+		return Result{}, err
+	}
+	s.set(ctx, order.InstallerReady, url)
+	return Result{Status: order.InstallerReady, Reason: url}, nil
+}
+
+// awaitPayment waits for a completed payment, a failed one, a cancellation or
+// the deadline, whichever comes first; nil means the order must be cancelled
+// for the reason given.
+func (s *saga) awaitPayment(ctx workflow.Context) (*Payment, string) {
+	until := s.in.PaymentDeadline
+	s.view.WaitingFor, s.view.Until = "payment", &until
+	defer func() { s.view.WaitingFor, s.view.Until = "", nil }()
+
+	timerCtx, stopTimer := workflow.WithCancel(ctx)
+	defer stopTimer()
+	timer := workflow.NewTimer(timerCtx, until.Sub(workflow.Now(ctx)))
+	payments := workflow.GetSignalChannel(ctx, SignalPayment)
+	for {
+		if s.cancel != nil {
+			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason
+		}
+		var got *Payment
+		expired := false
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(payments, func(c workflow.ReceiveChannel, _ bool) {
+			var p Payment
+			c.Receive(ctx, &p)
+			got = &p
+		})
+		sel.AddFuture(timer, func(workflow.Future) { expired = true })
+		sel.AddReceive(s.cancelCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		switch {
+		case s.cancel != nil:
+			continue
+		case expired:
+			return nil, "payment deadline passed"
+		case got == nil:
+			continue
+		case got.Status == "failed":
+			return nil, "payment " + got.PaymentID + " failed"
+		case s.view.Invoice != nil && (got.Amount != s.view.Invoice.Gross || got.Currency != s.view.Invoice.Currency):
+			// The intake refuses these; one that slips through is logged, not taken.
+			workflow.GetLogger(ctx).Warn("payment does not match the invoice", "PaymentID", got.PaymentID)
+			continue
+		default:
+			s.paid = true
+			return got, ""
+		}
+	}
+}
+
+func (s *saga) cancelOrder(ctx workflow.Context, reason string) (Result, error) {
+	s.set(ctx, order.Compensating, reason)
+	if err := workflow.ExecuteActivity(withDB(ctx, "Void pro-forma, revoke billing access"), a.CancelOrder, s.in.OrderID, reason).Get(ctx, nil); err != nil {
+		return Result{}, err
+	}
+	if err := s.email(ctx, activities.EmailCancelled); err != nil {
+		return Result{}, err
+	}
+	s.set(ctx, order.Cancelled, reason)
+	return Result{Status: order.Cancelled, Reason: reason}, nil
+}
+
+// provision makes the tenant: domain check, customer with admin, subscription.
+func (s *saga) provision(ctx workflow.Context) error {
+	tctx := withTenant(ctx, "Check domain "+s.in.DomainPrefix+".onmicrosoft.com")
+	if err := workflow.ExecuteActivity(tctx, a.CheckDomain, s.in.OrderID).Get(ctx, nil); err != nil {
+		return err
+	}
+	var t activities.Tenant
+	if err := workflow.ExecuteActivity(withTenant(ctx, "Create customer tenant"), a.CreateTenant, s.in.OrderID).Get(ctx, &t); err != nil {
+		return err
+	}
+	s.view.TenantID, s.view.Domain = t.TenantID, t.Domain
+	summary := fmt.Sprintf("Order %s x%d", s.in.Plan, s.in.Seats)
+	return workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil)
+}
+
+// refund ends a paid order whose tenant cannot be made.
+func (s *saga) refund(ctx workflow.Context, cause error) (Result, error) {
+	reason := "the Microsoft 365 tenant could not be created"
+	var appErr *temporal.ApplicationError
+	var timeoutErr *temporal.TimeoutError
+	switch {
+	case errors.As(cause, &appErr) && appErr.Type() == ErrDomainTaken:
+		reason = "domain " + s.in.DomainPrefix + ".onmicrosoft.com is already taken"
+	case errors.As(cause, &appErr):
+		reason += ": " + appErr.Message()
+	case errors.As(cause, &timeoutErr):
+		reason += ": the tenant API did not answer in time"
+	}
+	s.set(ctx, order.Compensating, reason)
+	if err := workflow.ExecuteActivity(withDB(ctx, "Record refund"), a.RecordRefund, s.in.OrderID, reason).Get(ctx, nil); err != nil {
+		return Result{}, err
+	}
+	if err := s.email(ctx, activities.EmailRefunded); err != nil {
+		return Result{}, err
+	}
+	s.set(ctx, order.Refunded, reason)
+	return Result{Status: order.Refunded, Reason: reason}, nil
+}
+
+// transition records a status in the database, then in the saga.
+func (s *saga) transition(ctx workflow.Context, st order.Status, reason string) error {
+	err := workflow.ExecuteActivity(withDB(ctx, "Status "+string(st)), a.Transition, s.in.OrderID, st, reason).Get(ctx, nil)
+	if err == nil {
+		s.set(ctx, st, reason)
+	}
+	return err
+}
+
+// email sends one of the order's emails. A mail server that refuses the
+// address for good does not stop the order: the refusal goes on the timeline
+// for an operator, and the saga goes on.
+func (s *saga) email(ctx workflow.Context, kind string) error {
+	err := workflow.ExecuteActivity(withMail(ctx, "Email "+kind), a.SendEmail, s.in.OrderID, kind).Get(ctx, nil)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == ErrEmailRejected {
+		s.timeline = append(s.timeline, TimelineEntry{Status: s.view.Status, At: workflow.Now(ctx), Reason: "email " + kind + " rejected: " + appErr.Message()})
+		return nil
+	}
+	return err
+}
+
+// set moves the saga's own view and the search attribute; the database was
+// moved by the activity that did the step.
+func (s *saga) set(ctx workflow.Context, st order.Status, reason string) {
+	s.view.Status, s.view.Reason = st, reason
+	s.timeline = append(s.timeline, TimelineEntry{Status: st, At: workflow.Now(ctx), Reason: reason})
+	if err := workflow.UpsertTypedSearchAttributes(ctx, OrderStatusKey.ValueSet(string(st))); err != nil {
+		workflow.GetLogger(ctx).Error("search attribute not updated", "Error", err)
+	}
+}
+
+func (s *saga) register(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (StatusView, error) { return s.view, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryTimeline, func() ([]TimelineEntry, error) { return s.timeline, nil }); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
+		func(ctx workflow.Context, req CancelRequest) (StatusView, error) {
+			if s.cancel == nil {
+				s.cancel = &req
+				s.cancelCh.SendAsync(true)
+			}
+			return s.view, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req CancelRequest) error {
+			if s.paid || !s.view.Status.Cancellable() {
+				return fmt.Errorf("order is %s and can no longer be cancelled", s.view.Status)
+			}
+			return nil
+		}})
+}
+
+// Activity options per kind of I/O: the database and mail are ours and worth
+// waiting for; the tenant API gets a bounded time before the order is refunded.
+func withDB(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{ErrInvalidOrder},
+		},
+	})
+}
+
+func withMail(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: []string{ErrInvalidOrder},
+		},
+	})
+}
+
+func withTenant(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: 2 * time.Hour,
+		Summary:                summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			NonRetryableErrorTypes: []string{ErrDomainTaken, ErrInvalidOrder, ErrTenantAPI},
+		},
+	})
+}

@@ -1,0 +1,214 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+var (
+	start    = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	deadline = start.Add(168 * time.Hour)
+	invoice  = activities.Invoice{Number: "PF/2026/000001", Net: "270.00", VAT: "62.10", Gross: "332.10", Currency: "PLN", DueDate: "2026-12-02"}
+	input    = OrderInput{OrderID: "shop-1", Plan: "business-standard", Seats: 5, DomainPrefix: "acme", PaymentDeadline: deadline}
+)
+
+// harness runs OrderWorkflow with every activity mocked to succeed and
+// records the activities in the order they ran, with their step argument.
+type harness struct {
+	env   *testsuite.TestWorkflowEnvironment
+	calls []string
+}
+
+// newHarness takes overrides first: testify uses the first matching
+// expectation, so they win over the defaults below.
+func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities)) *harness {
+	var s testsuite.WorkflowTestSuite
+	h := &harness{env: s.NewTestWorkflowEnvironment()}
+	h.env.SetStartTime(start)
+	h.env.RegisterWorkflow(OrderWorkflow)
+	h.env.RegisterActivity(&activities.Activities{})
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
+		name := info.ActivityType.Name
+		var id, step string
+		_ = args.Get(&id, &step)
+		if step != "" && (name == "SendEmail" || name == "Transition") {
+			name += ":" + step
+		}
+		h.calls = append(h.calls, name)
+	})
+	var a *activities.Activities
+	for _, o := range overrides {
+		o(h.env, a)
+	}
+	h.env.OnActivity(a.OpenBilling, mock.Anything, "shop-1").Return(invoice, nil).Maybe()
+	h.env.OnActivity(a.SendEmail, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.Transition, mock.Anything, "shop-1", mock.Anything, mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.MarkPaid, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.CheckDomain, mock.Anything, "shop-1").Return(nil).Maybe()
+	h.env.OnActivity(a.CreateTenant, mock.Anything, "shop-1").Return(activities.Tenant{TenantID: "t-1", Domain: "acme.onmicrosoft.com", AdminUser: "admin@acme.onmicrosoft.com"}, nil).Maybe()
+	h.env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(nil).Maybe()
+	h.env.OnActivity(a.FinishInstaller, mock.Anything, "shop-1").Return(order.DesktopInstaller, nil).Maybe()
+	h.env.OnActivity(a.CancelOrder, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.RecordRefund, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	return h
+}
+
+func (h *harness) payAfter(d time.Duration, p Payment) {
+	h.env.RegisterDelayedCallback(func() { h.env.SignalWorkflow(SignalPayment, p) }, d)
+}
+
+func (h *harness) run(t *testing.T) Result {
+	h.env.ExecuteWorkflow(OrderWorkflow, input)
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+	var r Result
+	require.NoError(t, h.env.GetWorkflowResult(&r))
+	return r
+}
+
+func (h *harness) statuses(t *testing.T) []order.Status {
+	v, err := h.env.QueryWorkflow(QueryTimeline)
+	require.NoError(t, err)
+	var tl []TimelineEntry
+	require.NoError(t, v.Get(&tl))
+	var out []order.Status
+	for _, e := range tl {
+		out = append(out, e.Status)
+	}
+	return out
+}
+
+var paid = Payment{PaymentID: "p-1", Status: "completed", Amount: "332.10", Currency: "PLN"}
+
+func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
+	h := newHarness(t)
+	h.payAfter(2*time.Hour, paid)
+	r := h.run(t)
+	require.Equal(t, order.InstallerReady, r.Status)
+	require.Equal(t, []string{
+		"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment",
+		"MarkPaid", "SendEmail:payment_received",
+		"CheckDomain", "CreateTenant", "OrderSubscription",
+		"Transition:emailing_credentials", "SendEmail:credentials", "SendEmail:installer_ready", "FinishInstaller",
+	}, h.calls)
+	require.Equal(t, []order.Status{order.Placed, order.BillingAccess, order.AwaitingPayment, order.ProvisioningTenant,
+		order.EmailingCredentials, order.InstallerReady}, h.statuses(t))
+
+	v, err := h.env.QueryWorkflow(QueryStatus)
+	require.NoError(t, err)
+	var sv StatusView
+	require.NoError(t, v.Get(&sv))
+	require.Equal(t, "t-1", sv.TenantID)
+	require.Equal(t, "PF/2026/000001", sv.Invoice.Number)
+	require.Empty(t, sv.WaitingFor)
+}
+
+func TestStatusQueryShowsWhatTheOrderWaitsFor(t *testing.T) {
+	h := newHarness(t)
+	h.env.RegisterDelayedCallback(func() {
+		v, err := h.env.QueryWorkflow(QueryStatus)
+		require.NoError(t, err)
+		var sv StatusView
+		require.NoError(t, v.Get(&sv))
+		require.Equal(t, order.AwaitingPayment, sv.Status)
+		require.Equal(t, "payment", sv.WaitingFor)
+		require.True(t, deadline.Equal(*sv.Until))
+		h.env.SignalWorkflow(SignalPayment, paid)
+	}, time.Hour)
+	require.Equal(t, order.InstallerReady, h.run(t).Status)
+	require.Contains(t, h.calls, "SendEmail:credentials", "the saga went on after the rejected email")
+}
+
+func TestPaymentDeadlineCancelsTheOrder(t *testing.T) {
+	h := newHarness(t)
+	r := h.run(t)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Equal(t, "payment deadline passed", r.Reason)
+	require.Equal(t, []string{"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment", "CancelOrder", "SendEmail:cancelled"}, h.calls)
+	require.Equal(t, deadline, h.env.Now().UTC(), "the saga gave up exactly at the deadline")
+	require.Equal(t, []order.Status{order.Placed, order.BillingAccess, order.AwaitingPayment, order.Compensating, order.Cancelled}, h.statuses(t))
+}
+
+func TestFailedPaymentCancelsTheOrder(t *testing.T) {
+	h := newHarness(t)
+	h.payAfter(time.Hour, Payment{PaymentID: "p-1", Status: "failed", Amount: "332.10", Currency: "PLN"})
+	r := h.run(t)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Contains(t, r.Reason, "p-1 failed")
+	require.NotContains(t, h.calls, "MarkPaid")
+}
+
+func TestMismatchedPaymentIsIgnoredAndACorrectOneCompletes(t *testing.T) {
+	h := newHarness(t)
+	h.payAfter(time.Hour, Payment{PaymentID: "p-0", Status: "completed", Amount: "1.00", Currency: "PLN"})
+	h.payAfter(2*time.Hour, paid)
+	require.Equal(t, order.InstallerReady, h.run(t).Status)
+	h.env.AssertActivityCalled(t, "MarkPaid", mock.Anything, "shop-1", "p-1")
+	h.env.AssertActivityNotCalled(t, "MarkPaid", mock.Anything, "shop-1", "p-0")
+}
+
+func TestCancelUpdateWhileAwaitingPayment(t *testing.T) {
+	h := newHarness(t)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(UpdateCancel, "u-1", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { t.Errorf("cancel rejected: %v", err) },
+			OnAccept:   func() {},
+			OnComplete: func(any, error) {},
+		}, CancelRequest{Reason: "customer changed mind", Actor: "shop"})
+	}, time.Hour)
+	r := h.run(t)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Contains(t, r.Reason, "customer changed mind")
+	require.Less(t, h.env.Now().Sub(start), 2*time.Hour, "cancel acts at once, not at the deadline")
+}
+
+func TestCancelAfterPaymentIsRejected(t *testing.T) {
+	// Recording the payment takes an hour, so the cancel lands between the
+	// payment and provisioning, the narrowest window there is.
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.MarkPaid, mock.Anything, "shop-1", "p-1").After(time.Hour).Return(nil)
+	})
+	h.payAfter(time.Hour, paid)
+	var rejected error
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(UpdateCancel, "u-2", &testsuite.TestUpdateCallback{
+			OnReject:   func(err error) { rejected = err },
+			OnAccept:   func() { t.Error("cancel accepted after payment") },
+			OnComplete: func(any, error) {},
+		}, CancelRequest{Reason: "too late", Actor: "shop"})
+	}, 90*time.Minute)
+	require.Equal(t, order.InstallerReady, h.run(t).Status)
+	require.ErrorContains(t, rejected, "can no longer be cancelled")
+}
+
+func TestTakenDomainRefundsWithAClearReason(t *testing.T) {
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.CheckDomain, mock.Anything, "shop-1").Return(
+			temporal.NewNonRetryableApplicationError("domain acme.onmicrosoft.com is already taken", ErrDomainTaken, nil))
+	})
+	h.payAfter(time.Hour, paid)
+	r := h.run(t)
+	require.Equal(t, order.Refunded, r.Status)
+	require.Equal(t, "domain acme.onmicrosoft.com is already taken", r.Reason)
+	h.env.AssertActivityNotCalled(t, "CreateTenant", mock.Anything, mock.Anything)
+	h.env.AssertActivityCalled(t, "SendEmail", mock.Anything, "shop-1", activities.EmailRefunded)
+}
+
+func TestRejectedEmailDoesNotStopTheOrder(t *testing.T) {
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.SendEmail, mock.Anything, "shop-1", activities.EmailPaymentReceived).Return(
+			temporal.NewNonRetryableApplicationError("550 mailbox unavailable", ErrEmailRejected, nil))
+	})
+	h.payAfter(time.Hour, paid)
+	require.Equal(t, order.InstallerReady, h.run(t).Status)
+}
