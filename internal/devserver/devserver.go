@@ -12,7 +12,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
+	"github.com/google/uuid"
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
@@ -189,7 +191,7 @@ func buildConfig(host string, port int, o Options) (*config.Config, error) {
 		return nil, err
 	}
 	var conf config.Config
-	conf.Global.Membership.MaxJoinDuration = 30e9
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
 	conf.Persistence.DefaultStore = "sqlite-default"
 	conf.Persistence.VisibilityStore = "sqlite-default"
@@ -205,7 +207,7 @@ func buildConfig(host string, port int, o Options) (*config.Config, error) {
 				InitialFailoverVersion: 1,
 				RPCAddress:             net.JoinHostPort(host, strconv.Itoa(port)),
 				HTTPAddress:            net.JoinHostPort(host, strconv.Itoa(httpPort)),
-				ClusterID:              randomID(),
+				ClusterID:              uuid.NewString(),
 			},
 		},
 	}

@@ -59,14 +59,24 @@ type Event struct {
 	At     time.Time
 }
 
-// PlaceOrder records a validated, normalized request. created is false when
+// Placed is what the intake answers for an order, the first time and on
+// every repeat.
+type Placed struct {
+	Created  bool
+	Status   order.Status
+	PlacedAt time.Time
+	Deadline time.Time
+}
+
+// PlaceOrder records a validated, normalized request. Created is false when
 // the same request was placed before; a different request under the same id
 // is ErrConflict.
-func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (created bool, err error) {
+func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (Placed, error) {
 	hash := r.Hash()
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	var p Placed
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var existing []byte
-		err := tx.QueryRow(ctx, `SELECT request_hash FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing)
+		err := tx.QueryRow(ctx, `SELECT request_hash, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing, &p.Status, &p.PlacedAt, &p.Deadline)
 		if err == nil {
 			if !bytes.Equal(existing, hash) {
 				return ErrConflict
@@ -92,23 +102,25 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 		}
 		// Two shops racing on one id: the loser sees no row inserted and
 		// compares hashes like a repeat.
-		tag, err := tx.Exec(ctx, `
+		err = tx.QueryRow(ctx, `
 			INSERT INTO orders (order_id, request_hash, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (order_id) DO NOTHING`,
-			r.OrderID, hash, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (order_id) DO NOTHING
+			RETURNING placed_at, payment_deadline`,
+			r.OrderID, hash, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
+		).Scan(&p.PlacedAt, &p.Deadline)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errRetry
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return errRetry
-		}
-		created = true
+		p.Created, p.Status = true, order.Placed
 		return insertEvent(ctx, tx, r.OrderID, string(order.Placed), order.Placed, "order accepted", "intake")
 	})
 	if errors.Is(err, errRetry) {
 		return s.PlaceOrder(ctx, r, deadline)
 	}
-	return created, err
+	return p, err
 }
 
 var errRetry = errors.New("retry")

@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/stretchr/testify/require"
+)
+
+// TestCancelBeforePaymentOnRealServer: the shop cancels while the order
+// waits; the pro-forma is voided, billing access revoked, the customer told.
+func TestCancelBeforePaymentOnRealServer(t *testing.T) {
+	o := newOrder(t)
+	id := o["order_id"].(string)
+	email := o["customer"].(map[string]any)["email"].(string)
+	require.Equal(t, 202, place(t, o).Status)
+	waitStatus(t, id, "awaiting_payment")
+
+	a := call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, map[string]string{"reason": "customer changed mind"})
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	r := waitDone(t, id)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Contains(t, r.Reason, "customer changed mind")
+	require.Contains(t, waitMail(t, email, "cancelled").Text, "customer changed mind")
+
+	g := getOrder(t, id)
+	require.Equal(t, "cancelled", g.Body["status"])
+	require.Equal(t, "void", g.Body["invoice"].(map[string]any)["status"])
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM billing_accounts WHERE order_id = $1 AND active`, id))
+	require.Equal(t, "cancelled", searchAttribute(t, id))
+	require.Equal(t, 202, call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil).Status, "a repeated cancel is answered the same")
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
+}
+
+func TestCancelAfterProvisioningIsConflict(t *testing.T) {
+	o := newOrder(t)
+	id := o["order_id"].(string)
+	require.Equal(t, 202, place(t, o).Status)
+	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
+	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "pay-" + id, Status: "completed", Amount: "332.10", Currency: "PLN"}).Status)
+	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
+	a := call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil)
+	require.Equal(t, 409, a.Status, string(a.Raw))
+	require.Equal(t, "installer_ready", getOrder(t, id).Body["status"])
+	require.Equal(t, 404, call(t, "POST", "/v1/orders/no-such-order/cancel", shopKey, nil).Status)
+}
+
+// TestPaymentDeadlineOnRealServer: with a short deadline the durable timer
+// fires on the real server and the order is cancelled.
+func TestPaymentDeadlineOnRealServer(t *testing.T) {
+	old := st.Intake.Deadline
+	st.Intake.Deadline = 2 * time.Second
+	t.Cleanup(func() { st.Intake.Deadline = old })
+	o := newOrder(t)
+	id := o["order_id"].(string)
+	require.Equal(t, 202, place(t, o).Status)
+	r := waitDone(t, id)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Equal(t, "payment deadline passed", r.Reason)
+	require.Equal(t, "cancelled", getOrder(t, id).Body["status"])
+	waitMail(t, o["customer"].(map[string]any)["email"].(string), "cancelled")
+}
+
+func TestFailedPaymentOnRealServer(t *testing.T) {
+	o := newOrder(t)
+	id := o["order_id"].(string)
+	require.Equal(t, 202, place(t, o).Status)
+	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
+	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "fail-" + id, Status: "failed", Amount: "332.10", Currency: "PLN"}).Status)
+	r := waitDone(t, id)
+	require.Equal(t, order.Cancelled, r.Status)
+	require.Equal(t, "void", getOrder(t, id).Body["invoice"].(map[string]any)["status"])
+}
+
+// TestTakenDomainIsRefunded: the tenant API says the domain is taken after
+// payment; the order ends refunded with the reason, and no tenant is made.
+func TestTakenDomainIsRefunded(t *testing.T) {
+	o := newOrder(t)
+	id := o["order_id"].(string)
+	domain := o["domain_prefix"].(string) + ".onmicrosoft.com"
+	st.Fake.TakeDomain(domain)
+	require.Equal(t, 202, place(t, o).Status)
+	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
+	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "pay-" + id, Status: "completed", Amount: "332.10", Currency: "PLN"}).Status)
+	r := waitDone(t, id)
+	require.Equal(t, order.Refunded, r.Status)
+	require.Contains(t, r.Reason, domain+" is already taken")
+	require.Contains(t, waitMail(t, o["customer"].(map[string]any)["email"].(string), "refunded").Text, domain)
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM refunds WHERE order_id = $1`, id))
+	require.Equal(t, "refunded", getOrder(t, id).Body["status"])
+}

@@ -1,0 +1,91 @@
+// Package e2e runs the whole product against real parts: the embedded
+// Temporal server, PostgreSQL, the SMTP sink over TCP and the tenant API fake
+// over HTTP. Each test run uses a database of its own, dropped at the end.
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/stack"
+	"go.uber.org/zap"
+)
+
+var st *stack.Stack
+
+const (
+	shopKey = "test-shop-key"
+	secret  = "test-webhook-secret"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	dbURL, drop, err := freshDatabase(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: postgres:", err)
+		return 1
+	}
+	defer drop()
+	for k, v := range map[string]string{
+		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
+		"INTAKE_API_KEYS": "other-key," + shopKey, "PAYMENT_WEBHOOK_SECRET": secret, "PAYMENT_DEADLINE": "168h",
+	} {
+		os.Setenv(k, v)
+	}
+	cfg, err := config.Load(true)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: config:", err)
+		return 1
+	}
+	log := zap.NewNop()
+	if os.Getenv("E2E_LOG") != "" {
+		log, _ = zap.NewDevelopment()
+	}
+	st, err = stack.Start(ctx, stack.Options{Config: cfg, Logger: log, EmbedTemporal: true, Worker: true, Intake: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: stack:", err)
+		return 1
+	}
+	defer st.Close()
+	return m.Run()
+}
+
+// freshDatabase names a new database on the server of DATABASE_URL (or the
+// default); the stack creates it, and drop removes it.
+func freshDatabase(ctx context.Context) (string, func(), error) {
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable"
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "officeflow_test_" + hex.EncodeToString(b)
+	u.Path = "/" + name
+	admin := *u
+	admin.Path = "/postgres"
+	drop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, admin.String()); err == nil {
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = conn.Close(ctx)
+		}
+	}
+	return u.String(), drop, nil
+}

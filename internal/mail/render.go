@@ -1,0 +1,210 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+)
+
+// Kind identifies one customer email of the order saga.
+type Kind string
+
+const (
+	KindBillingAccess   Kind = "billing_access"
+	KindPaymentReminder Kind = "payment_reminder"
+	KindPaymentReceived Kind = "payment_received"
+	KindCredentials     Kind = "credentials"
+	KindInstallerReady  Kind = "installer_ready"
+	KindCancelled       Kind = "cancelled"
+	KindRefunded        Kind = "refunded"
+)
+
+// Kinds lists every Kind in saga order.
+func Kinds() []Kind {
+	return []Kind{KindBillingAccess, KindPaymentReminder, KindPaymentReceived,
+		KindCredentials, KindInstallerReady, KindCancelled, KindRefunded}
+}
+
+// Languages lists the template languages; the first is the fallback.
+func Languages() []string { return []string{"pl", "en"} }
+
+// Data is everything the templates may show. Money is pre-formatted by the
+// caller so that rounding lives in one place (billing), not in templates.
+type Data struct {
+	Language                              string // "pl" or "en"; anything else -> "pl"
+	OrderID, Company, FirstName, LastName string
+	PlanName                              string
+	Seats                                 int
+	BillingCycle                          string // "monthly" / "annual"
+	InvoiceNumber, Net, VAT, Gross        string
+	Currency                              string // "" -> "PLN"
+	DueDate                               string // e.g. "2026-12-02"
+	BillingPanelURL                       string // pay, download invoices, order more licences
+	Domain                                string // "acme.onmicrosoft.com"
+	AdminUser, TempPassword, AdminURL     string // credentials mail only
+	InstallerURL                          string // desktop installer, or the web apps link when WebOnly
+	WebOnly                               bool
+	Reason                                string // cancellation / refund reason, human readable
+}
+
+// view is what templates execute against; Subject lets the HTML layout put
+// the subject into <title> without rendering it twice.
+type view struct {
+	Data
+	Subject string
+}
+
+//go:embed templates/*/*.txt templates/*/*.html
+var templateFS embed.FS
+
+type tmplSet struct {
+	text *texttemplate.Template // defines "subject" and "text"
+	html *htmltemplate.Template // defines "layout" (which calls "content")
+}
+
+type setKey struct {
+	lang string
+	kind Kind
+}
+
+// Sets are parsed on first use per (language, kind) so a broken or missing
+// file fails only the mails that need it, with an error instead of a panic.
+var (
+	setsMu sync.Mutex
+	sets   = map[setKey]*tmplSet{}
+)
+
+func normalize(d Data) Data {
+	d.Language = strings.ToLower(strings.TrimSpace(d.Language))
+	if d.Language != "en" {
+		d.Language = "pl"
+	}
+	if d.Currency == "" {
+		d.Currency = "PLN"
+	}
+	return d
+}
+
+// Render produces the subject, the plain-text part and the HTML part of one
+// email. Only the HTML part escapes data; the text part is sent as text/plain.
+func Render(kind Kind, d Data) (subject, text, html string, err error) {
+	if !validKind(kind) {
+		return "", "", "", fmt.Errorf("mail: unknown kind %q", kind)
+	}
+	d = normalize(d)
+	set, err := loadSet(d.Language, kind)
+	if err != nil {
+		return "", "", "", err
+	}
+	v := view{Data: d}
+	var buf bytes.Buffer
+	if err := set.text.ExecuteTemplate(&buf, "subject", v); err != nil {
+		return "", "", "", fmt.Errorf("mail: %s/%s subject: %w", d.Language, kind, err)
+	}
+	// Data must never be able to inject header lines through the subject.
+	v.Subject = strings.Join(strings.Fields(buf.String()), " ")
+	buf.Reset()
+	if err := set.text.ExecuteTemplate(&buf, "text", v); err != nil {
+		return "", "", "", fmt.Errorf("mail: %s/%s text: %w", d.Language, kind, err)
+	}
+	text = strings.TrimSpace(buf.String()) + "\n"
+	buf.Reset()
+	if err := set.html.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return "", "", "", fmt.Errorf("mail: %s/%s html: %w", d.Language, kind, err)
+	}
+	return v.Subject, text, buf.String(), nil
+}
+
+func validKind(k Kind) bool {
+	for _, known := range Kinds() {
+		if k == known {
+			return true
+		}
+	}
+	return false
+}
+
+func loadSet(lang string, kind Kind) (*tmplSet, error) {
+	setsMu.Lock()
+	defer setsMu.Unlock()
+	key := setKey{lang, kind}
+	if s, ok := sets[key]; ok {
+		return s, nil
+	}
+	dir := "templates/" + lang + "/"
+	fm := funcs(lang)
+	t, err := texttemplate.New(string(kind)).Option("missingkey=error").Funcs(fm).
+		ParseFS(templateFS, dir+"_common.txt", dir+string(kind)+".txt")
+	if err != nil {
+		return nil, fmt.Errorf("mail: template %s%s.txt: %w", dir, kind, err)
+	}
+	h, err := htmltemplate.New(string(kind)).Option("missingkey=error").Funcs(htmltemplate.FuncMap(fm)).
+		ParseFS(templateFS, dir+"_layout.html", dir+string(kind)+".html")
+	if err != nil {
+		return nil, fmt.Errorf("mail: template %s%s.html: %w", dir, kind, err)
+	}
+	for _, name := range []string{"subject", "text"} {
+		if t.Lookup(name) == nil {
+			return nil, fmt.Errorf("mail: template %s%s.txt does not define %q", dir, kind, name)
+		}
+	}
+	if h.Lookup("layout") == nil || h.Lookup("content") == nil {
+		return nil, fmt.Errorf("mail: template %s%s.html lacks \"layout\" or \"content\"", dir, kind)
+	}
+	s := &tmplSet{text: t, html: h}
+	sets[key] = s
+	return s, nil
+}
+
+func funcs(lang string) texttemplate.FuncMap {
+	if lang == "en" {
+		return texttemplate.FuncMap{
+			"seats": func(n int) string {
+				if n == 1 {
+					return "1 licence"
+				}
+				return strconv.Itoa(n) + " licences"
+			},
+			"cycle": func(c string) string {
+				switch c {
+				case "monthly":
+					return "billed monthly"
+				case "annual":
+					return "billed annually"
+				}
+				return c
+			},
+		}
+	}
+	return texttemplate.FuncMap{
+		"seats": func(n int) string {
+			return strconv.Itoa(n) + " " + plPlural(n, "licencja", "licencje", "licencji")
+		},
+		"cycle": func(c string) string {
+			switch c {
+			case "monthly":
+				return "rozliczenie miesięczne"
+			case "annual":
+				return "rozliczenie roczne"
+			}
+			return c
+		},
+	}
+}
+
+// plPlural picks the Polish plural form: 1 licencja, 2–4 licencje (but
+// 12–14 licencji), otherwise licencji.
+func plPlural(n int, one, few, many string) string {
+	if n == 1 {
+		return one
+	}
+	if d, h := n%10, n%100; d >= 2 && d <= 4 && (h < 12 || h > 14) {
+		return few
+	}
+	return many
+}

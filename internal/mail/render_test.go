@@ -1,0 +1,161 @@
+package mail
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const polishLetters = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ"
+
+func sampleData(lang string) Data {
+	return Data{
+		Language:        lang,
+		OrderID:         "ORD-2026-0042",
+		Company:         "<script>alert(1)</script> Acme Sp. z o.o.",
+		FirstName:       "Anna",
+		LastName:        "Nowak",
+		PlanName:        "Microsoft 365 Business Standard",
+		Seats:           5,
+		BillingCycle:    "annual",
+		InvoiceNumber:   "PF/2026/11/0042",
+		Net:             "3000.00",
+		VAT:             "690.00",
+		Gross:           "3690.00",
+		DueDate:         "2026-12-02",
+		BillingPanelURL: "https://panel.officeflow.local/orders/ORD-2026-0042",
+		Domain:          "acme.onmicrosoft.com",
+		AdminUser:       "admin@acme.onmicrosoft.com",
+		TempPassword:    "Tmp-9xQ!r7",
+		AdminURL:        "https://admin.microsoft.com",
+		InstallerURL:    "https://portal.office.com/account/#installs",
+		Reason:          "payment not received before 2026-12-02",
+	}
+}
+
+// What each kind must tell the customer, beyond the order id every mail has.
+var kindFacts = map[Kind]func(Data) []string{
+	KindBillingAccess: func(d Data) []string {
+		return []string{d.InvoiceNumber, d.Net + " PLN", d.VAT + " PLN", d.Gross + " PLN", d.DueDate, d.BillingPanelURL, "23%", d.PlanName}
+	},
+	KindPaymentReminder: func(d Data) []string {
+		return []string{d.InvoiceNumber, d.Gross + " PLN", d.DueDate, d.BillingPanelURL}
+	},
+	KindPaymentReceived: func(d Data) []string { return []string{d.Gross + " PLN", d.InvoiceNumber} },
+	KindCredentials: func(d Data) []string {
+		return []string{d.AdminURL, d.AdminUser, d.TempPassword, d.Domain}
+	},
+	KindInstallerReady: func(d Data) []string { return []string{d.InstallerURL, d.Domain} },
+	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
+	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN"} },
+}
+
+func TestRenderAllKindsBothLanguages(t *testing.T) {
+	require.Len(t, kindFacts, len(Kinds()), "every kind needs expectations")
+	for _, lang := range Languages() {
+		for _, kind := range Kinds() {
+			t.Run(lang+"/"+string(kind), func(t *testing.T) {
+				d := sampleData(lang)
+				subject, text, html, err := Render(kind, d)
+				require.NoError(t, err)
+				require.NotEmpty(t, strings.TrimSpace(subject))
+				require.NotContains(t, subject, "\n")
+
+				for _, want := range append(kindFacts[kind](d), d.OrderID) {
+					require.Contains(t, text, want, "text part")
+					require.Contains(t, html, want, "html part")
+				}
+				require.Contains(t, text, d.Company, "text part is not escaped")
+				require.NotContains(t, html, "<script>")
+				require.Contains(t, html, "&lt;script&gt;alert(1)&lt;/script&gt; Acme Sp. z o.o.")
+				require.Contains(t, html, `<html lang="`+lang+`">`)
+
+				if lang == "pl" {
+					require.True(t, strings.ContainsAny(text, polishLetters), "Polish text without diacritics:\n%s", text)
+					require.True(t, strings.ContainsAny(html, polishLetters))
+				} else {
+					require.False(t, strings.ContainsAny(subject+text+html, polishLetters), "English mail has Polish words")
+				}
+			})
+		}
+	}
+}
+
+func TestRenderBillingAccessPolishWording(t *testing.T) {
+	_, text, html, err := Render(KindBillingAccess, sampleData("pl"))
+	require.NoError(t, err)
+	for _, want := range []string{"netto", "VAT (23%)", "brutto", "5 licencji", "rozliczenie roczne", "pro forma", "kolejne licencje", "pobior"} {
+		require.Contains(t, text, want)
+		require.Contains(t, html, want)
+	}
+}
+
+func TestRenderInstallerReadyWebOnly(t *testing.T) {
+	for _, lang := range Languages() {
+		d := sampleData(lang)
+		d.WebOnly = true
+		d.InstallerURL = "https://www.office.com"
+		subject, text, html, err := Render(KindInstallerReady, d)
+		require.NoError(t, err)
+		require.Contains(t, text, d.InstallerURL)
+		require.Contains(t, html, d.InstallerURL)
+
+		desktop := sampleData(lang)
+		_, desktopText, _, err := Render(KindInstallerReady, desktop)
+		require.NoError(t, err)
+		if lang == "pl" {
+			require.Contains(t, subject, "przeglądarce")
+			require.Contains(t, text, "nie zawiera\naplikacji klasycznych")
+			require.NotContains(t, text, "3 krokach")
+			require.Contains(t, desktopText, "Instalacja w 3 krokach")
+		} else {
+			require.Contains(t, subject, "web apps")
+			require.Contains(t, text, "does not\ninclude desktop apps")
+			require.NotContains(t, text, "3 steps")
+			require.Contains(t, desktopText, "Install in 3 steps")
+		}
+		require.Contains(t, desktopText, "1. ")
+		require.Contains(t, desktopText, "3. ")
+	}
+}
+
+func TestRenderLanguageFallbackAndCurrency(t *testing.T) {
+	d := sampleData("de")
+	d.Currency = ""
+	plSubject, plText, _, err := Render(KindPaymentReminder, sampleData("pl"))
+	require.NoError(t, err)
+	subject, text, _, err := Render(KindPaymentReminder, d)
+	require.NoError(t, err)
+	require.Equal(t, plSubject, subject)
+	require.Equal(t, plText, text)
+
+	d = sampleData(" EN ")
+	d.Currency = "EUR"
+	_, text, _, err = Render(KindPaymentReminder, d)
+	require.NoError(t, err)
+	require.Contains(t, text, "3690.00 EUR")
+	require.Contains(t, text, "Amount due")
+}
+
+func TestRenderUnknownKind(t *testing.T) {
+	_, _, _, err := Render(Kind("welcome_pack"), sampleData("pl"))
+	require.ErrorContains(t, err, "unknown kind")
+}
+
+func TestRenderHTMLRejectsJavascriptURL(t *testing.T) {
+	d := sampleData("en")
+	d.BillingPanelURL = "javascript:alert(1)"
+	_, _, html, err := Render(KindBillingAccess, d)
+	require.NoError(t, err)
+	require.NotContains(t, html, `href="javascript:`)
+}
+
+func TestPolishPlural(t *testing.T) {
+	for n, want := range map[int]string{
+		1: "licencja", 2: "licencje", 4: "licencje", 5: "licencji", 11: "licencji",
+		12: "licencji", 14: "licencji", 22: "licencje", 25: "licencji", 104: "licencje", 112: "licencji",
+	} {
+		require.Equal(t, want, plPlural(n, "licencja", "licencje", "licencji"), "n=%d", n)
+	}
+}

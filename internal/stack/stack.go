@@ -1,0 +1,245 @@
+// Package stack assembles officeflow's processes: the worker, the intake API
+// and, for -dev and the end-to-end tests, the embedded Temporal server, the
+// tenant API fake and the mail sink. main packages stay thin by calling it.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/devserver"
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/secret"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/internal/tenant"
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+)
+
+// Options says which parts to run.
+type Options struct {
+	Config config.Config
+	Logger *zap.Logger
+	// EmbedTemporal runs a Temporal server in the process at
+	// Config.TemporalAddress, with the Web UI at UIAddress when set.
+	EmbedTemporal bool
+	TemporalDB    string
+	UIAddress     string
+	// DataDir keeps what the dev stack writes for people to read (mail).
+	DataDir string
+	Worker  bool
+	Intake  bool
+}
+
+// Stack is the running parts; fields of parts not run are nil.
+type Stack struct {
+	Temporal *devserver.Server
+	Client   client.Client
+	Store    *store.Store
+	Fake     *tenant.Fake
+	FakeURL  string
+	Sink     *mail.Sink
+	Worker   worker.Worker
+	Intake   *intake.Server
+	HTTPAddr string
+
+	closers []func()
+}
+
+// SearchAttributes are the custom search attributes the saga upserts.
+var SearchAttributes = map[string]enumspb.IndexedValueType{
+	workflows.OrderStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+}
+
+// Start starts the parts in dependency order; on error, what started is
+// stopped again.
+func Start(ctx context.Context, o Options) (st *Stack, err error) {
+	st = &Stack{}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	cfg, log := o.Config, o.Logger
+	if o.EmbedTemporal {
+		st.Temporal, err = devserver.Start(devserver.Options{
+			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB,
+			UIAddress: o.UIAddress, Logger: log.Named("temporal"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		st.closers = append(st.closers, st.Temporal.Stop)
+		cfg.TemporalAddress = st.Temporal.Address()
+	}
+	st.Client, err = client.DialContext(ctx, client.Options{
+		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: SDKLogger(log.Named("sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	st.closers = append(st.closers, st.Client.Close)
+	if err := RegisterSearchAttributes(ctx, st.Client, cfg.TemporalNamespace); err != nil {
+		if o.EmbedTemporal {
+			return nil, err
+		}
+		// A Cloud namespace takes search attributes from its console only.
+		log.Warn("search attributes not registered; register them on the cluster", zap.Error(err))
+	}
+	st.Store, err = store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	st.closers = append(st.closers, st.Store.Close)
+	if o.Worker {
+		if err := st.startWorker(o, cfg); err != nil {
+			return nil, err
+		}
+	}
+	if o.Intake {
+		if err := st.startIntake(o, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func (st *Stack) startWorker(o Options, cfg config.Config) error {
+	log := o.Logger
+	box, err := secret.NewBox(cfg.CredentialsKey)
+	if err != nil {
+		return fmt.Errorf("CREDENTIALS_KEY: %w", err)
+	}
+	partnerURL := cfg.PartnerAPIURL
+	if partnerURL == "" {
+		st.Fake = tenant.NewFake(cfg.PartnerAPIToken)
+		if partnerURL, err = st.serve("127.0.0.1:0", st.Fake); err != nil {
+			return fmt.Errorf("tenant API fake: %w", err)
+		}
+		st.FakeURL = partnerURL
+		if !cfg.Dev {
+			log.Warn("PARTNER_API_URL is not set: tenants are made by the local fake, not by Microsoft", zap.String("url", partnerURL))
+		}
+	}
+	smtp := cfg.SMTP
+	if smtp.Host == "" {
+		dir := ""
+		if o.DataDir != "" {
+			dir = filepath.Join(o.DataDir, "mail")
+		}
+		if st.Sink, err = mail.StartSink("127.0.0.1:0", dir, log.Named("mailsink")); err != nil {
+			return fmt.Errorf("mail sink: %w", err)
+		}
+		st.closers = append(st.closers, func() { _ = st.Sink.Close() })
+		smtp.Host, smtp.Port, smtp.TLS = st.Sink.Host(), st.Sink.Port(), "none"
+		if !cfg.Dev {
+			log.Warn("SMTP_HOST is not set: email goes to the local sink, not to customers", zap.String("sink", st.Sink.Addr()))
+		}
+	}
+	sender, err := mail.NewSender(mail.Config{Host: smtp.Host, Port: smtp.Port, Username: smtp.Username,
+		Password: smtp.Password, TLS: smtp.TLS, From: smtp.From}, log.Named("mail"))
+	if err != nil {
+		return fmt.Errorf("SMTP: %w", err)
+	}
+	warsaw, err := time.LoadLocation("Europe/Warsaw")
+	if err != nil {
+		return err
+	}
+	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{})
+	st.Worker.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	st.Worker.RegisterActivity(&activities.Activities{
+		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
+		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw,
+	})
+	if err := st.Worker.Start(); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	st.closers = append(st.closers, st.Worker.Stop)
+	return nil
+}
+
+func (st *Stack) startIntake(o Options, cfg config.Config) error {
+	if err := cfg.RequireIntake(); err != nil {
+		return err
+	}
+	st.Intake = &intake.Server{
+		Store: st.Store, Temporal: st.Client, TaskQueue: cfg.TaskQueue, Keys: cfg.IntakeKeys,
+		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: o.Logger.Named("intake"),
+	}
+	addr, err := st.serve(cfg.HTTPAddr, st.Intake.Handler())
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	st.HTTPAddr = strings.TrimPrefix(addr, "http://")
+	return nil
+}
+
+// serve listens on addr and serves h until Close; it returns the base URL.
+func (st *Stack) serve(addr string, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	st.closers = append(st.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	})
+	return "http://" + l.Addr().String(), nil
+}
+
+// Close stops the parts in reverse order: intake first, so that no new work
+// arrives while the worker finishes what it holds.
+func (st *Stack) Close() {
+	for i := len(st.closers) - 1; i >= 0; i-- {
+		st.closers[i]()
+	}
+	st.closers = nil
+}
+
+// RegisterSearchAttributes adds the saga's search attributes to a namespace;
+// ones already there are left alone, so it is safe at every start.
+func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	_, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace: namespace, SearchAttributes: SearchAttributes,
+	})
+	var exists *serviceerror.AlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("register search attributes: %w", err)
+	}
+	// The frontend learns of new attributes when it refreshes its namespace
+	// cache; until then, starting an order with them fails. Wait for it.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Namespace: namespace, Query: workflows.OrderStatusKey.GetName() + ` = "placed"`,
+		})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("search attributes not usable: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}

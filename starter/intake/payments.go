@@ -1,0 +1,135 @@
+package intake
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/workflows"
+	"go.temporal.io/api/serviceerror"
+	"go.uber.org/zap"
+)
+
+// Notification is the payment gateway's body.
+type Notification struct {
+	OrderID   string `json:"order_id"`
+	PaymentID string `json:"payment_id"`
+	Status    string `json:"status"`
+	Amount    string `json:"amount"`
+	Currency  string `json:"currency"`
+}
+
+// Sign is the X-Signature value for a raw body.
+func Sign(secret, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks an X-Signature header against the raw body in constant time.
+func Verify(secret, body []byte, header string) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return hmac.Equal(got, m.Sum(nil))
+}
+
+var paymentIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+
+// paymentNotification authenticates the raw body before reading any of it,
+// records the payment once per payment id and hands it to the saga.
+func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "", "body too large")
+		return
+	}
+	if !Verify(s.WebhookSecret, body, r.Header.Get("X-Signature")) {
+		writeError(w, http.StatusUnauthorized, "bad_signature", "X-Signature", "missing or wrong signature")
+		return
+	}
+	var n Notification
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&n); err != nil {
+		writeFieldError(w, jsonFieldError(err))
+		return
+	}
+	amount, fe := n.validate()
+	if fe != nil {
+		writeFieldError(w, fe)
+		return
+	}
+	ctx := r.Context()
+	o, err := s.Store.GetOrder(ctx, n.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "order_id", "no order "+n.OrderID)
+		return
+	}
+	if err != nil {
+		s.unavailable(w, "read order", err)
+		return
+	}
+	if o.Invoice == nil {
+		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice yet")
+		return
+	}
+	if n.Status == "completed" && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
+		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount",
+			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+o.Invoice.Number+" of "+o.Invoice.Gross.String()+" "+o.Invoice.Currency)
+		return
+	}
+	first, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, Status: n.Status, Amount: amount, Currency: n.Currency})
+	if err != nil {
+		s.unavailable(w, "record payment", err)
+		return
+	}
+	// Signalled on repeats too: if the first signal was lost, this delivers
+	// it; if not, the saga has moved on and ignores it.
+	err = s.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(n.OrderID), "", workflows.SignalPayment, workflows.Payment{
+		PaymentID: n.PaymentID, Status: n.Status, Amount: amount.String(), Currency: n.Currency,
+	})
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		s.unavailable(w, "signal payment", err)
+		return
+	}
+	if err != nil {
+		s.Log.Warn("payment for a finished order recorded", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": !first})
+}
+
+func (n *Notification) validate() (money.Grosze, *order.FieldError) {
+	switch {
+	case n.OrderID == "":
+		return 0, &order.FieldError{Field: "order_id", Code: "required", Message: "order_id is required"}
+	case !paymentIDRe.MatchString(n.PaymentID):
+		return 0, &order.FieldError{Field: "payment_id", Code: "invalid", Message: "payment_id must be 1-128 letters, digits, '.', '_', ':' or '-'"}
+	case n.Status != "completed" && n.Status != "failed":
+		return 0, &order.FieldError{Field: "status", Code: "invalid", Message: "status must be completed or failed"}
+	case len(n.Currency) != 3 || strings.ToUpper(n.Currency) != n.Currency:
+		return 0, &order.FieldError{Field: "currency", Code: "invalid", Message: "currency must be an ISO 4217 code such as PLN"}
+	}
+	amount, err := money.Parse(n.Amount)
+	if err != nil {
+		return 0, &order.FieldError{Field: "amount", Code: "invalid", Message: err.Error()}
+	}
+	return amount, nil
+}

@@ -1,0 +1,288 @@
+// Package intake is the HTTP API web shops and payment gateways call, and a
+// small Go client for it. The server checks every request before anything
+// happens: bad input is a 4xx naming the field, and no workflow starts for it.
+package intake
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.uber.org/zap"
+)
+
+// Server serves the intake API.
+type Server struct {
+	Store         *store.Store
+	Temporal      client.Client
+	TaskQueue     string
+	Keys          []string
+	WebhookSecret []byte
+	Deadline      time.Duration
+	Log           *zap.Logger
+}
+
+const maxBody = 64 << 10
+
+// Handler routes the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/orders", s.shop(s.placeOrder))
+	mux.Handle("GET /v1/orders/{order_id}", s.shop(s.getOrder))
+	mux.Handle("POST /v1/orders/{order_id}/cancel", s.shop(s.cancelOrder))
+	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return s.recoverer(mux)
+}
+
+// shop lets a request through only with one of the shops' bearer keys,
+// compared in constant time.
+func (s *Server) shop(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		valid := 0
+		for _, k := range s.Keys {
+			valid |= subtle.ConstantTimeCompare([]byte(key), []byte(k))
+		}
+		if !ok || key == "" || valid != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="officeflow"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "Authorization", "a valid shop key is required: Authorization: Bearer <key>")
+			return
+		}
+		next(w, r)
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Log.Error("intake handler panicked", zap.Any("panic", v), zap.String("path", r.URL.Path))
+				writeError(w, http.StatusInternalServerError, "internal", "", "internal error")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Placed is the answer to POST /v1/orders, the same on every repeat.
+type Placed struct {
+	OrderID         string    `json:"order_id"`
+	Status          string    `json:"status"`
+	WorkflowID      string    `json:"workflow_id"`
+	PlacedAt        time.Time `json:"placed_at"`
+	PaymentDeadline time.Time `json:"payment_deadline"`
+}
+
+func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
+	var req order.Request
+	if fe := decodeStrict(w, r, &req); fe != nil {
+		writeFieldError(w, fe)
+		return
+	}
+	req.Normalize()
+	if fe := req.Validate(); fe != nil {
+		writeFieldError(w, fe)
+		return
+	}
+	ctx := r.Context()
+	p, err := s.Store.PlaceOrder(ctx, req, time.Now().Add(s.Deadline).Truncate(time.Second))
+	if errors.Is(err, store.ErrConflict) {
+		writeError(w, http.StatusConflict, "order_id_conflict", "order_id", "order "+req.OrderID+" was placed before with different content")
+		return
+	}
+	if err != nil {
+		s.unavailable(w, "record order", err)
+		return
+	}
+	// A repeat of an order that has moved on leaves its saga alone; one still
+	// "placed" may have lost its start to a crash, and starting is idempotent.
+	if p.Status != order.Placed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeJSON(w, http.StatusAccepted, placedView(req.OrderID, p))
+		return
+	}
+	if err := s.start(ctx, req, p.Deadline); err != nil {
+		if p.Created {
+			// No workflow, no order: the shop's retry starts from scratch.
+			if ferr := s.Store.ForgetOrder(context.WithoutCancel(ctx), req.OrderID); ferr != nil {
+				s.Log.Error("order recorded but workflow not started", zap.String("order_id", req.OrderID), zap.Error(ferr))
+			}
+		}
+		s.unavailable(w, "start workflow", err)
+		return
+	}
+	if !p.Created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	writeJSON(w, http.StatusAccepted, placedView(req.OrderID, p))
+}
+
+func placedView(orderID string, p store.Placed) Placed {
+	return Placed{
+		OrderID: orderID, Status: string(order.Placed), WorkflowID: workflows.WorkflowID(orderID),
+		PlacedAt: p.PlacedAt.UTC(), PaymentDeadline: p.Deadline.UTC(),
+	}
+}
+
+// start starts the saga once: a repeat finds it running (or finished) and
+// leaves it alone.
+func (s *Server) start(ctx context.Context, req order.Request, deadline time.Time) error {
+	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(req.OrderID),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.OrderStatusKey.ValueSet(string(order.Placed))),
+		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + itoa(req.Seats),
+	}, workflows.OrderWorkflowName, workflows.OrderInput{
+		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: deadline.UTC(),
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil // finished already: the repeat changes nothing
+	}
+	return err
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, what string, err error) {
+	s.Log.Error("intake: "+what, zap.Error(err))
+	w.Header().Set("Retry-After", "5")
+	writeError(w, http.StatusServiceUnavailable, "unavailable", "", "the order service is temporarily unavailable; retry the same request")
+}
+
+// OrderView is the answer to GET /v1/orders/{id}.
+type OrderView struct {
+	OrderID         string       `json:"order_id"`
+	Status          string       `json:"status"`
+	Reason          string       `json:"reason,omitempty"`
+	Plan            string       `json:"plan"`
+	Seats           int          `json:"seats"`
+	BillingCycle    string       `json:"billing_cycle"`
+	Domain          string       `json:"domain"`
+	TenantID        string       `json:"tenant_id,omitempty"`
+	InstallerURL    string       `json:"installer_url,omitempty"`
+	PlacedAt        time.Time    `json:"placed_at"`
+	UpdatedAt       time.Time    `json:"updated_at"`
+	PaymentDeadline time.Time    `json:"payment_deadline"`
+	Invoice         *InvoiceView `json:"invoice,omitempty"`
+}
+
+// InvoiceView is an invoice with money as decimal strings.
+type InvoiceView struct {
+	Number   string `json:"number"`
+	Status   string `json:"status"`
+	Net      string `json:"net"`
+	VAT      string `json:"vat"`
+	Gross    string `json:"gross"`
+	Currency string `json:"currency"`
+	DueDate  string `json:"due_date,omitempty"`
+}
+
+func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	v := OrderView{
+		OrderID: o.ID, Status: string(o.Status), Reason: o.Reason, Plan: o.Plan, Seats: o.Seats, BillingCycle: o.BillingCycle,
+		Domain: o.DomainPrefix + ".onmicrosoft.com", TenantID: o.TenantID, InstallerURL: o.InstallerURL,
+		PlacedAt: o.PlacedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), PaymentDeadline: o.PaymentDeadline.UTC(),
+	}
+	if inv := o.Invoice; inv != nil {
+		v.Invoice = &InvoiceView{Number: inv.Number, Status: inv.Status, Net: inv.Net.String(), VAT: inv.VAT.String(), Gross: inv.Gross.String(), Currency: inv.Currency}
+		if inv.DueDate != nil {
+			v.Invoice.DueDate = inv.DueDate.Format(time.DateOnly)
+		}
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (store.Order, bool) {
+	o, err := s.Store.GetOrder(r.Context(), r.PathValue("order_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "order_id", "no order "+r.PathValue("order_id"))
+		return o, false
+	}
+	if err != nil {
+		s.unavailable(w, "read order", err)
+		return o, false
+	}
+	return o, true
+}
+
+type cancelBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
+	var body cancelBody
+	if r.ContentLength != 0 {
+		if fe := decodeStrict(w, r, &body); fe != nil {
+			writeFieldError(w, fe)
+			return
+		}
+	}
+	if len(body.Reason) > 500 {
+		writeError(w, http.StatusBadRequest, "invalid", "reason", "reason must be at most 500 characters")
+		return
+	}
+	if body.Reason == "" {
+		body.Reason = "cancelled by the shop"
+	}
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	switch {
+	case o.Status == order.Cancelled || o.Status == order.Compensating:
+		writeJSON(w, http.StatusAccepted, map[string]string{"order_id": o.ID, "status": string(o.Status)})
+		return
+	case !o.Status.Cancellable():
+		writeError(w, http.StatusConflict, "not_cancellable", "order_id", "order is "+string(o.Status)+" and can no longer be cancelled")
+		return
+	}
+	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(o.ID), UpdateName: workflows.UpdateCancel,
+		UpdateID:     "cancel-" + o.ID, // a repeated cancel is the same update
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args:         []any{workflows.CancelRequest{Reason: body.Reason, Actor: "shop"}},
+	})
+	if err == nil {
+		err = h.Get(r.Context(), nil)
+	}
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) || strings.Contains(err.Error(), "can no longer be cancelled") {
+			writeError(w, http.StatusConflict, "not_cancellable", "order_id", "order can no longer be cancelled")
+			return
+		}
+		s.unavailable(w, "cancel", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"order_id": o.ID, "status": string(order.Compensating)})
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

@@ -1,0 +1,95 @@
+// Command worker runs officeflow's order saga worker; with -dev it runs the
+// whole stack in one process: an embedded Temporal server with its Web UI,
+// the worker, the intake API, a tenant API fake and a mail sink.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	_ "time/tzdata" // invoice dates are Polish dates on any host
+
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/stack"
+	"go.uber.org/zap"
+)
+
+func main() {
+	dev := flag.Bool("dev", false, "run the whole stack in this process with embedded defaults")
+	devDB := flag.String("dev-db", "", "with -dev: keep Temporal's state in this SQLite file (default: in memory)")
+	uiAddr := flag.String("ui", "127.0.0.1:8233", "with -dev: where the Temporal Web UI listens")
+	flag.Parse()
+	if err := run(*dev, *devDB, *uiAddr); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dev bool, devDB, uiAddr string) error {
+	cfg, err := config.Load(dev)
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireWorker(); err != nil {
+		return err
+	}
+	log, err := newLogger(dev)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := stack.Options{Config: cfg, Logger: log, Worker: true}
+	if dev {
+		opts.EmbedTemporal, opts.Intake, opts.TemporalDB, opts.UIAddress = true, true, devDB, uiAddr
+		opts.DataDir = "officeflow-dev"
+		if devDB != "" {
+			if devDB, err = filepath.Abs(devDB); err != nil {
+				return err
+			}
+			opts.TemporalDB = devDB
+		}
+	}
+	st, err := stack.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	announce(log, st, cfg)
+	<-ctx.Done()
+	log.Info("shutting down: the worker finishes its running activities")
+	return nil
+}
+
+func announce(log *zap.Logger, st *stack.Stack, cfg config.Config) {
+	fields := []zap.Field{zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue)}
+	if st.Temporal != nil {
+		fields[0] = zap.String("temporal", st.Temporal.Address())
+		fields = append(fields, zap.String("web_ui", st.Temporal.UIURL()))
+	}
+	if st.HTTPAddr != "" {
+		fields = append(fields, zap.String("intake_api", "http://"+st.HTTPAddr))
+	}
+	if st.FakeURL != "" {
+		fields = append(fields, zap.String("tenant_api_fake", st.FakeURL))
+	}
+	if st.Sink != nil {
+		fields = append(fields, zap.String("mail_sink", st.Sink.Addr()), zap.String("mail_dir", "officeflow-dev/mail"))
+	}
+	log.Info("officeflow is running", fields...)
+}
+
+func newLogger(dev bool) (*zap.Logger, error) {
+	if dev {
+		c := zap.NewDevelopmentConfig()
+		c.Level = zap.NewAtomicLevelAt(zap.InfoLevel)
+		return c.Build()
+	}
+	return zap.NewProduction()
+}
