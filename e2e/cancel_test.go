@@ -32,6 +32,7 @@ func TestCancelBeforePaymentOnRealServer(t *testing.T) {
 	require.Equal(t, "cancelled", searchAttribute(t, id))
 	require.Equal(t, 202, call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil).Status, "a repeated cancel is answered the same")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
+	record(t, id, "cancel_by_shop")
 }
 
 func TestCancelAfterProvisioningIsConflict(t *testing.T) {
@@ -45,6 +46,7 @@ func TestCancelAfterProvisioningIsConflict(t *testing.T) {
 	require.Equal(t, 409, a.Status, string(a.Raw))
 	require.Equal(t, "installer_ready", getOrder(t, id).Body["status"])
 	require.Equal(t, 404, call(t, "POST", "/v1/orders/no-such-order/cancel", shopKey, nil).Status)
+	record(t, id, "cancel_rejected_after_provisioning")
 }
 
 // TestPaymentDeadlineOnRealServer: with a short deadline the durable timer
@@ -61,6 +63,7 @@ func TestPaymentDeadlineOnRealServer(t *testing.T) {
 	require.Equal(t, "payment deadline passed", r.Reason)
 	require.Equal(t, "cancelled", getOrder(t, id).Body["status"])
 	waitMail(t, o["customer"].(map[string]any)["email"].(string), "cancelled")
+	record(t, id, "payment_deadline")
 }
 
 func TestFailedPaymentOnRealServer(t *testing.T) {
@@ -72,6 +75,7 @@ func TestFailedPaymentOnRealServer(t *testing.T) {
 	r := waitDone(t, id)
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "void", getOrder(t, id).Body["invoice"].(map[string]any)["status"])
+	record(t, id, "payment_failed")
 }
 
 // TestTakenDomainIsRefunded: the tenant API says the domain is taken after
@@ -90,4 +94,5 @@ func TestTakenDomainIsRefunded(t *testing.T) {
 	require.Contains(t, waitMail(t, o["customer"].(map[string]any)["email"].(string), "refunded").Text, domain)
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM refunds WHERE order_id = $1`, id))
 	require.Equal(t, "refunded", getOrder(t, id).Body["status"])
+	record(t, id, "domain_taken_refund")
 }

@@ -113,6 +113,7 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	scanHistory(t, id, password)
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants t WHERE order_id = $1 AND (password_sealed IS NOT NULL OR row_to_json(t)::text LIKE '%' || $2 || '%')`, id, password))
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM order_events WHERE reason LIKE '%' || $1 || '%'`, password))
+	record(t, id, "happy_path")
 }
 
 // passwordIn reads the temporary password from the credentials email.
