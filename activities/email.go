@@ -46,7 +46,8 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		BillingPanelURL: a.panelURL(orderID), Domain: o.Domain, Reason: o.Reason,
 	}
 	if inv := o.Invoice; inv != nil {
-		d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.String(), inv.VAT.String(), inv.Gross.String(), inv.Currency
+		lang := o.Language
+		d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.Local(lang), inv.VAT.Local(lang), inv.Gross.Local(lang), inv.Currency
 		if inv.DueDate != nil {
 			d.DueDate = inv.DueDate.Format("2006-01-02")
 		}

@@ -58,3 +58,26 @@ func Parse(s string) (Grosze, error) {
 	}
 	return Grosze(w*100 + f), nil
 }
+
+// Local renders the amount as a reader of lang expects: Polish writes
+// "1 234,50", English "1,234.50".
+func (g Grosze) Local(lang string) string {
+	s := g.String()
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	group, point := ",", "."
+	if lang != "en" {
+		group, point = "\u00a0", ","
+	}
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(group)
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String() + point + frac
+}

@@ -35,3 +35,11 @@ func TestParseAndString(t *testing.T) {
 		require.ErrorIs(t, err, ErrFormat, bad)
 	}
 }
+
+func TestLocal(t *testing.T) {
+	require.Equal(t, "332,10", Grosze(33210).Local("pl"))
+	require.Equal(t, "1\u00a0234\u00a0567,05", Grosze(123456705).Local("pl"))
+	require.Equal(t, "1,234,567.05", Grosze(123456705).Local("en"))
+	require.Equal(t, "0.05", Grosze(5).Local("en"))
+	require.Equal(t, "-1\u00a0000,00", Grosze(-100000).Local("pl"))
+}

@@ -161,7 +161,7 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{})
+	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
 	st.Worker.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
