@@ -74,6 +74,10 @@ func TestShopKeyIsRequired(t *testing.T) {
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM orders WHERE order_id = $1`, id))
 	require.False(t, workflowExists(t, id))
 	require.Equal(t, 202, call(t, "POST", "/v1/orders", "other-key", o).Status, "every configured key is accepted")
+	require.Equal(t, 200, call(t, "GET", "/v1/orders/"+id, "other-key", nil).Status)
+	require.Equal(t, 404, getOrder(t, id).Status, "a shop sees only its own orders")
+	require.Equal(t, 404, call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil).Status, "nor cancels another's")
+	require.Equal(t, 409, place(t, o).Status, "another shop's order id is taken")
 }
 
 // TestRepeatedOrderAndNotificationHaveNoSecondEffect: the same body is the same

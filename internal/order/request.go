@@ -32,6 +32,9 @@ type Request struct {
 	DomainPrefix string   `json:"domain_prefix"`
 	BillingCycle string   `json:"billing_cycle"`
 	Language     string   `json:"language"`
+	// Shop is who sent it, set by the intake from the shop's key; not part
+	// of the body.
+	Shop string `json:"-"`
 }
 
 // FieldError names the field that is wrong, as the API reports it.

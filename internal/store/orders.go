@@ -18,6 +18,7 @@ var ErrConflict = errors.New("order id already used for a different order")
 // Order is an order with what the API shows of it.
 type Order struct {
 	ID              string
+	Shop            string
 	Status          order.Status
 	Reason          string
 	Plan            string
@@ -76,9 +77,10 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 	var p Placed
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var existing []byte
-		err := tx.QueryRow(ctx, `SELECT request_hash, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing, &p.Status, &p.PlacedAt, &p.Deadline)
+		var shop string
+		err := tx.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
 		if err == nil {
-			if !bytes.Equal(existing, hash) {
+			if !bytes.Equal(existing, hash) || shop != r.Shop {
 				return ErrConflict
 			}
 			return nil
@@ -103,10 +105,10 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 		// Two shops racing on one id: the loser sees no row inserted and
 		// compares hashes like a repeat.
 		err = tx.QueryRow(ctx, `
-			INSERT INTO orders (order_id, request_hash, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (order_id) DO NOTHING
+			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
-			r.OrderID, hash, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
+			r.OrderID, hash, r.Shop, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errRetry
@@ -152,14 +154,14 @@ func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
 	var c = &o.Customer
 	var tenantID, domain *string
 	err := s.Pool.QueryRow(ctx, `
-		SELECT o.order_id, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
+		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
 			t.tenant_id, t.domain
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
 		WHERE o.order_id = $1`, orderID).Scan(
-		&o.ID, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
+		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&tenantID, &domain)

@@ -5,7 +5,9 @@ package intake
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -52,7 +54,8 @@ func (s *Server) Handler() http.Handler {
 }
 
 // shop lets a request through only with one of the shops' bearer keys,
-// compared in constant time.
+// compared in constant time, and remembers which shop it is: a shop sees and
+// steers only its own orders.
 func (s *Server) shop(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -65,8 +68,22 @@ func (s *Server) shop(next http.HandlerFunc) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Authorization", "a valid shop key is required: Authorization: Bearer <key>")
 			return
 		}
-		next(w, r)
+		next(w, r.WithContext(context.WithValue(r.Context(), shopKey{}, ShopID(key))))
 	})
+}
+
+type shopKey struct{}
+
+// ShopID is the fingerprint of a shop's key kept with its orders; the key
+// itself is never stored.
+func ShopID(key string) string {
+	h := sha256.Sum256([]byte("officeflow-shop\x00" + key))
+	return hex.EncodeToString(h[:8])
+}
+
+func shopOf(r *http.Request) string {
+	id, _ := r.Context().Value(shopKey{}).(string)
+	return id
 }
 
 func (s *Server) recoverer(next http.Handler) http.Handler {
@@ -100,6 +117,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Normalize()
+	req.Shop = shopOf(r)
 	if fe := req.Validate(); fe != nil {
 		writeFieldError(w, fe)
 		return
@@ -219,6 +237,9 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (store.Order, bool) {
 	o, err := s.Store.GetOrder(r.Context(), r.PathValue("order_id"))
+	if err == nil && o.Shop != shopOf(r) {
+		err = store.ErrNotFound // another shop's order does not exist for this one
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "not_found", "order_id", "no order "+r.PathValue("order_id"))
 		return o, false

@@ -35,6 +35,8 @@ CREATE UNIQUE INDEX customers_email ON customers (lower(email));
 CREATE TABLE orders (
     order_id         text PRIMARY KEY,
     request_hash     bytea NOT NULL,
+    -- which shop placed it (a fingerprint of its key): only that shop sees it
+    shop             text NOT NULL DEFAULT '',
     customer_id      bigint NOT NULL REFERENCES customers (id),
     plan             text NOT NULL REFERENCES plans (code),
     seats            int NOT NULL CHECK (seats BETWEEN 1 AND 300),
