@@ -159,3 +159,10 @@ func TestPolishPlural(t *testing.T) {
 		require.Equal(t, want, plPlural(n, "licencja", "licencje", "licencji"), "n=%d", n)
 	}
 }
+
+func TestRenderMissingTemplateIsAnError(t *testing.T) {
+	// Render normalises the language, so reach the loader directly to
+	// prove a missing file surfaces as an error rather than a panic.
+	_, err := loadSet("de", KindCancelled)
+	require.ErrorContains(t, err, "templates/de/cancelled.txt")
+}

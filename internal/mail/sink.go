@@ -208,6 +208,11 @@ func (s *Sink) Close() error {
 	s.arrived = make(chan struct{})
 	s.mu.Unlock()
 	err := s.srv.Close()
+	// Serve may not have registered the listener yet, in which case
+	// srv.Close did not close it and Serve would block in Accept forever.
+	if lerr := s.ln.Close(); lerr != nil && !errors.Is(lerr, net.ErrClosed) && err == nil {
+		err = lerr
+	}
 	<-s.served
 	return err
 }
