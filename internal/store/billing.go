@@ -96,8 +96,8 @@ func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net mon
 	}
 	inv.Gross = inv.Net + inv.VAT
 	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
-		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo).Scan(&inv.ID)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, issued_at, due_date`,
+		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
 	return inv, err
 }
 

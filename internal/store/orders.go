@@ -208,6 +208,16 @@ func (s *Store) Transition(ctx context.Context, orderID string, status order.Sta
 // transition writes the event first: only the call that inserted it moves the
 // status, so a retry after a later step cannot move the order back.
 func transition(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason string) (bool, error) {
+	// The lock orders concurrent transitions of one order, and a missing
+	// order is ErrNotFound (final) rather than a foreign key error (retried).
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM orders WHERE order_id = $1 FOR UPDATE`, orderID).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+	}
+	if err != nil {
+		return false, err
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO order_events (order_id, key, status, reason) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, status, reason)
 	if err != nil {
@@ -216,15 +226,9 @@ func transition(ctx context.Context, tx pgx.Tx, orderID, key string, status orde
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
-	tag, err = tx.Exec(ctx, `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`,
+	_, err = tx.Exec(ctx, `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`,
 		orderID, status, reason)
-	if err != nil {
-		return false, err
-	}
-	if tag.RowsAffected() == 0 {
-		return false, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
-	}
-	return true, nil
+	return err == nil, err
 }
 
 func insertEvent(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason, actor string) error {

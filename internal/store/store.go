@@ -81,7 +81,9 @@ func createDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
 	}
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // created meanwhile by another process
+	// Created meanwhile by another process starting at the same time: 42P04
+	// if it saw the row, 23505 if both raced on the catalog's unique index.
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
 		return nil
 	}
 	if err != nil {

@@ -1,0 +1,168 @@
+package config_test
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/stretchr/testify/require"
+)
+
+// vars are all the variables Load reads; each test starts from none set, so
+// the developer's own environment cannot make a test pass or fail.
+var vars = []string{
+	"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "DATABASE_URL", "HTTP_ADDR",
+	"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "MAIL_FROM",
+	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL",
+	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
+}
+
+func clearEnv(t *testing.T) {
+	for _, v := range vars {
+		t.Setenv(v, "")
+	}
+}
+
+func key32(t *testing.T) string {
+	b := make([]byte, 32)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// The defaults are the ones the outside interface documents.
+func TestDefaults(t *testing.T) {
+	clearEnv(t)
+	c, err := config.Load(false)
+	require.NoError(t, err)
+	require.False(t, c.Dev)
+	require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+	require.Equal(t, "default", c.TemporalNamespace)
+	require.Equal(t, "orders", c.TaskQueue)
+	require.Equal(t, "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable", c.DatabaseURL)
+	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
+	require.Equal(t, 168*time.Hour, c.PaymentDeadline)
+	require.Empty(t, c.SMTP.Host, "no SMTP_HOST means the dev sink")
+	require.Equal(t, "none", c.SMTP.TLS)
+	require.Equal(t, 25, c.SMTP.Port)
+	require.Empty(t, c.PartnerAPIURL, "no PARTNER_API_URL means the local fake")
+	// Secrets never default outside -dev.
+	require.Empty(t, c.WebhookSecret)
+	require.Empty(t, c.IntakeKeys)
+	require.Empty(t, c.CredentialsKey)
+}
+
+func TestDevDefaults(t *testing.T) {
+	clearEnv(t)
+	c, err := config.Load(true)
+	require.NoError(t, err)
+	require.True(t, c.Dev)
+	require.Equal(t, []byte("dev-secret"), c.WebhookSecret)
+	require.Equal(t, []string{"dev-key"}, c.IntakeKeys)
+	require.Len(t, c.CredentialsKey, 32)
+	require.NoError(t, c.RequireIntake())
+	require.NoError(t, c.RequireWorker())
+
+	// The key must be stable, or sealed passwords and billing links from
+	// the previous dev run stop working.
+	again, err := config.Load(true)
+	require.NoError(t, err)
+	require.Equal(t, c.CredentialsKey, again.CredentialsKey)
+}
+
+func TestDevDefaultsGiveWayToEnvironment(t *testing.T) {
+	clearEnv(t)
+	k := key32(t)
+	t.Setenv("PAYMENT_WEBHOOK_SECRET", "s3cret")
+	t.Setenv("INTAKE_API_KEYS", " shop-a , shop-b ,")
+	t.Setenv("CREDENTIALS_KEY", k)
+	c, err := config.Load(true)
+	require.NoError(t, err)
+	require.Equal(t, []byte("s3cret"), c.WebhookSecret)
+	require.Equal(t, []string{"shop-a", "shop-b"}, c.IntakeKeys)
+	want, _ := base64.StdEncoding.DecodeString(k)
+	require.Equal(t, want, c.CredentialsKey)
+}
+
+func TestRequireNamesMissingVariable(t *testing.T) {
+	clearEnv(t)
+	c, err := config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireIntake(), "PAYMENT_WEBHOOK_SECRET")
+	requirePrefix(t, c.RequireWorker(), "CREDENTIALS_KEY")
+
+	t.Setenv("PAYMENT_WEBHOOK_SECRET", "s3cret")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireIntake(), "INTAKE_API_KEYS")
+
+	t.Setenv("INTAKE_API_KEYS", "shop-a")
+	t.Setenv("CREDENTIALS_KEY", key32(t))
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.NoError(t, c.RequireIntake())
+	require.NoError(t, c.RequireWorker())
+}
+
+func TestSMTPPort(t *testing.T) {
+	for _, c := range []struct {
+		tls, port string
+		want      int
+	}{
+		{"", "", 25},
+		{"starttls", "", 25},
+		{"tls", "", 465},
+		{"starttls", "587", 587},
+		{"tls", "65535", 65535},
+	} {
+		clearEnv(t)
+		t.Setenv("SMTP_TLS", c.tls)
+		t.Setenv("SMTP_PORT", c.port)
+		cfg, err := config.Load(false)
+		require.NoError(t, err, c)
+		require.Equal(t, c.want, cfg.SMTP.Port, c)
+	}
+}
+
+func TestMalformedValueNamesVariable(t *testing.T) {
+	short := base64.StdEncoding.EncodeToString(make([]byte, 16))
+	for _, c := range []struct{ name, value string }{
+		{"PAYMENT_DEADLINE", "soon"},
+		{"PAYMENT_DEADLINE", "-1h"},
+		{"PAYMENT_DEADLINE", "0s"},
+		{"SMTP_PORT", "0"},
+		{"SMTP_PORT", "65536"},
+		{"SMTP_PORT", "smtp"},
+		{"SMTP_TLS", "ssl"},
+		{"CREDENTIALS_KEY", short},
+		{"CREDENTIALS_KEY", "not base64!"},
+		{"TEMPORAL_ADDRESS", "localhost"},
+		{"HTTP_ADDR", "8080"},
+		{"DATABASE_URL", "mysql://root@localhost/officeflow"},
+		{"PARTNER_API_URL", "ftp://partner.example"},
+		{"PARTNER_API_URL", "https://"},
+		{"BILLING_PANEL_URL", "billing.example"},
+		{"INTAKE_API_KEYS", ",,"},
+		{"INTAKE_API_KEYS", " , "},
+	} {
+		for _, dev := range []bool{false, true} {
+			t.Run(c.name+"="+c.value, func(t *testing.T) {
+				clearEnv(t)
+				t.Setenv(c.name, c.value)
+				_, err := config.Load(dev)
+				requirePrefix(t, err, c.name)
+			})
+		}
+	}
+}
+
+// The operator sees only this line at start, so it must lead with the
+// variable to fix.
+func requirePrefix(t *testing.T, err error, name string) {
+	t.Helper()
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(err.Error(), name+":"), "%q should start with %s:", err.Error(), name)
+}

@@ -1,0 +1,398 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/stretchr/testify/require"
+)
+
+// st is shared by every test: each test takes fresh order ids (and, for
+// numbering, issue years) from newID and newYear, so tests need no cleanup
+// and still pass with -count=N against the same database.
+var (
+	st    *store.Store
+	dbURL string
+	seq   atomic.Int64
+	years atomic.Int64
+)
+
+func newID(prefix string) string { return fmt.Sprintf("%s-%d", prefix, seq.Add(1)) }
+
+// newYear is a year no other test issues documents in, so its numbers start
+// at 000001.
+func newYear() int { return 2100 + int(years.Add(1)) }
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	u, admin, err := testDatabase()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store test:", err)
+		return 1
+	}
+	// Registered before Open so that a half-made database is dropped too.
+	defer dropDatabase(admin, u)
+	s, err := store.Open(ctx, u.String())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store test: open:", err)
+		return 1
+	}
+	defer s.Close()
+	st, dbURL = s, u.String()
+	return m.Run()
+}
+
+// testDatabase names a fresh database on the server of DATABASE_URL (or the
+// default one), so a run never touches a developer's data.
+func testDatabase() (db, admin *url.URL, err error) {
+	base := os.Getenv("DATABASE_URL")
+	if base == "" {
+		base = "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable"
+	}
+	db, err = url.Parse(base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	db.Path = "/officeflow_store_test_" + hex.EncodeToString(b)
+	a := *db
+	a.Path = "/postgres"
+	return db, &a, nil
+}
+
+func dropDatabase(admin, db *url.URL) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin.String())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "store test: drop:", err)
+		return
+	}
+	defer conn.Close(ctx)
+	name := strings.TrimPrefix(db.Path, "/")
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		fmt.Fprintln(os.Stderr, "store test: drop:", err)
+	}
+}
+
+var deadline = time.Date(2030, 1, 8, 12, 0, 0, 0, time.UTC)
+
+// request is a valid, normalized order; each id gets its own customer.
+func request(id string) order.Request {
+	r := order.Request{
+		OrderID: id,
+		Customer: order.Customer{
+			Company: "Acme sp. z o.o.", Email: id + "@acme.pl", FirstName: "Jan", LastName: "Kowalski",
+			TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1",
+		},
+		Plan: "business-standard", Seats: 5, DomainPrefix: "acme", BillingCycle: "monthly", Language: "pl",
+	}
+	r.Normalize()
+	return r
+}
+
+func place(t *testing.T, r order.Request) store.Placed {
+	t.Helper()
+	p, err := st.PlaceOrder(context.Background(), r, deadline)
+	require.NoError(t, err)
+	return p
+}
+
+func count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, st.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+func statusOf(t *testing.T, id string) order.Status {
+	t.Helper()
+	o, err := st.GetOrder(context.Background(), id)
+	require.NoError(t, err)
+	return o.Status
+}
+
+func eventKeys(t *testing.T, id string) []string {
+	t.Helper()
+	evs, err := st.Events(context.Background(), id)
+	require.NoError(t, err)
+	keys := make([]string, len(evs))
+	for i, e := range evs {
+		keys[i] = e.Key
+	}
+	return keys
+}
+
+func TestOpenTwiceAppliesMigrationsOnce(t *testing.T) {
+	ctx := context.Background()
+	again, err := store.Open(ctx, dbURL)
+	require.NoError(t, err)
+	again.Close()
+
+	files, err := os.ReadDir("migrations")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	require.Equal(t, len(files), count(t, `SELECT count(*) FROM schema_migrations`))
+	require.Equal(t, len(files), count(t, `SELECT count(DISTINCT version) FROM schema_migrations`))
+	require.NoError(t, st.Ping(ctx))
+}
+
+func TestPlansSeededWithPrices(t *testing.T) {
+	rows, err := st.Pool.Query(context.Background(), `SELECT code, price_net_grosze FROM plans`)
+	require.NoError(t, err)
+	prices := map[string]int64{}
+	for rows.Next() {
+		var code string
+		var price int64
+		require.NoError(t, rows.Scan(&code, &price))
+		prices[code] = price
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, map[string]int64{
+		"business-basic":         2600,
+		"business-standard":      5400,
+		"business-premium":       9500,
+		"apps-for-business":      3600,
+		"exchange-online-plan-1": 1730,
+	}, prices)
+	// Every plan on sale must have an offer to provision.
+	for _, p := range order.Plans {
+		id, err := st.OfferID(context.Background(), p.Code)
+		require.NoError(t, err, p.Code)
+		require.NotEmpty(t, id, p.Code)
+	}
+	_, err = st.OfferID(context.Background(), "no-such-plan")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestPlaceOrderIsIdempotent(t *testing.T) {
+	r := request(newID("place"))
+	first := place(t, r)
+	require.True(t, first.Created)
+	require.Equal(t, order.Placed, first.Status)
+	require.True(t, first.Deadline.Equal(deadline))
+
+	again, err := st.PlaceOrder(context.Background(), r, deadline.Add(time.Hour))
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	require.Equal(t, order.Placed, again.Status)
+	require.True(t, again.PlacedAt.Equal(first.PlacedAt))
+	require.True(t, again.Deadline.Equal(first.Deadline), "a repeat keeps the first deadline")
+	require.Equal(t, []string{"placed"}, eventKeys(t, r.OrderID))
+
+	o, err := st.GetOrder(context.Background(), r.OrderID)
+	require.NoError(t, err)
+	require.Equal(t, r.Customer, o.Customer)
+	require.Equal(t, "Microsoft 365 Business Standard", o.PlanName)
+	require.Equal(t, 5, o.Seats)
+	require.Nil(t, o.Invoice)
+}
+
+func TestPlaceOrderConflict(t *testing.T) {
+	r := request(newID("place-conflict"))
+	place(t, r)
+
+	other := r
+	other.Seats = 6
+	_, err := st.PlaceOrder(context.Background(), other, deadline)
+	require.ErrorIs(t, err, store.ErrConflict)
+
+	// The same body from another shop is not a repeat either.
+	fromShop := r
+	fromShop.Shop = "other-shop"
+	_, err = st.PlaceOrder(context.Background(), fromShop, deadline)
+	require.ErrorIs(t, err, store.ErrConflict)
+
+	o, err := st.GetOrder(context.Background(), r.OrderID)
+	require.NoError(t, err)
+	require.Equal(t, 5, o.Seats, "a conflicting request changes nothing")
+}
+
+func TestPlaceOrderConcurrentRepeatsCreateOnce(t *testing.T) {
+	r := request(newID("place-race"))
+	const n = 10
+	var wg sync.WaitGroup
+	placed := make([]store.Placed, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { placed[i], errs[i] = st.PlaceOrder(context.Background(), r, deadline) })
+	}
+	wg.Wait()
+	created := 0
+	for i := range n {
+		require.NoError(t, errs[i])
+		if placed[i].Created {
+			created++
+		}
+		require.True(t, placed[i].PlacedAt.Equal(placed[0].PlacedAt))
+	}
+	require.Equal(t, 1, created)
+	require.Equal(t, []string{"placed"}, eventKeys(t, r.OrderID))
+}
+
+func TestCustomerIsKnownByEmailInAnyCase(t *testing.T) {
+	a, b := request(newID("customer")), request(newID("customer"))
+	a.Customer.Email = "Jan.Kowalski." + a.OrderID + "@Acme.PL"
+	b.Customer.Email = strings.ToLower(a.Customer.Email)
+	b.Customer.City = "Kraków"
+	place(t, a)
+	place(t, b)
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM customers WHERE lower(email) = $1`, b.Customer.Email))
+	require.Equal(t, 1, count(t, `SELECT count(DISTINCT customer_id) FROM orders WHERE order_id IN ($1, $2)`, a.OrderID, b.OrderID))
+}
+
+func TestForgetOrder(t *testing.T) {
+	ctx := context.Background()
+	r := request(newID("forget-placed"))
+	place(t, r)
+	require.NoError(t, st.ForgetOrder(ctx, r.OrderID))
+	_, err := st.GetOrder(ctx, r.OrderID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.Empty(t, eventKeys(t, r.OrderID))
+	// The shop's retry must then be able to place it anew.
+	require.True(t, place(t, r).Created)
+
+	moved := request(newID("forget-moved"))
+	place(t, moved)
+	require.NoError(t, st.Transition(ctx, moved.OrderID, order.BillingAccess, "started"))
+	require.NoError(t, st.ForgetOrder(ctx, moved.OrderID))
+	require.Equal(t, order.BillingAccess, statusOf(t, moved.OrderID))
+
+	require.NoError(t, st.ForgetOrder(ctx, "forget-unknown"))
+}
+
+func TestTransitionIsIdempotentAndNeverMovesBack(t *testing.T) {
+	ctx := context.Background()
+	id := newID("transition")
+	place(t, request(id))
+
+	require.NoError(t, st.Transition(ctx, id, order.BillingAccess, "first"))
+	require.NoError(t, st.Transition(ctx, id, order.BillingAccess, "retry"))
+	require.Equal(t, []string{"placed", "billing_access"}, eventKeys(t, id))
+
+	require.NoError(t, st.Transition(ctx, id, order.AwaitingPayment, "waiting"))
+	// A retried activity from an earlier step arrives late.
+	require.NoError(t, st.Transition(ctx, id, order.BillingAccess, "late retry"))
+	o, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, order.AwaitingPayment, o.Status)
+	require.Equal(t, "waiting", o.Reason)
+	require.Equal(t, []string{"placed", "billing_access", "awaiting_payment"}, eventKeys(t, id))
+}
+
+func TestGetOrderUnknown(t *testing.T) {
+	_, err := st.GetOrder(context.Background(), "no-such-order")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = st.Tenant(context.Background(), "no-such-order")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestTenantSavedOnceAndPasswordForgotten(t *testing.T) {
+	ctx := context.Background()
+	id := newID("tenant")
+	place(t, request(id))
+	want := store.Tenant{OrderID: id, PartnerCustomer: "pc-" + id, TenantID: "t-1", Domain: id + ".onmicrosoft.com",
+		AdminUser: "admin@" + id + ".onmicrosoft.com", PasswordSealed: []byte("sealed")}
+	got, err := st.SaveTenant(ctx, want)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	// A retry that made another tenant must get the first one back.
+	second := want
+	second.PartnerCustomer, second.TenantID, second.PasswordSealed = "pc-2-"+id, "t-2", []byte("other")
+	got, err = st.SaveTenant(ctx, second)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	o, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "t-1", o.TenantID)
+	require.Equal(t, want.Domain, o.Domain)
+
+	sent, err := st.EmailSent(ctx, id, "billing_access")
+	require.NoError(t, err)
+	require.False(t, sent)
+	require.NoError(t, st.RecordEmail(ctx, id, "billing_access", "x@acme.pl", "m-1", false))
+	tn, err := st.Tenant(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, []byte("sealed"), tn.PasswordSealed, "only the credentials email drops the password")
+
+	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
+	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
+	sent, err = st.EmailSent(ctx, id, "credentials")
+	require.NoError(t, err)
+	require.True(t, sent)
+	tn, err = st.Tenant(ctx, id)
+	require.NoError(t, err)
+	require.Nil(t, tn.PasswordSealed)
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM sent_emails WHERE order_id = $1 AND key = 'credentials'`, id))
+}
+
+func TestSubscriptionsAndFinish(t *testing.T) {
+	ctx := context.Background()
+	id := newID("subscription")
+	place(t, request(id))
+	sub := store.Subscription{ID: "s1-" + id, OrderID: id, OfferID: "CFQ7TTC0LDPB:0001", Quantity: 5, Status: "active"}
+	got, err := st.SaveSubscription(ctx, sub)
+	require.NoError(t, err)
+	require.Equal(t, sub, got)
+	retry := sub
+	retry.ID = "s2-" + id
+	got, err = st.SaveSubscription(ctx, retry)
+	require.NoError(t, err)
+	require.Equal(t, sub, got)
+	subs, err := st.Subscriptions(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, []store.Subscription{sub}, subs)
+
+	require.NoError(t, st.FinishInstaller(ctx, id, order.DesktopInstaller))
+	require.NoError(t, st.FinishInstaller(ctx, id, order.DesktopInstaller))
+	o, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, order.InstallerReady, o.Status)
+	require.Equal(t, order.DesktopInstaller, o.InstallerURL)
+	require.Equal(t, []string{"placed", "installer_ready"}, eventKeys(t, id))
+}
+
+// Processes starting together against a database that does not exist yet
+// (a worker and an intake on a new machine) must all come up.
+func TestConcurrentOpenOfNewDatabase(t *testing.T) {
+	db, admin, err := testDatabase()
+	require.NoError(t, err)
+	t.Cleanup(func() { dropDatabase(admin, db) })
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := store.Open(context.Background(), db.String())
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+}
+
+// A transition of an order that does not exist is final (ErrNotFound), so the
+// activity stops instead of retrying forever.
+func TestTransitionOfUnknownOrderIsNotFound(t *testing.T) {
+	require.ErrorIs(t, st.Transition(context.Background(), "no-such-order", order.AwaitingPayment, "x"), store.ErrNotFound)
+	require.ErrorIs(t, st.CancelOrder(context.Background(), "no-such-order", "x"), store.ErrNotFound)
+}
