@@ -176,9 +176,29 @@ func dbCount(t *testing.T, sql string, args ...any) int {
 }
 
 func runsOf(t *testing.T, orderID string) int {
+	waitListed(t, "WorkflowId = '"+workflows.WorkflowID(orderID)+"' AND ExecutionStatus = 'Completed'", 1)
 	resp, err := st.Client.ListWorkflow(context.Background(), listQuery("WorkflowId = '"+workflows.WorkflowID(orderID)+"'"))
 	require.NoError(t, err)
 	return len(resp.Executions)
+}
+
+// waitListed waits until a visibility query finds n workflows: visibility
+// is written after the history, so it may lag a moment behind.
+func waitListed(t *testing.T, query string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		resp, err := st.Client.ListWorkflow(ctx, listQuery(query))
+		if err == nil && len(resp.Executions) == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("query %q never found %d workflows (last error %v)", query, n, err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func listQuery(q string) *workflowservice.ListWorkflowExecutionsRequest {

@@ -96,9 +96,7 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1`, id).Scan(&dbStatus))
 	require.Equal(t, "installer_ready", dbStatus)
 	require.Equal(t, "installer_ready", searchAttribute(t, id))
-	resp, err := st.Client.ListWorkflow(ctx, listQuery(`OrderStatus = "installer_ready" AND WorkflowId = "`+workflows.WorkflowID(id)+`"`))
-	require.NoError(t, err)
-	require.Len(t, resp.Executions, 1, "the order is found by its status in visibility")
+	waitListed(t, `OrderStatus = "installer_ready" AND WorkflowId = "`+workflows.WorkflowID(id)+`"`, 1)
 
 	// The event log has every stage once, in order.
 	events, err := st.Store.Events(ctx, id)
