@@ -5,16 +5,12 @@ package e2e
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
 	"go.uber.org/zap"
 )
@@ -32,7 +28,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctx := context.Background()
-	dbURL, drop, err := freshDatabase(ctx)
+	dbURL, drop, err := pgtest.NewDatabase("officeflow_test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: postgres:", err)
 		return 1
@@ -60,32 +56,4 @@ func run(m *testing.M) int {
 	}
 	defer st.Close()
 	return m.Run()
-}
-
-// freshDatabase names a new database on the server of DATABASE_URL (or the
-// default); the stack creates it, and drop removes it.
-func freshDatabase(ctx context.Context) (string, func(), error) {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable"
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return "", nil, err
-	}
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "officeflow_test_" + hex.EncodeToString(b)
-	u.Path = "/" + name
-	admin := *u
-	admin.Path = "/postgres"
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, admin.String()); err == nil {
-			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = conn.Close(ctx)
-		}
-	}
-	return u.String(), drop, nil
 }

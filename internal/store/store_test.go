@@ -2,10 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -13,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 )
@@ -39,55 +36,21 @@ func TestMain(m *testing.M) { os.Exit(run(m)) }
 
 func run(m *testing.M) int {
 	ctx := context.Background()
-	u, admin, err := testDatabase()
+	u, drop, err := pgtest.NewDatabase("officeflow_store_test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "store test:", err)
 		return 1
 	}
 	// Registered before Open so that a half-made database is dropped too.
-	defer dropDatabase(admin, u)
-	s, err := store.Open(ctx, u.String())
+	defer drop()
+	s, err := store.Open(ctx, u)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "store test: open:", err)
 		return 1
 	}
 	defer s.Close()
-	st, dbURL = s, u.String()
+	st, dbURL = s, u
 	return m.Run()
-}
-
-// testDatabase names a fresh database on the server of DATABASE_URL (or the
-// default one), so a run never touches a developer's data.
-func testDatabase() (db, admin *url.URL, err error) {
-	base := os.Getenv("DATABASE_URL")
-	if base == "" {
-		base = "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable"
-	}
-	db, err = url.Parse(base)
-	if err != nil {
-		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	db.Path = "/officeflow_store_test_" + hex.EncodeToString(b)
-	a := *db
-	a.Path = "/postgres"
-	return db, &a, nil
-}
-
-func dropDatabase(admin, db *url.URL) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin.String())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "store test: drop:", err)
-		return
-	}
-	defer conn.Close(ctx)
-	name := strings.TrimPrefix(db.Path, "/")
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
-		fmt.Fprintln(os.Stderr, "store test: drop:", err)
-	}
 }
 
 var deadline = time.Date(2030, 1, 8, 12, 0, 0, 0, time.UTC)
@@ -372,13 +335,13 @@ func TestSubscriptionsAndFinish(t *testing.T) {
 // Processes starting together against a database that does not exist yet
 // (a worker and an intake on a new machine) must all come up.
 func TestConcurrentOpenOfNewDatabase(t *testing.T) {
-	db, admin, err := testDatabase()
+	db, drop, err := pgtest.NewDatabase("officeflow_store_test")
 	require.NoError(t, err)
-	t.Cleanup(func() { dropDatabase(admin, db) })
+	t.Cleanup(drop)
 	errs := make(chan error, 4)
 	for range 4 {
 		go func() {
-			s, err := store.Open(context.Background(), db.String())
+			s, err := store.Open(context.Background(), db)
 			if err == nil {
 				s.Close()
 			}
