@@ -15,7 +15,10 @@ import (
 	"go.uber.org/zap"
 )
 
-var st *stack.Stack
+var (
+	st  *stack.Stack
+	cfg config.Config // what the stack was started with
+)
 
 const (
 	shopKey = "test-shop-key"
@@ -40,7 +43,7 @@ func run(m *testing.M) int {
 	} {
 		os.Setenv(k, v)
 	}
-	cfg, err := config.Load(true)
+	cfg, err = config.Load(true)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: config:", err)
 		return 1

@@ -22,6 +22,12 @@ type Config struct {
 	TemporalAddress   string
 	TemporalNamespace string
 	TaskQueue         string
+	Temporal          Temporal
+
+	// MetricsAddr serves /metrics, /healthz and /readyz; "" serves none.
+	MetricsAddr string
+	// OTLPEndpoint receives traces; "" exports none.
+	OTLPEndpoint string
 
 	DatabaseURL string
 	HTTPAddr    string
@@ -74,6 +80,8 @@ func Load(dev bool) (Config, error) {
 		PartnerAPIURL:     os.Getenv("PARTNER_API_URL"),
 		PartnerAPIToken:   os.Getenv("PARTNER_API_TOKEN"),
 		BillingPanelURL:   env("BILLING_PANEL_URL", "https://billing.officeflow.example"),
+		MetricsAddr:       os.Getenv("METRICS_ADDR"),
+		OTLPEndpoint:      os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		SMTP: SMTP{
 			Host:     os.Getenv("SMTP_HOST"),
 			Username: os.Getenv("SMTP_USERNAME"),
@@ -87,6 +95,15 @@ func Load(dev bool) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return c, fmt.Errorf("HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, fmt.Errorf("METRICS_ADDR: %q is not host:port", c.MetricsAddr)
+		}
+	}
+	var err error
+	if c.Temporal, err = loadTemporal(); err != nil {
+		return c, err
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return c, fmt.Errorf("DATABASE_URL: not a postgres:// URL")

@@ -58,6 +58,8 @@ type Stack struct {
 	Worker   worker.Worker
 	Intake   *intake.Server
 	HTTPAddr string
+	// MetricsAddr is where /metrics, /healthz and /readyz are served, if anywhere.
+	MetricsAddr string
 
 	closers []func()
 }
@@ -88,9 +90,16 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		st.closers = append(st.closers, st.Temporal.Stop)
 		cfg.TemporalAddress = st.Temporal.Address()
 	}
-	st.Client, err = client.DialContext(ctx, client.Options{
+	copts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: SDKLogger(log.Named("sdk")),
-	})
+	}
+	if !o.EmbedTemporal {
+		copts.ConnectionOptions.TLS = cfg.Temporal.TLS
+		if cfg.Temporal.APIKey != "" {
+			copts.Credentials = client.NewAPIKeyStaticCredentials(cfg.Temporal.APIKey)
+		}
+	}
+	st.Client, err = client.DialContext(ctx, copts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
 	}
@@ -116,6 +125,16 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		if err := st.startIntake(o, cfg); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /healthz", intake.Healthz)
+		mux.HandleFunc("GET /readyz", intake.Readyz(st.Ready))
+		addr, err := st.serve(cfg.MetricsAddr, mux)
+		if err != nil {
+			return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+		}
+		st.MetricsAddr = strings.TrimPrefix(addr, "http://")
 	}
 	return st, nil
 }
@@ -181,12 +200,24 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	st.Intake = &intake.Server{
 		Store: st.Store, Temporal: st.Client, TaskQueue: cfg.TaskQueue, Keys: cfg.IntakeKeys,
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: o.Logger.Named("intake"),
+		Ready: st.Ready,
 	}
 	addr, err := st.serve(cfg.HTTPAddr, st.Intake.Handler())
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
 	st.HTTPAddr = strings.TrimPrefix(addr, "http://")
+	return nil
+}
+
+// Ready tells whether PostgreSQL and Temporal answer.
+func (st *Stack) Ready(ctx context.Context) error {
+	if err := st.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if _, err := st.Client.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return fmt.Errorf("temporal: %w", err)
+	}
 	return nil
 }
 

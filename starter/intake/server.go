@@ -33,6 +33,8 @@ type Server struct {
 	WebhookSecret []byte
 	Deadline      time.Duration
 	Log           *zap.Logger
+	// Ready reports whether the parts the API needs answer; nil is always ready.
+	Ready func(ctx context.Context) error
 }
 
 const maxBody = 64 << 10
@@ -301,6 +303,26 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"order_id": o.ID, "status": string(order.Compensating)})
+}
+
+// Healthz answers while the process serves at all: a liveness probe.
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Readyz answers 200 when ready says so within two seconds, 503 with the
+// reason otherwise: a readiness probe takes the process out of rotation
+// while PostgreSQL or Temporal is away.
+func Readyz(ready func(ctx context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			writeError(w, http.StatusServiceUnavailable, "not_ready", "", err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
 }
 
 func itoa(n int) string {
