@@ -40,6 +40,7 @@ func run(m *testing.M) int {
 	for k, v := range map[string]string{
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
 		"INTAKE_API_KEYS": "other-key," + shopKey, "PAYMENT_WEBHOOK_SECRET": secret, "PAYMENT_DEADLINE": "168h",
+		"METRICS_ADDR": "127.0.0.1:0",
 	} {
 		os.Setenv(k, v)
 	}

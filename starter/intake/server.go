@@ -46,9 +46,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/orders/{order_id}", s.shop(s.getOrder))
 	mux.Handle("POST /v1/orders/{order_id}/cancel", s.shop(s.cancelOrder))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	mux.HandleFunc("GET /healthz", Healthz)
+	mux.HandleFunc("GET /readyz", Readyz(func(ctx context.Context) error {
+		if s.Ready == nil {
+			return nil
+		}
+		return s.Ready(ctx)
+	}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
