@@ -8,6 +8,7 @@ import (
 
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/telemetry"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -77,6 +78,11 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	}
 	msgID := messageID(orderID, kind)
 	err = a.Mail.Send(ctx, mail.Message{To: o.Customer.Email, Subject: subject, Text: text, HTML: html, MessageID: msgID})
+	result := "sent"
+	if err != nil {
+		result = "failed"
+	}
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": kind, "result": result}).Counter(telemetry.MetricEmails).Inc(1)
 	if err != nil {
 		if !mail.IsTemporary(err) {
 			return temporal.NewNonRetryableApplicationError(err.Error(), errEmailRejected, nil)

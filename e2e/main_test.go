@@ -12,12 +12,14 @@ import (
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
 )
 
 var (
-	st  *stack.Stack
-	cfg config.Config // what the stack was started with
+	st    *stack.Stack
+	spans = tracetest.NewInMemoryExporter()
+	cfg   config.Config // what the stack was started with
 )
 
 const (
@@ -53,7 +55,7 @@ func run(m *testing.M) int {
 	if os.Getenv("E2E_LOG") != "" {
 		log, _ = zap.NewDevelopment()
 	}
-	st, err = stack.Start(ctx, stack.Options{Config: cfg, Logger: log, EmbedTemporal: true, Worker: true, Intake: true})
+	st, err = stack.Start(ctx, stack.Options{Config: cfg, Logger: log, EmbedTemporal: true, Worker: true, Intake: true, SpanExporter: spans})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stack:", err)
 		return 1

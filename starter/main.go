@@ -181,7 +181,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.Lock(zapcore.AddSync(stderr)), zap.InfoLevel),
 		zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(stderr))))
 	defer log.Sync() //nolint:errcheck
-	st, err := stack.Start(ctx, stack.Options{Config: cfg, Logger: log, Intake: true})
+	st, err := stack.Start(ctx, stack.Options{Config: cfg, Logger: log, Intake: true, Service: "officeflow-intake"})
 	if err != nil {
 		return err
 	}

@@ -45,10 +45,10 @@ func run(dev bool, devDB, uiAddr string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := stack.Options{Config: cfg, Logger: log, Worker: true}
+	opts := stack.Options{Config: cfg, Logger: log, Worker: true, Service: "officeflow-worker"}
 	if dev {
 		opts.EmbedTemporal, opts.Intake, opts.TemporalDB, opts.UIAddress = true, true, devDB, uiAddr
-		opts.DataDir = "officeflow-dev"
+		opts.DataDir, opts.Service = "officeflow-dev", "officeflow"
 		if devDB != "" {
 			if devDB, err = filepath.Abs(devDB); err != nil {
 				return err
@@ -79,7 +79,10 @@ func announce(log *zap.Logger, st *stack.Stack, cfg config.Config) {
 	if st.FakeURL != "" {
 		fields = append(fields, zap.String("tenant_api_fake", st.FakeURL))
 	}
-	if st.Sink != nil {
+	if st.MetricsAddr != "" {
+		fields = append(fields, zap.String("metrics", "http://"+st.MetricsAddr+"/metrics"))
+	}
+	if st.Sink != nil && cfg.Dev {
 		fields = append(fields, zap.String("mail_sink", st.Sink.Addr()), zap.String("mail_dir", "officeflow-dev/mail"))
 	}
 	log.Info("officeflow is running", fields...)

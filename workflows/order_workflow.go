@@ -7,6 +7,7 @@ import (
 
 	"github.com/officeflow/officeflow/activities"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/telemetry"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -46,8 +47,9 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 		return Result{}, err
 	}
 
-	payment, reason := s.awaitPayment(ctx)
+	payment, reason, why := s.awaitPayment(ctx)
 	if payment == nil {
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"reason": why}).Counter(telemetry.MetricCompensations).Inc(1)
 		return s.cancelOrder(ctx, reason)
 	}
 	if err := workflow.ExecuteActivity(withDB(ctx, "Record payment "+payment.PaymentID), a.MarkPaid, in.OrderID, payment.PaymentID).Get(ctx, nil); err != nil {
@@ -60,7 +62,11 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 
 	// Every provisioning error is final here: the activities retry for a
 	// bounded time, and what they cannot fix is refunded.
-	if err := s.provision(ctx); err != nil {
+	began := workflow.Now(ctx)
+	err := s.provision(ctx)
+	workflow.GetMetricsHandler(ctx).Timer(telemetry.MetricProvisioning).Record(workflow.Now(ctx).Sub(began))
+	if err != nil {
+		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"reason": "provisioning_failed"}).Counter(telemetry.MetricCompensations).Inc(1)
 		return s.refund(ctx, err)
 	}
 
@@ -83,11 +89,15 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 
 // awaitPayment waits for a completed payment, a failed one, a cancellation or
 // the deadline, whichever comes first; nil means the order must be cancelled
-// for the reason given.
-func (s *saga) awaitPayment(ctx workflow.Context) (*Payment, string) {
+// for the reason given (why is its kind, for metrics).
+func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why string) {
 	until := s.in.PaymentDeadline
 	s.view.WaitingFor, s.view.Until = "payment", &until
-	defer func() { s.view.WaitingFor, s.view.Until = "", nil }()
+	began := workflow.Now(ctx)
+	defer func() {
+		s.view.WaitingFor, s.view.Until = "", nil
+		workflow.GetMetricsHandler(ctx).Timer(telemetry.MetricAwaitingPayment).Record(workflow.Now(ctx).Sub(began))
+	}()
 
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
 	defer stopTimer()
@@ -95,7 +105,7 @@ func (s *saga) awaitPayment(ctx workflow.Context) (*Payment, string) {
 	payments := workflow.GetSignalChannel(ctx, SignalPayment)
 	for {
 		if s.cancel != nil {
-			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason
+			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
 		}
 		var got *Payment
 		expired := false
@@ -112,18 +122,18 @@ func (s *saga) awaitPayment(ctx workflow.Context) (*Payment, string) {
 		case s.cancel != nil:
 			continue
 		case expired:
-			return nil, "payment deadline passed"
+			return nil, "payment deadline passed", "deadline"
 		case got == nil:
 			continue
 		case got.Status == "failed":
-			return nil, "payment " + got.PaymentID + " failed"
+			return nil, "payment " + got.PaymentID + " failed", "payment_failed"
 		case s.view.Invoice != nil && (got.Amount != s.view.Invoice.Gross || got.Currency != s.view.Invoice.Currency):
 			// The intake refuses these; one that slips through is logged, not taken.
 			workflow.GetLogger(ctx).Warn("payment does not match the invoice", "PaymentID", got.PaymentID)
 			continue
 		default:
 			s.paid = true
-			return got, ""
+			return got, "", ""
 		}
 	}
 }
@@ -206,6 +216,7 @@ func (s *saga) email(ctx workflow.Context, kind string) error {
 func (s *saga) set(ctx workflow.Context, st order.Status, reason string) {
 	s.view.Status, s.view.Reason = st, reason
 	s.timeline = append(s.timeline, TimelineEntry{Status: st, At: workflow.Now(ctx), Reason: reason})
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"status": string(st)}).Counter(telemetry.MetricOrderTransitions).Inc(1)
 	if err := workflow.UpsertTypedSearchAttributes(ctx, OrderStatusKey.ValueSet(string(st))); err != nil {
 		workflow.GetLogger(ctx).Error("search attribute not updated", "Error", err)
 	}

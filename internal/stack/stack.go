@@ -19,9 +19,11 @@ import (
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/internal/telemetry"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -43,21 +45,27 @@ type Options struct {
 	UIAddress     string
 	// DataDir keeps what the dev stack writes for people to read (mail).
 	DataDir string
-	Worker  bool
-	Intake  bool
+	// Service names this process in traces and metrics.
+	Service string
+	// SpanExporter receives spans in tests; OTEL_EXPORTER_OTLP_ENDPOINT
+	// otherwise.
+	SpanExporter sdktrace.SpanExporter
+	Worker       bool
+	Intake       bool
 }
 
 // Stack is the running parts; fields of parts not run are nil.
 type Stack struct {
-	Temporal *devserver.Server
-	Client   client.Client
-	Store    *store.Store
-	Fake     *tenant.Fake
-	FakeURL  string
-	Sink     *mail.Sink
-	Worker   worker.Worker
-	Intake   *intake.Server
-	HTTPAddr string
+	Temporal  *devserver.Server
+	Telemetry *telemetry.Telemetry
+	Client    client.Client
+	Store     *store.Store
+	Fake      *tenant.Fake
+	FakeURL   string
+	Sink      *mail.Sink
+	Worker    worker.Worker
+	Intake    *intake.Server
+	HTTPAddr  string
 	// MetricsAddr is where /metrics, /healthz and /readyz are served, if anywhere.
 	MetricsAddr string
 
@@ -90,8 +98,22 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		st.closers = append(st.closers, st.Temporal.Stop)
 		cfg.TemporalAddress = st.Temporal.Address()
 	}
+	st.Telemetry, err = telemetry.New(ctx, telemetry.Options{
+		Service: o.Service, OTLPEndpoint: cfg.OTLPEndpoint, SpanExporter: o.SpanExporter, Logger: log.Named("telemetry"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	st.closers = append(st.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = st.Telemetry.Shutdown(ctx)
+	})
+	// The tracing interceptor on the client covers the worker made from it,
+	// so a span started by an HTTP request continues into the workflow.
 	copts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: SDKLogger(log.Named("sdk")),
+		MetricsHandler: st.Telemetry.MetricsHandler(), Interceptors: st.Telemetry.Interceptors(),
 	}
 	if !o.EmbedTemporal {
 		copts.ConnectionOptions.TLS = cfg.Temporal.TLS
@@ -130,6 +152,7 @@ func Start(ctx context.Context, o Options) (st *Stack, err error) {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /healthz", intake.Healthz)
 		mux.HandleFunc("GET /readyz", intake.Readyz(st.Ready))
+		mux.Handle("GET /metrics", st.Telemetry.MetricsEndpoint())
 		addr, err := st.serve(cfg.MetricsAddr, mux)
 		if err != nil {
 			return nil, fmt.Errorf("METRICS_ADDR: %w", err)
@@ -202,7 +225,7 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: o.Logger.Named("intake"),
 		Ready: st.Ready,
 	}
-	addr, err := st.serve(cfg.HTTPAddr, st.Intake.Handler())
+	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(st.Intake.Handler(), "intake"))
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
