@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,11 +35,7 @@ func TestCancelBeforePaymentOnRealServer(t *testing.T) {
 }
 
 func TestCancelAfterProvisioningIsConflict(t *testing.T) {
-	o := newOrder(t)
-	id := o["order_id"].(string)
-	require.Equal(t, 202, place(t, o).Status)
-	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
-	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "pay-" + id, Status: "completed", Amount: "332.10", Currency: "PLN"}).Status)
+	id := placeAndPay(t, newOrder(t), "completed")
 	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
 	a := call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil)
 	require.Equal(t, 409, a.Status, string(a.Raw))
@@ -67,11 +62,7 @@ func TestPaymentDeadlineOnRealServer(t *testing.T) {
 }
 
 func TestFailedPaymentOnRealServer(t *testing.T) {
-	o := newOrder(t)
-	id := o["order_id"].(string)
-	require.Equal(t, 202, place(t, o).Status)
-	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
-	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "fail-" + id, Status: "failed", Amount: "332.10", Currency: "PLN"}).Status)
+	id := placeAndPay(t, newOrder(t), "failed")
 	r := waitDone(t, id)
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "void", getOrder(t, id).Body["invoice"].(map[string]any)["status"])
@@ -85,9 +76,7 @@ func TestTakenDomainIsRefunded(t *testing.T) {
 	id := o["order_id"].(string)
 	domain := o["domain_prefix"].(string) + ".onmicrosoft.com"
 	st.Fake.TakeDomain(domain)
-	require.Equal(t, 202, place(t, o).Status)
-	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
-	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "pay-" + id, Status: "completed", Amount: "332.10", Currency: "PLN"}).Status)
+	placeAndPay(t, o, "completed")
 	r := waitDone(t, id)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, domain+" is already taken")

@@ -88,6 +88,22 @@ func call(t *testing.T, method, path, key string, body any, header ...string) an
 	return a
 }
 
+// emailOf is the customer's address of an order body.
+func emailOf(o map[string]any) string { return o["customer"].(map[string]any)["email"].(string) }
+
+// placeAndPay places the order, waits until its pro-forma is out, and sends
+// a signed notification of the given status for the invoice's full amount.
+func placeAndPay(t *testing.T, o map[string]any, status string) string {
+	t.Helper()
+	id := o["order_id"].(string)
+	a := place(t, o)
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	waitMail(t, emailOf(o), "billing_access")
+	n := notify(t, intake.Notification{OrderID: id, PaymentID: status + "-" + id, Status: status, Amount: "332.10", Currency: "PLN"})
+	require.Equal(t, 200, n.Status, string(n.Raw))
+	return id
+}
+
 func place(t *testing.T, o map[string]any) answer {
 	return call(t, "POST", "/v1/orders", shopKey, o)
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/stretchr/testify/require"
 )
 
@@ -39,11 +38,7 @@ func TestTraceTiesRequestToWorkflow(t *testing.T) {
 // TestMetricsAfterAnOrder scrapes /metrics after an order has run through:
 // the SDK's metrics and the business metrics are there with their labels.
 func TestMetricsAfterAnOrder(t *testing.T) {
-	o := newOrder(t)
-	id := o["order_id"].(string)
-	require.Equal(t, 202, place(t, o).Status)
-	waitMail(t, o["customer"].(map[string]any)["email"].(string), "billing_access")
-	require.Equal(t, 200, notify(t, intake.Notification{OrderID: id, PaymentID: "pay-" + id, Status: "completed", Amount: "332.10", Currency: "PLN"}).Status)
+	id := placeAndPay(t, newOrder(t), "completed")
 	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
 
 	code, body := get(t, "http://"+st.MetricsAddr+"/metrics")
