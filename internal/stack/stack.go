@@ -79,8 +79,8 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 
 // Start starts the parts in dependency order; on error, what started is
 // stopped again.
-func Start(ctx context.Context, o Options) (st *Stack, err error) {
-	st = &Stack{}
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	st := &Stack{}
 	defer func() {
 		if err != nil {
 			st.Close()
