@@ -14,11 +14,14 @@ import (
 	"github.com/officeflow/officeflow/internal/stack"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 var (
 	st    *stack.Stack
 	spans = tracetest.NewInMemoryExporter()
+	logs  *observer.ObservedLogs
 	cfg   config.Config // what the stack was started with
 )
 
@@ -51,9 +54,14 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: config:", err)
 		return 1
 	}
-	log := zap.NewNop()
+	// Every log entry of the whole stack, at debug level, is kept so that
+	// tests can look for secrets in it.
+	core, entries := observer.New(zap.DebugLevel)
+	logs = entries
+	log := zap.New(core)
 	if os.Getenv("E2E_LOG") != "" {
-		log, _ = zap.NewDevelopment()
+		dev, _ := zap.NewDevelopment()
+		log = zap.New(zapcore.NewTee(core, dev.Core()))
 	}
 	st, err = stack.Start(ctx, stack.Options{Config: cfg, Logger: log, EmbedTemporal: true, Worker: true, Intake: true, SpanExporter: spans})
 	if err != nil {

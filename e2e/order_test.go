@@ -111,6 +111,14 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	scanHistory(t, id, password)
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants t WHERE order_id = $1 AND (password_sealed IS NOT NULL OR row_to_json(t)::text LIKE '%' || $2 || '%')`, id, password))
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM order_events WHERE reason LIKE '%' || $1 || '%'`, password))
+	for _, e := range logs.All() {
+		line := e.Message
+		for k, v := range e.ContextMap() {
+			line += " " + k + "=" + fmt.Sprint(v)
+		}
+		require.NotContains(t, line, password, "a log entry carries the temporary password")
+	}
+	require.Positive(t, logs.Len(), "the stack's logs were read")
 	record(t, id, "happy_path")
 }
 
