@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -38,13 +39,16 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	h.env.RegisterWorkflow(OrderWorkflow)
 	h.env.RegisterActivity(&activities.Activities{})
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		name := info.ActivityType.Name
 		var id, step string
 		_ = args.Get(&id, &step)
-		if step != "" && (name == "SendEmail" || name == "Transition") {
-			name += ":" + step
+		h.record(info.ActivityType.Name, step)
+	})
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+		step := ""
+		if len(args) > 1 {
+			step = fmt.Sprint(args[1])
 		}
-		h.calls = append(h.calls, name)
+		h.record(info.ActivityType.Name, step)
 	})
 	var a *activities.Activities
 	for _, o := range overrides {
@@ -61,6 +65,14 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	h.env.OnActivity(a.CancelOrder, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
 	h.env.OnActivity(a.RecordRefund, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
 	return h
+}
+
+// record notes an activity; the steps of the generic ones are part of the name.
+func (h *harness) record(name, step string) {
+	if step != "" && (name == "SendEmail" || name == "Transition") {
+		name += ":" + step
+	}
+	h.calls = append(h.calls, name)
 }
 
 func (h *harness) payAfter(d time.Duration, p Payment) {
