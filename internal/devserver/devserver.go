@@ -1,6 +1,7 @@
-// Package devserver embeds a Temporal server (SQLite persistence) and its Web UI
-// in the calling process, so that `worker -dev` and the end-to-end tests need no
-// separately installed Temporal. The wiring follows temporalio/cli's devserver.
+// Package devserver embeds a Temporal server (SQLite persistence, or
+// PostgreSQL for benchmarks that compare the two) and its Web UI in the calling
+// process, so that `worker -dev` and the end-to-end tests need no separately
+// installed Temporal. The wiring follows temporalio/cli's devserver.
 package devserver
 
 import (
@@ -42,6 +43,14 @@ type Options struct {
 	Namespace string
 	// DBFile keeps the server's state in a SQLite file; "" keeps it in memory.
 	DBFile string
+	// PostgresURL, when set, keeps Temporal's state in PostgreSQL (a database
+	// of its own, created with its schema if missing) instead of SQLite, e.g.
+	// postgres://postgres@127.0.0.1:5432/temporal_bench?sslmode=disable.
+	// Visibility goes to a second database, <name>_visibility. Both are
+	// created and migrated to this server's schema versions at every start;
+	// the namespace is registered through the frontend once it is up.
+	// Mutually exclusive with DBFile.
+	PostgresURL string
 	// UIAddress serves the Web UI; "" runs no UI.
 	UIAddress string
 	// CodecEndpoint is handed to the UI so operators see decoded payloads.
@@ -67,6 +76,9 @@ func Start(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
 	}
+	if o.PostgresURL != "" && o.DBFile != "" {
+		return nil, errors.New("devserver: DBFile and PostgresURL are mutually exclusive")
+	}
 	host, port, err := hostPort(o.Address)
 	if err != nil {
 		return nil, fmt.Errorf("temporal address: %w", err)
@@ -76,11 +88,11 @@ func Start(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	conf, err := buildConfig(host, port, o)
+	logger := tlog.NewZapLogger(o.Logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
+	conf, err := buildConfig(host, port, o, logger)
 	if err != nil {
 		return nil, err
 	}
-	logger := tlog.NewZapLogger(o.Logger.WithOptions(zap.IncreaseLevel(zap.WarnLevel)))
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, err
@@ -102,7 +114,8 @@ func Start(o Options) (*Server, error) {
 		dynamicconfig.FrontendEnableUpdateWorkflowExecutionAsyncAccepted.Key(): true,
 		dynamicconfig.EnableEagerWorkflowStart.Key():                           true,
 		// Tests and the dev stack look orders up by search attribute right after
-		// a change; SQLite visibility is immediate, so no refresh interval applies.
+		// a change; SQL visibility (SQLite or PostgreSQL) is immediate, so no
+		// refresh interval applies.
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
@@ -120,6 +133,12 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("temporal server start: %w", err)
 	}
 	s := &Server{server: srv, address: net.JoinHostPort(host, strconv.Itoa(port)), namespace: o.Namespace}
+	if o.PostgresURL != "" {
+		if err := registerNamespace(s.address, o.Namespace); err != nil {
+			srv.Stop()
+			return nil, fmt.Errorf("namespace %q: %w", o.Namespace, err)
+		}
+	}
 	if o.UIAddress != "" {
 		if err := s.startUI(o); err != nil {
 			srv.Stop()
@@ -181,22 +200,41 @@ func (s *Server) Stop() {
 	s.server.Stop()
 }
 
-func buildConfig(host string, port int, o Options) (*config.Config, error) {
+func buildConfig(host string, port int, o Options, logger tlog.Logger) (*config.Config, error) {
 	httpPort, err := freePort(host)
-	if err != nil {
-		return nil, err
-	}
-	sqlConf, err := sqlConfig(o)
 	if err != nil {
 		return nil, err
 	}
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
-	conf.Persistence.DefaultStore = "sqlite-default"
-	conf.Persistence.VisibilityStore = "sqlite-default"
+	// One shard, as temporalio/cli's dev server. The count is fixed forever
+	// for a database: the server records it in the cluster metadata at the
+	// first start and afterwards uses the recorded count whatever this says.
 	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	if o.PostgresURL != "" {
+		main, visibility, err := postgresStores(o.PostgresURL)
+		if err != nil {
+			return nil, err
+		}
+		if err := setupPostgres(main, visibility, logger); err != nil {
+			return nil, fmt.Errorf("temporal postgres: %w", err)
+		}
+		conf.Persistence.DefaultStore = "postgres-default"
+		conf.Persistence.VisibilityStore = "postgres-visibility"
+		conf.Persistence.DataStores = map[string]config.DataStore{
+			"postgres-default":    {SQL: main},
+			"postgres-visibility": {SQL: visibility},
+		}
+	} else {
+		sqlConf, err := sqlConfig(o)
+		if err != nil {
+			return nil, err
+		}
+		conf.Persistence.DefaultStore = "sqlite-default"
+		conf.Persistence.VisibilityStore = "sqlite-default"
+		conf.Persistence.DataStores = map[string]config.DataStore{"sqlite-default": {SQL: sqlConf}}
+	}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
