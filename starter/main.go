@@ -38,6 +38,9 @@ commands:
                                gross amount (payment id cli-ORDER_ID unless given)
   cancel [-reason TEXT] ORDER_ID
                                cancel an order that has not been provisioned yet
+  bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
+                               measure the saga against a bare workflow of the same
+                               shape on an in-process stack (PostgreSQL from DATABASE_URL)
   help                         show this help
 
 environment of place, status, pay and cancel:
@@ -116,6 +119,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return helpOr(err, stdout)
 		}
 		return pay(ctx, pos[0], *paymentID, *failed, stdout)
+	case "bench":
+		return benchCmd(ctx, flags, args, stdout, stderr)
 	case "cancel":
 		reason := flags.String("reason", "", "why, for the order's timeline")
 		pos, err := parse(flags, args, 1)

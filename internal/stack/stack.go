@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/activities"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/devserver"
@@ -52,6 +53,9 @@ type Options struct {
 	SpanExporter sdktrace.SpanExporter
 	Worker       bool
 	Intake       bool
+	// PgxTracer sees every query the order store sends (the benchmark
+	// counts them); nil traces nothing.
+	PgxTracer pgx.QueryTracer
 }
 
 // Stack is the running parts; fields of parts not run are nil.
@@ -133,7 +137,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		// A Cloud namespace takes search attributes from its console only.
 		log.Warn("search attributes not registered; register them on the cluster", zap.Error(err))
 	}
-	st.Store, err = store.Open(ctx, cfg.DatabaseURL)
+	st.Store, err = store.OpenWith(ctx, cfg.DatabaseURL, o.PgxTracer)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

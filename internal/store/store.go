@@ -33,23 +33,7 @@ var ErrNotFound = errors.New("not found")
 // Open connects to url, creating the database if it is missing, and applies
 // the migrations that have not run yet.
 func Open(ctx context.Context, url string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	if err := createDatabase(ctx, cfg.ConnConfig); err != nil {
-		return nil, err
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	s := &Store{Pool: pool}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
-	}
-	return s, nil
+	return OpenWith(ctx, url, nil)
 }
 
 // Close closes the pool.

@@ -1,0 +1,280 @@
+// Package bench measures what officeflow costs on top of Temporal itself: it
+// runs the saga through the intake API beside FloorWorkflow, a workflow of
+// the same shape whose activities do nothing, on one in-process stack, and
+// compares the two against the goals of the performance issue.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/pgtest"
+	"github.com/officeflow/officeflow/internal/stack"
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/workflows"
+	"go.temporal.io/sdk/client"
+	"go.uber.org/zap"
+)
+
+// Persistence of the embedded Temporal server.
+const (
+	PersistenceSQLite   = "sqlite"
+	PersistencePostgres = "postgres"
+)
+
+// historySample is how many orders of each kind have their history counted.
+const historySample = 20
+
+// Options say how big a run is. Config is what config.Load(true) gives: the
+// embedded Temporal and the intake listen where it says; the order store gets
+// a fresh database on DATABASE_URL's server (dropped at the end), and the
+// tenant API fake and the mail sink are always used.
+type Options struct {
+	Config      config.Config
+	Logger      *zap.Logger
+	Orders      int    // N, for the floor, the saga and the accept rates
+	Concurrency int    // orders in flight
+	Waiting     int    // orders left at awaiting_payment for the memory figure
+	Persistence string // PersistenceSQLite or PersistencePostgres
+	// TemporalPostgres is the database of Temporal's own state with
+	// PersistencePostgres; Run makes and drops a fresh one when it is "".
+	TemporalPostgres string
+
+	tracer pgx.QueryTracer
+}
+
+// placeTemporal puts the embedded Temporal server's state in the PostgreSQL
+// database at url. nil means stack.Options has no way to do that, and Run
+// refuses PersistencePostgres.
+var placeTemporal func(so *stack.Options, url string)
+
+// stackOptions is the one place where a run's options become the stack's.
+func stackOptions(o Options) stack.Options {
+	so := stack.Options{
+		Config: o.Config, Logger: o.Logger, EmbedTemporal: true, Worker: true, Intake: true,
+		Service: "officeflow-bench", PgxTracer: o.tracer,
+	}
+	if o.Persistence == PersistencePostgres && placeTemporal != nil {
+		placeTemporal(&so, o.TemporalPostgres)
+	}
+	return so
+}
+
+func (o *Options) check() error {
+	switch {
+	case o.Orders < 1:
+		return errors.New("bench: orders must be at least 1")
+	case o.Concurrency < 1:
+		return errors.New("bench: concurrency must be at least 1")
+	case o.Waiting < 1:
+		return errors.New("bench: waiting must be at least 1")
+	case o.Persistence == "":
+		o.Persistence = PersistenceSQLite
+	case o.Persistence == PersistencePostgres && placeTemporal == nil:
+		return errors.New("bench: -persistence postgres: this build's stack cannot put the embedded Temporal on PostgreSQL")
+	case o.Persistence != PersistenceSQLite && o.Persistence != PersistencePostgres:
+		return fmt.Errorf("bench: persistence %q: want sqlite or postgres", o.Persistence)
+	}
+	return nil
+}
+
+// Run starts a stack, runs the phases in order (warm-up, floor, saga, accept
+// rates, waiting memory), writes the table to w and returns the figures.
+func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
+	if err := o.check(); err != nil {
+		return Result{}, err
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	storeURL, dropStore, err := pgtest.NewDatabase("officeflow_bench")
+	if err != nil {
+		return Result{}, err
+	}
+	defer dropStore()
+	o.Config.DatabaseURL = storeURL
+	// The bench waits on the sink and makes tenants in the fake; it exports
+	// nothing, so that runs compare.
+	o.Config.SMTP.Host, o.Config.PartnerAPIURL, o.Config.MetricsAddr, o.Config.OTLPEndpoint = "", "", "", ""
+	if o.Persistence == PersistencePostgres && o.TemporalPostgres == "" {
+		tURL, drop, err := pgtest.NewDatabase("temporal_bench")
+		if err != nil {
+			return Result{}, err
+		}
+		defer drop()
+		// The server keeps visibility in a second database beside it.
+		defer func() {
+			if err := dropDatabase(tURL, databaseName(tURL)+"_visibility"); err != nil {
+				o.Logger.Warn("bench: dropping the visibility database", zap.Error(err))
+			}
+		}()
+		o.TemporalPostgres = tURL
+	}
+	queries := &queryCounter{}
+	o.tracer = queries
+
+	st, err := stack.Start(ctx, stackOptions(o))
+	if err != nil {
+		return Result{}, err
+	}
+	defer st.Close()
+	floor, err := startFloorWorker(st.Client)
+	if err != nil {
+		return Result{}, err
+	}
+	defer floor.Stop()
+	mailCtx, stopMail := context.WithCancel(ctx)
+	defer stopMail()
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	r := &runner{
+		o: o, st: st, mail: watchMail(mailCtx, st.Sink), id: hex.EncodeToString(id),
+		deadline: time.Now().Add(o.Config.PaymentDeadline),
+	}
+	r.shop = r.client("http://" + st.HTTPAddr)
+	pg, err := newPGStats(storeURL)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Persistence: o.Persistence, Orders: o.Orders, Concurrency: o.Concurrency, Waiting: o.Waiting}
+	if err := r.warmUp(ctx); err != nil {
+		return res, err
+	}
+	warmedUp := time.Now()
+	if err := r.floorPhase(ctx, &res); err != nil {
+		return res, err
+	}
+	if err := r.sagaPhase(ctx, &res, pg, queries, warmedUp); err != nil {
+		return res, err
+	}
+	if err := r.acceptPhase(ctx, &res); err != nil {
+		return res, err
+	}
+	if err := r.waitingPhase(ctx, &res); err != nil {
+		return res, err
+	}
+	res.fill()
+	return res, Render(w, res)
+}
+
+func (r *runner) floorPhase(ctx context.Context, res *Result) error {
+	n, c := r.o.Orders, r.o.Concurrency
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("bench-%s-floor%d", r.id, i)
+	}
+	cpu := cpuSeconds()
+	lat, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
+		return floorOnce(ctx, r.st.Client, ids[i], r.deadline)
+	})
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	res.Floor.measured(lat, wall, cpuSeconds()-cpu)
+	res.Floor.HistoryEventsAvg, res.Floor.HistoryEventsMax, err = historyEvents(ctx, r.st.Client, ids[:min(n, historySample)])
+	return err
+}
+
+func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries *queryCounter, lastUse time.Time) error {
+	n, c := r.o.Orders, r.o.Concurrency
+	xacts, err := pg.xacts(ctx, lastUse)
+	if err != nil {
+		return err
+	}
+	q, begins, cpu := queries.n.Load(), queries.begins.Load(), cpuSeconds()
+	lat, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
+		return r.sagaOnce(ctx, r.request("s", i))
+	})
+	if err != nil {
+		return fmt.Errorf("saga: %w", err)
+	}
+	res.Saga.measured(lat, wall, cpuSeconds()-cpu)
+	res.DB.Queries, res.DB.Begins = queries.n.Load()-q, queries.begins.Load()-begins
+	after, err := pg.xacts(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	res.DB.Transactions = after - xacts
+	ids := make([]string, min(n, historySample))
+	for i := range ids {
+		ids[i] = workflows.WorkflowID(r.request("s", i).OrderID)
+	}
+	res.Saga.HistoryEventsAvg, res.Saga.HistoryEventsMax, err = historyEvents(ctx, r.st.Client, ids)
+	return err
+}
+
+// acceptPhase compares what it takes to accept an order: POST /v1/orders
+// (the intake's code and the stack's store and client, on a server of its
+// own) against a bare ExecuteWorkflow. Both start their workflows on a task
+// queue no worker polls: otherwise each side is slowed by what its workflows
+// then do on the same CPUs (a saga's billing and email against the floor's
+// no-ops), which says nothing about the intake. The workflows stay parked.
+func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
+	n, c := r.o.Orders, r.o.Concurrency
+	cfg := r.o.Config
+	srv := &intake.Server{
+		Store: r.st.Store, Temporal: r.st.Client, TaskQueue: parkedQueue, Keys: cfg.IntakeKeys,
+		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: r.o.Logger.Named("intake"),
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: r.st.Telemetry.WrapHTTP(srv.Handler(), "intake"), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(l) }()
+	defer hs.Close()
+	shop := r.client("http://" + l.Addr().String())
+	_, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
+		req := r.request("a", i)
+		if _, err := shop.Place(ctx, req); err != nil {
+			return fmt.Errorf("place %s: %w", req.OrderID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("intake accept: %w", err)
+	}
+	res.Accept.IntakePerSecond = float64(n) / wall.Seconds()
+	_, wall, err = timed(ctx, n, c, func(ctx context.Context, i int) error {
+		id := fmt.Sprintf("bench-%s-direct%d", r.id, i)
+		_, err := r.st.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: parkedQueue}, FloorWorkflow, r.deadline)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("direct start: %w", err)
+	}
+	res.Accept.DirectPerSecond = float64(n) / wall.Seconds()
+	return nil
+}
+
+// waitingPhase is the memory an order costs while it waits for payment: the
+// whole process's (server, worker, intake, sink) before and after placing
+// the waiting orders, less what the mail sink keeps of their emails.
+func (r *runner) waitingPhase(ctx context.Context, res *Result) error {
+	n, c := r.o.Waiting, r.o.Concurrency
+	before, mails := memNow(), len(r.st.Sink.Messages())
+	if err := each(ctx, n, c, func(ctx context.Context, i int) error {
+		ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+		defer cancel()
+		return r.place(ctx, r.request("w", i))
+	}); err != nil {
+		return fmt.Errorf("waiting orders: %w", err)
+	}
+	if err := r.awaitingPayment(ctx, n); err != nil {
+		return fmt.Errorf("waiting orders: %w", err)
+	}
+	after := memNow()
+	res.Memory.HeapDeltaBytes = after.heap - before.heap
+	res.Memory.RSSDeltaBytes = after.rss - before.rss
+	res.Memory.SinkBytes = sinkBytes(r.st.Sink, mails)
+	return nil
+}

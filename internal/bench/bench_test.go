@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+)
+
+// tableRows are the figures the table must show, in order.
+var tableRows = []string{
+	"throughput (orders/s)",
+	"latency p50 (ms)",
+	"latency p95 (ms)",
+	"latency p99 (ms)",
+	"CPU (ms/order)",
+	"DB transactions/order",
+	"DB BEGIN...COMMIT/order",
+	"DB queries/order",
+	"history events/order (avg)",
+	"history events/order (max)",
+	"heap per 1,000 waiting (MB)",
+	"RSS per 1,000 waiting (MB)",
+	"accept rate (orders/s)",
+}
+
+// TestRun runs a small benchmark end to end and checks the shape of what it
+// reports, never how fast anything was: a loaded CI machine must not fail it.
+func TestRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole stack")
+	}
+	t.Setenv("HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("TEMPORAL_ADDRESS", "127.0.0.1:0")
+	cfg, err := config.Load(true)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	res, err := Run(ctx, Options{
+		Config: cfg, Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
+		Orders: 20, Concurrency: 5, Waiting: 20, Persistence: PersistenceSQLite,
+	}, &out)
+	require.NoError(t, err, out.String())
+	t.Log("\n" + out.String())
+
+	cells := tableCells(t, out.String())
+	require.Len(t, rows(res), len(tableRows))
+	for _, name := range tableRows {
+		c, ok := cells[name]
+		require.True(t, ok, "row %q is missing", name)
+		require.Len(t, c, 5, "row %q: floor, saga, ratio, goal, met", name)
+		for _, v := range c[:3] {
+			if v != "-" {
+				_, err := strconv.ParseFloat(v, 64)
+				require.NoError(t, err, "row %q: %q is not a number", name, v)
+			}
+		}
+		require.NotEqual(t, "-", c[1], "row %q has no saga figure", name)
+		require.Contains(t, []string{"yes", "NO", "-"}, c[4], "row %q", name)
+		require.Equal(t, c[3] == "-", c[4] == "-", "row %q: a goal and its verdict go together", name)
+	}
+	require.Equal(t, f(res.Saga.OrdersPerSecond, 1), cells["throughput (orders/s)"][1])
+	require.Equal(t, f(res.Ratios.Accept, 2), cells["accept rate (orders/s)"][2])
+
+	// Every figure was measured, and every ratio computed from them.
+	require.Equal(t, 20, res.Orders)
+	for name, v := range map[string]float64{
+		"floor rate": res.Floor.OrdersPerSecond, "saga rate": res.Saga.OrdersPerSecond,
+		"floor p99": res.Floor.P99MS, "saga p99": res.Saga.P99MS,
+		"throughput ratio": res.Ratios.Throughput, "p50 ratio": res.Ratios.P50, "p95 ratio": res.Ratios.P95,
+		"p99 ratio": res.Ratios.P99, "cpu ratio": res.Ratios.CPU, "accept ratio": res.Ratios.Accept,
+		"transactions/order": res.DB.TransactionsPerOrder, "queries/order": res.DB.QueriesPerOrder, "begins/order": res.DB.BeginsPerOrder,
+		"floor history": res.Floor.HistoryEventsAvg, "saga history": res.Saga.HistoryEventsAvg,
+		"intake rate": res.Accept.IntakePerSecond, "direct rate": res.Accept.DirectPerSecond,
+	} {
+		require.Positive(t, v, name)
+	}
+	require.InDelta(t, res.Saga.OrdersPerSecond/res.Floor.OrdersPerSecond, res.Ratios.Throughput, 1e-9)
+	require.InDelta(t, res.DB.TransactionsPerOrder/happyPathActivities, res.DB.TransactionsPerActivity, 1e-9)
+	require.Positive(t, res.Memory.SinkBytes, "the waiting orders' billing emails are in the sink")
+
+	raw, err := json.Marshal(res)
+	require.NoError(t, err)
+	var back Result
+	require.NoError(t, json.Unmarshal(raw, &back))
+	require.Equal(t, res, back)
+}
+
+// tableCells maps each row's figure to its other cells; columns are apart by
+// two spaces or more, while a cell has single spaces at most.
+func tableCells(t *testing.T, table string) map[string][]string {
+	sep := regexp.MustCompile(`\s{2,}`)
+	out := map[string][]string{}
+	header := false
+	for _, line := range strings.Split(table, "\n") {
+		c := sep.Split(strings.TrimSpace(line), -1)
+		if len(c) < 2 {
+			continue
+		}
+		if c[0] == "figure" {
+			require.Equal(t, []string{"figure", "floor", "saga", "ratio", "goal", "met"}, c)
+			header = true
+			continue
+		}
+		out[c[0]] = c[1:]
+	}
+	require.True(t, header, "no header line in\n%s", table)
+	return out
+}
+
+func TestOptionsCheck(t *testing.T) {
+	for _, o := range []Options{
+		{Orders: 0, Concurrency: 1, Waiting: 1},
+		{Orders: 1, Concurrency: 0, Waiting: 1},
+		{Orders: 1, Concurrency: 1, Waiting: 0},
+		{Orders: 1, Concurrency: 1, Waiting: 1, Persistence: "mysql"},
+	} {
+		require.Error(t, o.check(), "%+v", o)
+	}
+	o := Options{Orders: 1, Concurrency: 1, Waiting: 1}
+	require.NoError(t, o.check())
+	require.Equal(t, PersistenceSQLite, o.Persistence)
+	o.Persistence = PersistencePostgres
+	require.Equal(t, placeTemporal == nil, o.check() != nil, "postgres runs exactly when the stack can place Temporal there")
+}

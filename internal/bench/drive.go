@@ -1,0 +1,226 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/stack"
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/workflows"
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// orderTimeout bounds one order end to end: a stuck order fails the run with
+// its id instead of hanging it.
+const orderTimeout = 5 * time.Minute
+
+// runner drives one stack; id keeps this run's orders apart from any other's.
+type runner struct {
+	o        Options
+	st       *stack.Stack
+	shop     *intake.Client
+	mail     *mailbox
+	id       string
+	gross    string // the bench order's invoice amount, read in the warm-up
+	deadline time.Time
+}
+
+// client is a shop's client of the intake at base, with one idle connection
+// per order in flight: the default two would dial for nearly every request.
+func (r *runner) client(base string) *intake.Client {
+	return intake.NewClient(base, r.o.Config.IntakeKeys[0], &http.Client{
+		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: r.o.Concurrency},
+	})
+}
+
+// request is a valid order whose id, email and domain say run, kind and i.
+func (r *runner) request(kind string, i int) order.Request {
+	id := "bench-" + r.id + "-" + kind + strconv.Itoa(i)
+	return order.Request{
+		OrderID: id,
+		Customer: order.Customer{
+			Company: "Bench sp. z o.o.", Email: id + "@bench.example", FirstName: "Jan", LastName: "Kowalski",
+			TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1",
+		},
+		Plan: "business-standard", Seats: 5, BillingCycle: "monthly", Language: "pl",
+		// [a-z0-9]{3,27}: 1 + 8 + len(kind) + digits.
+		DomainPrefix: "b" + r.id + kind + strconv.Itoa(i),
+	}
+}
+
+// place posts the order and returns when its billing email is in the sink,
+// which the saga sends just before it waits for payment.
+func (r *runner) place(ctx context.Context, req order.Request) error {
+	got := r.mail.expect(req.Customer.Email)
+	if _, err := r.shop.Place(ctx, req); err != nil {
+		return fmt.Errorf("place %s: %w", req.OrderID, err)
+	}
+	select {
+	case <-got:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("order %s: no billing email: %w", req.OrderID, ctx.Err())
+	}
+}
+
+// sagaOnce is one order through the intake: placed, paid when its billing
+// email arrived, and waited for until installer_ready.
+func (r *runner) sagaOnce(ctx context.Context, req order.Request) error {
+	if err := r.place(ctx, req); err != nil {
+		return err
+	}
+	n := intake.Notification{OrderID: req.OrderID, PaymentID: "pay-" + req.OrderID, Status: "completed", Amount: r.gross, Currency: "PLN"}
+	if _, err := r.shop.Notify(ctx, r.o.Config.WebhookSecret, n); err != nil {
+		return fmt.Errorf("pay %s: %w", req.OrderID, err)
+	}
+	var res workflows.Result
+	if err := r.st.Client.GetWorkflow(ctx, workflows.WorkflowID(req.OrderID), "").Get(ctx, &res); err != nil {
+		return fmt.Errorf("order %s: %w", req.OrderID, err)
+	}
+	if res.Status != order.InstallerReady {
+		return fmt.Errorf("order %s ended %s: %s", req.OrderID, res.Status, res.Reason)
+	}
+	return nil
+}
+
+// warmUp runs one order of each kind before anything is measured, so that
+// connections, caches and the namespace are warm, and reads the invoice
+// amount the bench's orders are paid with.
+func (r *runner) warmUp(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+	defer cancel()
+	if err := floorOnce(ctx, r.st.Client, "bench-"+r.id+"-warm", r.deadline); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	req := r.request("warm", 0)
+	if err := r.place(ctx, req); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	v, err := r.shop.Get(ctx, req.OrderID)
+	if err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	if v.Invoice == nil {
+		return fmt.Errorf("warm-up: order %s has no invoice at %s", req.OrderID, v.Status)
+	}
+	r.gross = v.Invoice.Gross
+	n := intake.Notification{OrderID: req.OrderID, PaymentID: "pay-" + req.OrderID, Status: "completed", Amount: r.gross, Currency: "PLN"}
+	if _, err := r.shop.Notify(ctx, r.o.Config.WebhookSecret, n); err != nil {
+		return fmt.Errorf("warm-up: pay: %w", err)
+	}
+	return r.st.Client.GetWorkflow(ctx, workflows.WorkflowID(req.OrderID), "").Get(ctx, nil)
+}
+
+// awaitingPayment waits until visibility lists want running orders at
+// awaiting_payment: the saga sets that status in the same workflow task
+// that starts its deadline timer, so they are all parked.
+func (r *runner) awaitingPayment(ctx context.Context, want int) error {
+	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+	defer cancel()
+	q := workflows.OrderStatusKey.GetName() + ` = "awaiting_payment" AND ExecutionStatus = "Running"`
+	for {
+		resp, err := r.st.Client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Namespace: r.o.Config.TemporalNamespace, Query: q,
+		})
+		if err == nil && resp.GetCount() >= int64(want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %d orders at awaiting_payment (got %d, last error %v): %w", want, resp.GetCount(), err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// timed runs f for 0..n-1 with c in flight and returns how long each took
+// and the whole.
+func timed(ctx context.Context, n, c int, f func(ctx context.Context, i int) error) ([]time.Duration, time.Duration, error) {
+	lat := make([]time.Duration, n)
+	began := time.Now()
+	err := each(ctx, n, c, func(ctx context.Context, i int) error {
+		ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+		defer cancel()
+		t := time.Now()
+		err := f(ctx, i)
+		lat[i] = time.Since(t)
+		return err
+	})
+	return lat, time.Since(began), err
+}
+
+// each runs f for 0..n-1 on c goroutines, each taking the next i when its
+// last is done: a closed loop that keeps c in flight. The first error stops
+// the others from taking more and is returned.
+func each(ctx context.Context, n, c int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(c, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				if err := f(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// mailbox tells each waiting order that its billing email arrived. One
+// watcher reads the sink for all, instead of one Sink.WaitFor per order
+// scanning every message.
+type mailbox struct {
+	mu   sync.Mutex
+	want map[string]chan struct{}
+}
+
+func watchMail(ctx context.Context, sink *mail.Sink) *mailbox {
+	m := &mailbox{want: map[string]chan struct{}{}}
+	// The match func sees every message once and never matches, so WaitFor
+	// runs until ctx ends; it is called under the sink's lock, so it only
+	// closes a channel.
+	go func() { _, _ = sink.WaitFor(ctx, m.deliver) }()
+	return m
+}
+
+// expect must be called before the order is placed, so that no email can
+// come before anyone waits for it.
+func (m *mailbox) expect(to string) <-chan struct{} {
+	ch := make(chan struct{})
+	m.mu.Lock()
+	m.want[strings.ToLower(to)] = ch
+	m.mu.Unlock()
+	return ch
+}
+
+func (m *mailbox) deliver(msg mail.Received) bool {
+	if len(msg.To) != 1 || !strings.Contains(msg.MessageID, "."+activities.EmailBillingAccess+"@") {
+		return false
+	}
+	to := strings.ToLower(msg.To[0])
+	m.mu.Lock()
+	if ch, ok := m.want[to]; ok {
+		close(ch)
+		delete(m.want, to)
+	}
+	m.mu.Unlock()
+	return false
+}

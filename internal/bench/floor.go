@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/officeflow/officeflow/workflows"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// happyPathActivities is how many activities workflows/order_workflow.go's
+// OrderWorkflow runs for an order that is paid and provisioned: OpenBilling,
+// SendEmail x4 (billing_access, payment_received, credentials,
+// installer_ready), Transition x2 (awaiting_payment, emailing_credentials),
+// MarkPaid, CheckDomain, CreateTenant, OrderSubscription, FinishInstaller.
+// Recount it there when the saga changes.
+const happyPathActivities = 12
+
+// paymentAfter is how many of those run before the saga waits for payment.
+const paymentAfter = 3
+
+const floorQueue = "bench-floor"
+
+// parkedQueue has no worker: what is started there waits, untouched.
+const parkedQueue = "bench-parked"
+
+// floorAmount makes the floor's payment signal as big as the saga's; the
+// floor does not read it.
+const floorAmount = "332.10"
+
+// floorStep is one activity of the floor: local where the saga runs a local
+// activity, and async where the saga does not wait for it before the next
+// remote step, so that the floor differs from the saga only in what the
+// activities do, not in how Temporal schedules them.
+type floorStep struct{ local, async bool }
+
+// floorSteps is OrderWorkflow's happy path, step for step; its length is
+// checked by the compiler against happyPathActivities.
+var floorSteps = [happyPathActivities]floorStep{
+	{local: true}, // OpenBilling
+	{},            // SendEmail billing_access
+	{local: true}, // Transition awaiting_payment
+	// the payment signal
+	{local: true}, // MarkPaid
+	{async: true}, // SendEmail payment_received, beside provisioning
+	{},            // CheckDomain
+	{},            // CreateTenant
+	{},            // OrderSubscription
+	{local: true}, // Transition emailing_credentials
+	{},            // SendEmail credentials
+	{},            // SendEmail installer_ready
+	{local: true}, // FinishInstaller
+}
+
+// floorActivities are the no-op activities.
+type floorActivities struct{}
+
+// fa only names the activities in workflow code, as the saga's nil *Activities does.
+var fa *floorActivities
+
+// FloorStep does nothing; it is the cost of an activity to Temporal alone.
+func (f *floorActivities) FloorStep(context.Context, int) error { return nil }
+
+// FloorWorkflow is OrderWorkflow with the work taken out: the same activities
+// as no-ops, and the same wait for the payment signal under a deadline timer.
+func FloorWorkflow(ctx workflow.Context, deadline time.Time) error {
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	})
+	var pending []workflow.Future
+	settle := func() error {
+		for _, f := range pending {
+			if err := f.Get(ctx, nil); err != nil {
+				return err
+			}
+		}
+		pending = nil
+		return nil
+	}
+	for i, s := range floorSteps {
+		if i == paymentAfter {
+			if paid := awaitFloorPayment(ctx, deadline); !paid {
+				return temporal.NewApplicationError("payment deadline passed", "Deadline")
+			}
+		}
+		if s.local {
+			// The saga collects its async email before its next local step.
+			if err := settle(); err != nil {
+				return err
+			}
+			if err := workflow.ExecuteLocalActivity(lctx, fa.FloorStep, i).Get(ctx, nil); err != nil {
+				return err
+			}
+			continue
+		}
+		f := workflow.ExecuteActivity(rctx, fa.FloorStep, i)
+		if s.async {
+			pending = append(pending, f)
+			continue
+		}
+		if err := f.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return settle()
+}
+
+// awaitFloorPayment waits as the saga's awaitPayment does: the payment signal
+// or the deadline timer, which is cancelled once paid.
+func awaitFloorPayment(ctx workflow.Context, deadline time.Time) bool {
+	timerCtx, stopTimer := workflow.WithCancel(ctx)
+	defer stopTimer()
+	timer := workflow.NewTimer(timerCtx, deadline.Sub(workflow.Now(ctx)))
+	paid := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(workflow.GetSignalChannel(ctx, workflows.SignalPayment), func(c workflow.ReceiveChannel, _ bool) {
+		var p workflows.Payment
+		c.Receive(ctx, &p)
+		paid = true
+	})
+	sel.AddFuture(timer, func(workflow.Future) {})
+	sel.Select(ctx)
+	return paid
+}
+
+// startFloorWorker runs the floor on the stack's client with the options
+// stack.startWorker gives the saga's worker.
+func startFloorWorker(c client.Client) (worker.Worker, error) {
+	w := worker.New(c, floorQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+	w.RegisterWorkflow(FloorWorkflow)
+	w.RegisterActivity(&floorActivities{})
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("floor worker: %w", err)
+	}
+	return w, nil
+}
+
+// startFloor starts one FloorWorkflow with the id given.
+func startFloor(ctx context.Context, c client.Client, id string, deadline time.Time) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: floorQueue}, FloorWorkflow, deadline)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", id, err)
+	}
+	return run, nil
+}
+
+// floorOnce is one floor order end to end: start, pay at once, wait for the end.
+func floorOnce(ctx context.Context, c client.Client, id string, deadline time.Time) error {
+	run, err := startFloor(ctx, c, id, deadline)
+	if err != nil {
+		return err
+	}
+	if err := c.SignalWorkflow(ctx, id, run.GetRunID(), workflows.SignalPayment,
+		workflows.Payment{PaymentID: "p-" + id, Status: "completed", Amount: floorAmount, Currency: "PLN"}); err != nil {
+		return fmt.Errorf("signal %s: %w", id, err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
+}

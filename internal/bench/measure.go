@@ -1,0 +1,199 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/mail"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// queryCounter counts the queries the store sends, BEGIN and COMMIT included
+// as each is a round trip, and the BEGINs alone: pg_stat_database counts
+// every statement outside BEGIN as a transaction too, so the two together
+// tell the store's write transactions from its single reads.
+type queryCounter struct{ n, begins atomic.Int64 }
+
+func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(d.SQL)), "begin") {
+		q.begins.Add(1)
+	}
+	return ctx
+}
+
+func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// pgStats reads the order store's transaction counters from the server's
+// "postgres" database, so that reading them adds none.
+type pgStats struct {
+	admin string // URL of the "postgres" database on the store's server
+	name  string // the store's database
+}
+
+func newPGStats(storeURL string) (pgStats, error) {
+	u, err := url.Parse(storeURL)
+	if err != nil {
+		return pgStats{}, err
+	}
+	u.Path = "/postgres"
+	return pgStats{admin: u.String(), name: databaseName(storeURL)}, nil
+}
+
+// databaseName is the database a postgres:// URL names.
+func databaseName(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(u.Path, "/")
+}
+
+// statsDelay is how late PostgreSQL 15+ may publish a backend's counters: a
+// busy backend publishes at most once a second, and what it held back when
+// it went idle 10 s later. Closing the connections would publish at once,
+// but the new ones would prepare every statement again, and each prepare is
+// a transaction of its own that the product does not pay in steady state.
+const statsDelay = 11 * time.Second
+
+// xacts is xact_commit + xact_rollback of the store's database, read once
+// every backend has published what it did up to lastUse.
+func (p pgStats) xacts(ctx context.Context, lastUse time.Time) (int64, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-time.After(time.Until(lastUse.Add(statsDelay))):
+	}
+	conn, err := pgx.Connect(ctx, p.admin)
+	if err != nil {
+		return 0, fmt.Errorf("pg_stat_database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int64
+	err = conn.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1`, p.name).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pg_stat_database: %w", err)
+	}
+	return n, nil
+}
+
+// dropDatabase drops name on the server of serverURL, as pgtest's drop does.
+func dropDatabase(serverURL, name string) error {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return err
+	}
+	u.Path = "/postgres"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	return err
+}
+
+// cpuSeconds is the process's user + system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// memory is the live heap after a full collection and the resident set.
+type memory struct{ heap, rss int64 }
+
+func memNow() memory {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return memory{heap: int64(ms.HeapAlloc), rss: vmRSS()}
+}
+
+// vmRSS reads VmRSS from /proc/self/status; 0 where there is none.
+func vmRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// sinkBytes is what the sink keeps of the messages from index from on: it
+// holds every email in memory, which no production process does.
+func sinkBytes(sink *mail.Sink, from int) int64 {
+	msgs := sink.Messages()
+	var n int64
+	for _, m := range msgs[min(from, len(msgs)):] {
+		n += int64(len(m.Raw) + len(m.Text) + len(m.HTML) + len(m.Subject) + len(m.MessageID) + len(m.From))
+		for _, a := range m.Attachments {
+			n += int64(len(a.Data))
+		}
+	}
+	return n
+}
+
+// historyEvents is the average and largest history length of the workflows.
+func historyEvents(ctx context.Context, c client.Client, ids []string) (float64, int, error) {
+	if len(ids) == 0 {
+		return 0, 0, nil
+	}
+	total, most := 0, 0
+	for _, id := range ids {
+		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		n := 0
+		for it.HasNext() {
+			if _, err := it.Next(); err != nil {
+				return 0, 0, fmt.Errorf("history of %s: %w", id, err)
+			}
+			n++
+		}
+		total += n
+		most = max(most, n)
+	}
+	return float64(total) / float64(len(ids)), most, nil
+}
+
+// percentileMS is the nearest-rank percentile p (0..1) in milliseconds.
+func percentileMS(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return float64(s[max(i, 0)]) / float64(time.Millisecond)
+}
+
+// ratio is a/b, or 0 when b is 0, so that JSON never meets NaN or Inf.
+func ratio(a, b float64) float64 {
+	if b == 0 || math.IsNaN(a) || math.IsInf(a, 0) {
+		return 0
+	}
+	return a / b
+}

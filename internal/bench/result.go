@@ -1,0 +1,103 @@
+package bench
+
+import "time"
+
+// Result is a run's figures; Render shows them against the goals.
+type Result struct {
+	Persistence string `json:"persistence"`
+	Orders      int    `json:"orders"`
+	Concurrency int    `json:"concurrency"`
+	Waiting     int    `json:"waiting"`
+
+	Floor  Flow   `json:"floor"`
+	Saga   Flow   `json:"saga"`
+	DB     DB     `json:"db"`
+	Memory Memory `json:"memory"`
+	Accept Accept `json:"accept"`
+	Ratios Ratios `json:"ratios"`
+}
+
+// Flow is the floor's or the saga's run of Orders orders.
+type Flow struct {
+	Seconds            float64 `json:"seconds"`
+	OrdersPerSecond    float64 `json:"orders_per_second"`
+	P50MS              float64 `json:"p50_ms"`
+	P95MS              float64 `json:"p95_ms"`
+	P99MS              float64 `json:"p99_ms"`
+	CPUSeconds         float64 `json:"cpu_seconds"`
+	CPUSecondsPerOrder float64 `json:"cpu_seconds_per_order"`
+	HistoryEventsAvg   float64 `json:"history_events_avg"`
+	HistoryEventsMax   int     `json:"history_events_max"`
+}
+
+// DB is what the saga phase cost the order store.
+type DB struct {
+	Transactions            int64   `json:"transactions"`
+	TransactionsPerOrder    float64 `json:"transactions_per_order"`
+	TransactionsPerActivity float64 `json:"transactions_per_activity"`
+	Queries                 int64   `json:"queries"`
+	QueriesPerOrder         float64 `json:"queries_per_order"`
+	// Begins are the explicit transactions (BEGIN ... COMMIT) among
+	// Transactions; the rest are statements run on their own.
+	Begins         int64   `json:"begins"`
+	BeginsPerOrder float64 `json:"begins_per_order"`
+}
+
+// Memory is what Waiting orders at awaiting_payment added to the process.
+type Memory struct {
+	HeapDeltaBytes int64 `json:"heap_delta_bytes"`
+	RSSDeltaBytes  int64 `json:"rss_delta_bytes"`
+	// SinkBytes is what the mail sink keeps of their emails; it is taken
+	// out of HeapMBPer1000, as no production process holds sent mail.
+	SinkBytes     int64   `json:"sink_bytes"`
+	HeapMBPer1000 float64 `json:"heap_mb_per_1000"`
+	RSSMBPer1000  float64 `json:"rss_mb_per_1000"`
+}
+
+// Accept is how fast orders are taken: POST /v1/orders against a bare
+// ExecuteWorkflow of the floor.
+type Accept struct {
+	IntakePerSecond float64 `json:"intake_per_second"`
+	DirectPerSecond float64 `json:"direct_per_second"`
+}
+
+// Ratios are saga/floor, and intake/direct for Accept.
+type Ratios struct {
+	Throughput float64 `json:"throughput"`
+	P50        float64 `json:"p50"`
+	P95        float64 `json:"p95"`
+	P99        float64 `json:"p99"`
+	CPU        float64 `json:"cpu"`
+	Accept     float64 `json:"accept"`
+}
+
+// mb is a megabyte as the goals count them.
+const mb = 1e6
+
+func (f *Flow) measured(lat []time.Duration, wall time.Duration, cpu float64) {
+	n := float64(len(lat))
+	f.Seconds = wall.Seconds()
+	f.OrdersPerSecond = ratio(n, f.Seconds)
+	f.P50MS, f.P95MS, f.P99MS = percentileMS(lat, 0.50), percentileMS(lat, 0.95), percentileMS(lat, 0.99)
+	f.CPUSeconds, f.CPUSecondsPerOrder = cpu, ratio(cpu, n)
+}
+
+// fill derives the per-order figures and the ratios from the counts.
+func (r *Result) fill() {
+	n := float64(r.Orders)
+	r.DB.TransactionsPerOrder = ratio(float64(r.DB.Transactions), n)
+	r.DB.TransactionsPerActivity = ratio(r.DB.TransactionsPerOrder, happyPathActivities)
+	r.DB.QueriesPerOrder = ratio(float64(r.DB.Queries), n)
+	r.DB.BeginsPerOrder = ratio(float64(r.DB.Begins), n)
+	w := float64(r.Waiting) / 1000
+	r.Memory.HeapMBPer1000 = ratio(float64(r.Memory.HeapDeltaBytes-r.Memory.SinkBytes)/mb, w)
+	r.Memory.RSSMBPer1000 = ratio(float64(r.Memory.RSSDeltaBytes)/mb, w)
+	r.Ratios = Ratios{
+		Throughput: ratio(r.Saga.OrdersPerSecond, r.Floor.OrdersPerSecond),
+		P50:        ratio(r.Saga.P50MS, r.Floor.P50MS),
+		P95:        ratio(r.Saga.P95MS, r.Floor.P95MS),
+		P99:        ratio(r.Saga.P99MS, r.Floor.P99MS),
+		CPU:        ratio(r.Saga.CPUSecondsPerOrder, r.Floor.CPUSecondsPerOrder),
+		Accept:     ratio(r.Accept.IntakePerSecond, r.Accept.DirectPerSecond),
+	}
+}

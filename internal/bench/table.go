@@ -1,0 +1,85 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+)
+
+// The goals of the performance issue.
+const (
+	goalThroughput = 0.8  // saga/floor orders per second, at least
+	goalP99        = 1.5  // saga/floor p99 latency, at most
+	goalTxPerAct   = 1.0  // DB transactions per activity, at most
+	goalHistory    = 60   // history events per order, at most
+	goalWaitingMB  = 20.0 // heap MB per 1,000 waiting orders, under
+	goalAccept     = 0.9  // intake/direct accept rate, at least
+)
+
+// row is one line of the table; empty cells print as "-".
+type row struct {
+	figure, floor, saga, ratio, goal string
+	met                              *bool
+}
+
+// Rows are the table's figures, in order; the test reads them back by name.
+func rows(r Result) []row {
+	at := func(v, limit float64) *bool { b := v >= limit; return &b }
+	upTo := func(v, limit float64) *bool { b := v <= limit; return &b }
+	under := func(v, limit float64) *bool { b := v < limit; return &b }
+	return []row{
+		{"throughput (orders/s)", f(r.Floor.OrdersPerSecond, 1), f(r.Saga.OrdersPerSecond, 1), f(r.Ratios.Throughput, 2),
+			">= " + f(goalThroughput, 1), at(r.Ratios.Throughput, goalThroughput)},
+		{"latency p50 (ms)", f(r.Floor.P50MS, 0), f(r.Saga.P50MS, 0), f(r.Ratios.P50, 2), "", nil},
+		{"latency p95 (ms)", f(r.Floor.P95MS, 0), f(r.Saga.P95MS, 0), f(r.Ratios.P95, 2), "", nil},
+		{"latency p99 (ms)", f(r.Floor.P99MS, 0), f(r.Saga.P99MS, 0), f(r.Ratios.P99, 2),
+			"<= " + f(goalP99, 1), upTo(r.Ratios.P99, goalP99)},
+		{"CPU (ms/order)", f(r.Floor.CPUSecondsPerOrder*1000, 1), f(r.Saga.CPUSecondsPerOrder*1000, 1), f(r.Ratios.CPU, 2), "", nil},
+		{"DB transactions/order", "", f(r.DB.TransactionsPerOrder, 1), f(r.DB.TransactionsPerActivity, 2),
+			"<= " + f(goalTxPerAct, 0) + " per activity", upTo(r.DB.TransactionsPerActivity, goalTxPerAct)},
+		{"DB BEGIN...COMMIT/order", "", f(r.DB.BeginsPerOrder, 1), f(ratio(r.DB.BeginsPerOrder, happyPathActivities), 2), "", nil},
+		{"DB queries/order", "", f(r.DB.QueriesPerOrder, 1), f(ratio(r.DB.QueriesPerOrder, happyPathActivities), 2), "", nil},
+		{"history events/order (avg)", f(r.Floor.HistoryEventsAvg, 1), f(r.Saga.HistoryEventsAvg, 1),
+			f(ratio(r.Saga.HistoryEventsAvg, r.Floor.HistoryEventsAvg), 2), "saga <= " + f(goalHistory, 0), upTo(r.Saga.HistoryEventsAvg, goalHistory)},
+		{"history events/order (max)", strconv.Itoa(r.Floor.HistoryEventsMax), strconv.Itoa(r.Saga.HistoryEventsMax),
+			f(ratio(float64(r.Saga.HistoryEventsMax), float64(r.Floor.HistoryEventsMax)), 2), "saga <= " + f(goalHistory, 0),
+			upTo(float64(r.Saga.HistoryEventsMax), goalHistory)},
+		{"heap per 1,000 waiting (MB)", "", f(r.Memory.HeapMBPer1000, 1), "", "< " + f(goalWaitingMB, 0) + " MB", under(r.Memory.HeapMBPer1000, goalWaitingMB)},
+		{"RSS per 1,000 waiting (MB)", "", f(r.Memory.RSSMBPer1000, 1), "", "", nil},
+		{"accept rate (orders/s)", f(r.Accept.DirectPerSecond, 1), f(r.Accept.IntakePerSecond, 1), f(r.Ratios.Accept, 2),
+			">= " + f(goalAccept, 1), at(r.Ratios.Accept, goalAccept)},
+	}
+}
+
+func f(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+
+// Render writes the run's figures as one aligned table.
+func Render(w io.Writer, r Result) error {
+	fmt.Fprintf(w, "officeflow bench: %d orders, %d in flight, %d waiting, Temporal on %s\n\n",
+		r.Orders, r.Concurrency, r.Waiting, r.Persistence)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tfloor\tsaga\tratio\tgoal\tmet")
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	for _, x := range rows(r) {
+		met := "-"
+		if x.met != nil {
+			met = map[bool]string{true: "yes", false: "NO"}[*x.met]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.figure, dash(x.floor), dash(x.saga), dash(x.ratio), dash(x.goal), met)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nratio: saga/floor; for the DB rows per activity (%d an order); for the accept rate intake/direct,\n"+
+		"with POST /v1/orders in the saga column and ExecuteWorkflow in the floor column, both onto a queue no worker polls.\n"+
+		"DB transactions: pg_stat_database's, where every statement outside BEGIN...COMMIT is one.\n"+
+		"Memory: the whole process's, the mail sink's copies of the emails taken out of the heap.\n",
+		happyPathActivities)
+	return err
+}
