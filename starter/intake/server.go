@@ -8,9 +8,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -177,7 +177,7 @@ func (s *Server) start(ctx context.Context, req order.Request, deadline time.Tim
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.OrderStatusKey.ValueSet(string(order.Placed))),
-		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + itoa(req.Seats),
+		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + strconv.Itoa(req.Seats),
 	}, workflows.OrderWorkflowName, workflows.OrderInput{
 		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: deadline.UTC(),
 	})
@@ -327,9 +327,4 @@ func Readyz(ready func(ctx context.Context) error) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
