@@ -91,6 +91,24 @@ func (c *Client) GetSubscription(ctx context.Context, customerID, subID string, 
 	return out, err
 }
 
+// ListSubscriptions returns all subscriptions of a customer. An answer whose
+// totalCount promises more items than it carries (a paged answer, which this
+// client does not follow) is an error rather than a silently short list.
+func (c *Client) ListSubscriptions(ctx context.Context, customerID string, call Call) ([]Subscription, error) {
+	path := "/v1/customers/" + url.PathEscape(customerID) + "/subscriptions"
+	var out collection[Subscription]
+	if err := c.do(ctx, http.MethodGet, path, call, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.TotalCount > len(out.Items) {
+		return nil, fmt.Errorf("tenant: %s %s: answer holds %d of %d items", http.MethodGet, path, len(out.Items), out.TotalCount)
+	}
+	if out.Items == nil {
+		out.Items = []Subscription{}
+	}
+	return out.Items, nil
+}
+
 // UpdateSubscription applies a non-zero Quantity and a non-empty Status from
 // patch; other fields are ignored.
 func (c *Client) UpdateSubscription(ctx context.Context, customerID, subID string, patch Subscription, call Call) (Subscription, error) {

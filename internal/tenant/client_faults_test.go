@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,4 +166,84 @@ func TestMalformedSuccessBodyDoesNotLeakIt(t *testing.T) {
 	_, err := NewClient(srv.URL, "", srv.Client()).CreateCustomer(context.Background(), testCustomer("contoso"), Call{})
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "Hunter2")
+}
+
+func TestReplayedSuspendCountsOnce(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	ctx := context.Background()
+	cust, subID := customerWithSubscription(t, c)
+	call := callFor("o1", "suspend")
+
+	first, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, call)
+	require.NoError(t, err)
+	// Reactivate under another id so a re-executed replay would count again.
+	_, err = c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusActive}, callFor("o1", "resume"))
+	require.NoError(t, err)
+
+	again, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, call)
+	require.NoError(t, err)
+	require.Equal(t, first, again, "the first answer is replayed")
+	require.Equal(t, 1, fake.Suspensions(), "a replay is not re-executed")
+	require.Equal(t, StatusActive, fake.Subscriptions(cust)[0].Status)
+}
+
+func TestLostSuspendThenRetryCountsOnce(t *testing.T) {
+	for name, fault := range map[string]Fault{
+		"connection aborted": {Method: http.MethodPatch, PathPrefix: "/v1/customers/", LoseResponse: true},
+		"answer replaced":    {Method: http.MethodPatch, PathPrefix: "/v1/customers/", LoseResponse: true, Status: 503},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fake, c, _ := newEnv(t)
+			ctx := context.Background()
+			cust, subID := customerWithSubscription(t, c)
+			call := callFor("o1", "suspend")
+			fake.Inject(fault)
+
+			_, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, call)
+			require.Error(t, err)
+			require.Equal(t, 1, fake.Suspensions(), "the lost PATCH took effect")
+
+			got, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, call)
+			require.NoError(t, err)
+			require.Equal(t, Subscription{ID: subID, OfferID: "x", Quantity: 10, Status: StatusSuspended}, got)
+			require.Equal(t, 1, fake.Suspensions())
+		})
+	}
+}
+
+func TestListSubscriptionsGoesThroughFaultsAndAuth(t *testing.T) {
+	fake, c, srv := newEnv(t)
+	ctx := context.Background()
+	cust, subID := customerWithSubscription(t, c)
+	fake.Inject(Fault{Method: http.MethodGet, PathPrefix: "/v1/customers/" + cust + "/subscriptions", Status: http.StatusTooManyRequests, RetryAfter: time.Second})
+
+	_, err := c.ListSubscriptions(ctx, cust, callFor("o1", "list"))
+	require.Equal(t, time.Second, requireAPIError(t, err, http.StatusTooManyRequests).RetryAfter)
+	got, err := c.ListSubscriptions(ctx, cust, callFor("o1", "list"))
+	require.NoError(t, err, "the fault hits once")
+	require.Equal(t, []string{subID}, subscriptionIDs(got))
+
+	_, err = NewClient(srv.URL, "not-it", srv.Client()).ListSubscriptions(ctx, cust, Call{})
+	requireAPIError(t, err, http.StatusUnauthorized)
+}
+
+func TestConcurrentSuspendsCountOnce(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	cust, subID := customerWithSubscription(t, c)
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			// Distinct request ids: each PATCH really runs, only one finds it active.
+			_, errs[i] = c.UpdateSubscription(context.Background(), cust, subID,
+				Subscription{Status: StatusSuspended}, callFor("o1", "suspend-"+strconv.Itoa(i)))
+			_ = fake.Suspensions() // the accessor races with PATCHes under -race
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1, fake.Suspensions())
 }

@@ -264,3 +264,127 @@ func customerIDs(cs []Customer) []string {
 	}
 	return ids
 }
+
+func TestListSubscriptionsReturnsOrderedSubscriptions(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	ctx := context.Background()
+	cust, err := c.CreateCustomer(ctx, testCustomer("contoso"), callFor("o1", "customer"))
+	require.NoError(t, err)
+	other, err := c.CreateCustomer(ctx, testCustomer("fabrikam"), callFor("o2", "customer"))
+	require.NoError(t, err)
+
+	empty, err := c.ListSubscriptions(ctx, cust.ID, callFor("o1", "list-empty"))
+	require.NoError(t, err)
+	require.NotNil(t, empty)
+	require.Empty(t, empty)
+
+	order := Order{LineItems: []LineItem{
+		{LineItemNumber: 0, OfferID: "CFQ7TTC0LH18:0001", Quantity: 25},
+		{LineItemNumber: 1, OfferID: "CFQ7TTC0LFLZ:0002", Quantity: 3},
+		{LineItemNumber: 2, OfferID: "CFQ7TTC0LDPB:0001", Quantity: 7},
+	}}
+	placed, err := c.CreateOrder(ctx, cust.ID, order, callFor("o1", "order"))
+	require.NoError(t, err)
+	_, err = c.CreateOrder(ctx, other.ID, Order{LineItems: []LineItem{{OfferID: "x", Quantity: 1}}}, callFor("o2", "order"))
+	require.NoError(t, err)
+
+	got, err := c.ListSubscriptions(ctx, cust.ID, callFor("o1", "list"))
+	require.NoError(t, err)
+	require.Len(t, got, 3, "only this customer's subscriptions")
+	require.Equal(t, fake.Subscriptions(cust.ID), got)
+	require.IsIncreasing(t, subscriptionIDs(got), "sorted by id")
+	byID := map[string]Subscription{}
+	for _, s := range got {
+		byID[s.ID] = s
+	}
+	for _, li := range placed.LineItems {
+		require.Equal(t, Subscription{ID: li.SubscriptionID, OfferID: li.OfferID, Quantity: li.Quantity, Status: StatusActive},
+			byID[li.SubscriptionID])
+	}
+}
+
+func TestListSubscriptionsUnknownCustomerIs404(t *testing.T) {
+	_, c, _ := newEnv(t)
+	got, err := c.ListSubscriptions(context.Background(), RequestID("nobody"), callFor("o1", "list"))
+	apiErr := requireAPIError(t, err, http.StatusNotFound)
+	require.Equal(t, "CustomerNotFound", apiErr.Code)
+	require.Equal(t, http.MethodGet, apiErr.Method)
+	require.False(t, apiErr.Temporary())
+	require.Nil(t, got)
+}
+
+func TestListSubscriptionsRejectsIncompleteCollection(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"totalCount":3,"items":[{"id":"s1","status":"active"}],"attributes":{"objectType":"Collection"}}`))
+	}))
+	t.Cleanup(srv.Close)
+	got, err := NewClient(srv.URL, "", srv.Client()).ListSubscriptions(context.Background(), "c1", Call{})
+	require.ErrorContains(t, err, "1 of 3")
+	require.Nil(t, got)
+}
+
+func TestSuspendingTwiceCountsOnce(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	ctx := context.Background()
+	cust, subID := customerWithSubscription(t, c)
+	require.Zero(t, fake.Suspensions())
+
+	for _, step := range []string{"suspend-1", "suspend-2"} {
+		got, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, callFor("o1", step))
+		require.NoError(t, err)
+		require.Equal(t, StatusSuspended, got.Status)
+	}
+	require.Equal(t, 1, fake.Suspensions(), "the second PATCH found it already suspended")
+
+	// A quantity change on a suspended subscription is not a suspension either.
+	_, err := c.UpdateSubscription(ctx, cust, subID, Subscription{Quantity: 5}, callFor("o1", "resize"))
+	require.NoError(t, err)
+	require.Equal(t, 1, fake.Suspensions())
+
+	// Reactivating and suspending again is a second effective suspension.
+	_, err = c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusActive}, callFor("o1", "resume"))
+	require.NoError(t, err)
+	_, err = c.UpdateSubscription(ctx, cust, subID, Subscription{Status: StatusSuspended}, callFor("o1", "suspend-3"))
+	require.NoError(t, err)
+	require.Equal(t, 2, fake.Suspensions())
+}
+
+func TestSuspensionsSumOverCustomersAndIgnoreRejectedPatches(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	ctx := context.Background()
+	cust1, sub1 := customerWithSubscription(t, c)
+	cust2, err := c.CreateCustomer(ctx, testCustomer("fabrikam"), callFor("o2", "customer"))
+	require.NoError(t, err)
+	order, err := c.CreateOrder(ctx, cust2.ID, Order{LineItems: []LineItem{{OfferID: "x", Quantity: 1}}}, callFor("o2", "order"))
+	require.NoError(t, err)
+
+	_, err = c.UpdateSubscription(ctx, cust1, sub1, Subscription{Status: StatusSuspended, Quantity: 301}, callFor("o1", "bad"))
+	requireAPIError(t, err, http.StatusBadRequest)
+	require.Zero(t, fake.Suspensions(), "a rejected PATCH changes nothing")
+
+	_, err = c.UpdateSubscription(ctx, cust1, sub1, Subscription{Status: StatusSuspended}, callFor("o1", "suspend"))
+	require.NoError(t, err)
+	_, err = c.UpdateSubscription(ctx, cust2.ID, order.LineItems[0].SubscriptionID, Subscription{Status: StatusSuspended}, callFor("o2", "suspend"))
+	require.NoError(t, err)
+	require.Equal(t, 2, fake.Suspensions())
+}
+
+// customerWithSubscription creates customer "contoso" with one active
+// 10-seat subscription and returns both ids.
+func customerWithSubscription(t *testing.T, c *Client) (customerID, subID string) {
+	t.Helper()
+	ctx := context.Background()
+	cust, err := c.CreateCustomer(ctx, testCustomer("contoso"), callFor("o1", "customer"))
+	require.NoError(t, err)
+	order, err := c.CreateOrder(ctx, cust.ID, Order{LineItems: []LineItem{{OfferID: "x", Quantity: 10}}}, callFor("o1", "order"))
+	require.NoError(t, err)
+	return cust.ID, order.LineItems[0].SubscriptionID
+}
+
+func subscriptionIDs(ss []Subscription) []string {
+	ids := make([]string, len(ss))
+	for i, s := range ss {
+		ids[i] = s.ID
+	}
+	return ids
+}

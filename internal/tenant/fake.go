@@ -42,7 +42,8 @@ type Fake struct {
 	domains   map[string]bool     // lower-case domain -> taken
 	customers map[string]Customer // by id, without credentials
 	subs      map[string]map[string]Subscription
-	replies   map[string]reply // idempotency key -> first successful answer
+	suspended map[string]map[string]int // customer -> subscription -> effective suspensions
+	replies   map[string]reply          // idempotency key -> first successful answer
 }
 
 // NewFake returns an empty fake. With a non-empty token, requests must carry
@@ -54,12 +55,14 @@ func NewFake(token string) *Fake {
 		domains:   map[string]bool{},
 		customers: map[string]Customer{},
 		subs:      map[string]map[string]Subscription{},
+		suspended: map[string]map[string]int{},
 		replies:   map[string]reply{},
 	}
 	f.mux.HandleFunc("HEAD /v1/domains/{domain}", f.headDomain)
 	f.mux.HandleFunc("POST /v1/customers", f.createCustomer)
 	f.mux.HandleFunc("GET /v1/customers/{id}", f.getCustomer)
 	f.mux.HandleFunc("POST /v1/customers/{id}/orders", f.createOrder)
+	f.mux.HandleFunc("GET /v1/customers/{id}/subscriptions", f.listSubscriptions)
 	f.mux.HandleFunc("GET /v1/customers/{id}/subscriptions/{sid}", f.getSubscription)
 	f.mux.HandleFunc("PATCH /v1/customers/{id}/subscriptions/{sid}", f.patchSubscription)
 	return f
@@ -88,13 +91,35 @@ func (f *Fake) Customers() []Customer {
 func (f *Fake) Subscriptions(customerID string) []Subscription {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	subs := f.subs[strings.ToLower(customerID)]
+	return f.sortedSubscriptions(strings.ToLower(customerID))
+}
+
+// sortedSubscriptions runs with f.mu held; customerID is lower-case. The
+// result is never nil so it encodes as [] rather than null.
+func (f *Fake) sortedSubscriptions(customerID string) []Subscription {
+	subs := f.subs[customerID]
 	out := make([]Subscription, 0, len(subs))
 	for _, s := range subs {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Suspensions returns how many PATCHes, over all customers, moved a
+// subscription into StatusSuspended from another status. PATCHes that found
+// it already suspended, and MS-RequestId replays (which are not re-executed),
+// do not count.
+func (f *Fake) Suspensions() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, bySub := range f.suspended {
+		for _, c := range bySub {
+			n += c
+		}
+	}
+	return n
 }
 
 // Requests returns how many requests reached the fake, faulted ones included.

@@ -117,6 +117,20 @@ func (f *Fake) createOrder(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
+func (f *Fake) listSubscriptions(w http.ResponseWriter, r *http.Request) {
+	customerID := strings.ToLower(r.PathValue("id"))
+	if _, ok := f.customers[customerID]; !ok {
+		writeError(w, http.StatusNotFound, "CustomerNotFound", "no such customer")
+		return
+	}
+	items := f.sortedSubscriptions(customerID)
+	writeJSON(w, http.StatusOK, collection[Subscription]{
+		TotalCount: len(items),
+		Items:      items,
+		Attributes: collectionAttributes{ObjectType: "Collection"},
+	})
+}
+
 func (f *Fake) getSubscription(w http.ResponseWriter, r *http.Request) {
 	s, ok := f.subscription(w, r)
 	if ok {
@@ -148,10 +162,17 @@ func (f *Fake) patchSubscription(w http.ResponseWriter, r *http.Request) {
 	if in.Quantity != 0 {
 		s.Quantity = in.Quantity
 	}
+	customerID := strings.ToLower(r.PathValue("id"))
+	if in.Status == StatusSuspended && s.Status != StatusSuspended {
+		if f.suspended[customerID] == nil {
+			f.suspended[customerID] = map[string]int{}
+		}
+		f.suspended[customerID][s.ID]++
+	}
 	if in.Status != "" {
 		s.Status = in.Status
 	}
-	f.subs[strings.ToLower(r.PathValue("id"))][s.ID] = s
+	f.subs[customerID][s.ID] = s
 	writeJSON(w, http.StatusOK, s)
 }
 

@@ -130,3 +130,38 @@ func TestFakeIDsAreRandomUUIDs(t *testing.T) {
 	require.Equal(t, byte('4'), a[14], "version 4")
 	require.NotEqual(t, a, b)
 }
+
+func TestFakeListSubscriptionsWireShape(t *testing.T) {
+	fake := NewFake(testToken)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	c := NewClient(srv.URL, testToken, srv.Client())
+	cust, err := c.CreateCustomer(t.Context(), testCustomer("contoso"), Call{})
+	require.NoError(t, err)
+
+	get := func() (int, string, []byte) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/customers/"+cust.ID+"/subscriptions", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("MS-RequestId", "r-1")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, resp.Header.Get("MS-RequestId"), raw
+	}
+
+	status, echoed, raw := get()
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "r-1", echoed)
+	require.JSONEq(t, `{"totalCount":0,"items":[],"attributes":{"objectType":"Collection"}}`, string(raw))
+
+	_, err = c.CreateOrder(t.Context(), cust.ID, Order{LineItems: []LineItem{{OfferID: "a", Quantity: 1}, {OfferID: "b", Quantity: 2}}}, Call{})
+	require.NoError(t, err)
+	subs := fake.Subscriptions(cust.ID)
+	want, err := json.Marshal(map[string]any{"totalCount": 2, "items": subs, "attributes": map[string]string{"objectType": "Collection"}})
+	require.NoError(t, err)
+	_, _, raw = get()
+	require.JSONEq(t, string(want), string(raw))
+}

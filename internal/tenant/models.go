@@ -79,3 +79,15 @@ type Subscription struct {
 	Quantity int    `json:"quantity"`
 	Status   string `json:"status"`
 }
+
+// collection is Partner Center's envelope for lists, e.g.
+// {"totalCount":2,"items":[...],"attributes":{"objectType":"Collection"}}.
+type collection[T any] struct {
+	TotalCount int                  `json:"totalCount"`
+	Items      []T                  `json:"items"`
+	Attributes collectionAttributes `json:"attributes"`
+}
+
+type collectionAttributes struct {
+	ObjectType string `json:"objectType"`
+}
