@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
@@ -23,12 +25,18 @@ const (
 	EmailRefunded        = string(mail.KindRefunded)
 )
 
+// ReminderEmail names the n-th payment reminder (from 1): a kind of its own,
+// so that each is sent once.
+func ReminderEmail(n int) string { return string(mail.KindPaymentReminder) + "#" + strconv.Itoa(n) }
+
 // errEmailRejected is a permanent refusal by the mail server (e.g. no such
 // mailbox): retrying sends nothing.
 const errEmailRejected = "EmailRejected"
 
 // SendEmail sends the order's email of one kind, once: a retry after the
-// message left finds it recorded. The message id is derived from order and
+// message left finds it recorded. A payment reminder is skipped when the
+// order no longer waits for payment: it may have been paid since the timer
+// fired. The message id is derived from order and
 // kind, so that the rare resend after a crash between sending and recording
 // is recognisable by the receiving side.
 func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error {
@@ -39,6 +47,11 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
 		return dbError(err)
+	}
+	template, _, _ := strings.Cut(kind, "#")
+	if template == string(mail.KindPaymentReminder) && o.Status != order.AwaitingPayment {
+		activity.GetLogger(ctx).Info("reminder not needed", "OrderID", orderID, "Kind", kind, "Status", o.Status)
+		return nil
 	}
 	d := mail.Data{
 		Language: o.Language, OrderID: o.ID, Company: o.Customer.Company,
@@ -72,7 +85,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		plan, _ := order.PlanByCode(o.Plan)
 		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps
 	}
-	subject, text, html, err := mail.Render(mail.Kind(kind), d)
+	subject, text, html, err := mail.Render(mail.Kind(template), d)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
 	}

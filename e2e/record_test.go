@@ -21,7 +21,11 @@ import (
 // after a deliberate, versioned workflow change, and commit what changed in
 // workflows/testdata/histories. The replay test there fails for any change
 // that would break orders already running.
-var recordHistories = flag.Bool("record", false, "write the histories of the end-to-end paths to workflows/testdata/histories")
+var recordHistories = flag.Bool("record", false, "write the histories of the end-to-end paths to workflows/testdata/histories/"+generation)
+
+// generation is the directory of the current code's histories; start a new
+// one (and keep the old) when a versioned change makes new runs differ.
+const generation = "v1"
 
 // record keeps the finished order's history as the named fixture when
 // -record is given.
@@ -39,7 +43,7 @@ func record(t *testing.T, orderID, name string) {
 	}
 	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 	require.NoError(t, err)
-	dir := filepath.Join("..", "workflows", "testdata", "histories")
+	dir := filepath.Join("..", "workflows", "testdata", "histories", generation)
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644))
 }

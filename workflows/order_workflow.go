@@ -23,12 +23,23 @@ type saga struct {
 	cancel   *CancelRequest
 	cancelCh workflow.Channel
 	paid     bool
+
+	// v tells runs started before the compensation stack (DefaultVersion)
+	// from later ones, so that both replay.
+	v workflow.Version
+	// undo lists the undo steps of what the saga made, in the order they
+	// were registered; compensation runs them from the end.
+	undo      []string
+	round     int       // compensation rounds, for the log's keys
+	decision  *Decision // an operator's answer while needs_attention
+	reminders []pendingEmail
 }
 
 // OrderWorkflow runs one order from placement to installer_ready, or to
 // cancellation when payment fails, never comes or the shop cancels.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, cancelCh: workflow.NewBufferedChannel(ctx, 1)}
+	s.v = workflow.GetVersion(ctx, changeCompensation, workflow.DefaultVersion, 1)
 	if err := s.register(ctx); err != nil {
 		return Result{}, err
 	}
@@ -39,6 +50,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 		return Result{}, err
 	}
 	s.view.Invoice = &inv
+	s.push(UndoReleaseReservation, UndoRevokeBilling, UndoVoidInvoice)
 	s.set(ctx, order.BillingAccess, "pro-forma "+inv.Number)
 	if err := s.email(ctx, activities.EmailBillingAccess); err != nil {
 		return Result{}, err
@@ -48,13 +60,18 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	}
 
 	payment, reason, why := s.awaitPayment(ctx)
+	s.flushReminders(ctx)
 	if payment == nil {
 		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"reason": why}).Counter(telemetry.MetricCompensations).Inc(1)
-		return s.cancelOrder(ctx, reason)
+		if s.v == workflow.DefaultVersion {
+			return s.legacyCancel(ctx, reason)
+		}
+		return s.compensate(ctx, order.Cancelled, reason, activities.EmailCancelled)
 	}
 	if err := workflow.ExecuteLocalActivity(withDB(ctx, "Record payment "+payment.PaymentID), a.MarkPaid, in.OrderID, payment.PaymentID).Get(ctx, nil); err != nil {
 		return Result{}, err
 	}
+	s.push(UndoRefundPayment)
 	s.set(ctx, order.ProvisioningTenant, "payment "+payment.PaymentID+" received")
 	// The payment confirmation goes out while the tenant is being made: the
 	// two do not depend on each other, and one workflow task fewer is spent.
@@ -64,13 +81,16 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	// bounded time, and what they cannot fix is refunded.
 	began := workflow.Now(ctx)
 	err := s.provision(ctx)
-	if cerr := confirmation.get(ctx); cerr != nil {
+	if cerr := confirmation.get(ctx); cerr != nil && !temporal.IsCanceledError(cerr) {
 		return Result{}, cerr
 	}
 	workflow.GetMetricsHandler(ctx).Timer(telemetry.MetricProvisioning).Record(workflow.Now(ctx).Sub(began))
 	if err != nil {
 		workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"reason": "provisioning_failed"}).Counter(telemetry.MetricCompensations).Inc(1)
-		return s.refund(ctx, err)
+		if s.v == workflow.DefaultVersion {
+			return s.legacyRefund(ctx, err)
+		}
+		return s.compensate(ctx, order.Refunded, refundReason(s.in, err), activities.EmailRefunded)
 	}
 
 	if err := s.transition(ctx, order.EmailingCredentials, "tenant "+s.view.TenantID+" ready"); err != nil {
@@ -92,7 +112,8 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 
 // awaitPayment waits for a completed payment, a failed one, a cancellation or
 // the deadline, whichever comes first; nil means the order must be cancelled
-// for the reason given (why is its kind, for metrics).
+// for the reason given (why is its kind, for metrics). Reminders go out on
+// the way; one timer runs at a time, for whatever comes next.
 func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why string) {
 	until := s.in.PaymentDeadline
 	s.view.WaitingFor, s.view.Until = "payment", &until
@@ -102,29 +123,61 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 		workflow.GetMetricsHandler(ctx).Timer(telemetry.MetricAwaitingPayment).Record(workflow.Now(ctx).Sub(began))
 	}()
 
+	var reminders []time.Time
+	if s.v >= 1 {
+		reminders = s.in.Reminders
+	}
+	sent := 0 // reminders already due, sent or skipped
+	for sent < len(reminders) && !reminders[sent].After(workflow.Now(ctx)) {
+		sent++
+	}
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
-	defer stopTimer()
-	timer := workflow.NewTimer(timerCtx, until.Sub(workflow.Now(ctx)))
+	defer func() { stopTimer() }()
+	next := func() (workflow.Future, bool) {
+		if sent < len(reminders) && reminders[sent].Before(until) {
+			return workflow.NewTimer(timerCtx, reminders[sent].Sub(workflow.Now(ctx))), true
+		}
+		return workflow.NewTimer(timerCtx, until.Sub(workflow.Now(ctx))), false
+	}
+	timer, isReminder := next()
 	payments := workflow.GetSignalChannel(ctx, SignalPayment)
 	for {
 		if s.cancel != nil {
 			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
 		}
 		var got *Payment
-		expired := false
+		fired, stopped := false, false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(payments, func(c workflow.ReceiveChannel, _ bool) {
 			var p Payment
 			c.Receive(ctx, &p)
 			got = &p
 		})
-		sel.AddFuture(timer, func(workflow.Future) { expired = true })
+		sel.AddFuture(timer, func(f workflow.Future) {
+			// A timer cancelled with the workflow is not a deadline.
+			if f.Get(ctx, nil) != nil {
+				stopped = true
+			} else {
+				fired = true
+			}
+		})
 		sel.AddReceive(s.cancelCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		if s.v >= 1 {
+			// An operator's "cancel" in the Web UI ends the order like the
+			// shop's cancellation does, with compensation.
+			sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { stopped = true })
+		}
 		sel.Select(ctx)
 		switch {
 		case s.cancel != nil:
 			continue
-		case expired:
+		case stopped:
+			return nil, "cancellation of the workflow requested", "cancelled"
+		case fired && isReminder:
+			sent++
+			s.reminders = append(s.reminders, s.emailAsync(ctx, activities.ReminderEmail(sent)))
+			timer, isReminder = next()
+		case fired:
 			return nil, "payment deadline passed", "deadline"
 		case got == nil:
 			continue
@@ -141,16 +194,15 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 	}
 }
 
-func (s *saga) cancelOrder(ctx workflow.Context, reason string) (Result, error) {
-	s.set(ctx, order.Compensating, reason)
-	if err := workflow.ExecuteLocalActivity(withDB(ctx, "Void pro-forma, revoke billing access"), a.CancelOrder, s.in.OrderID, reason).Get(ctx, nil); err != nil {
-		return Result{}, err
+// flushReminders waits for reminders still on their way; a reminder that
+// could not go out does not change the order.
+func (s *saga) flushReminders(ctx workflow.Context) {
+	for _, r := range s.reminders {
+		if err := r.get(ctx); err != nil {
+			workflow.GetLogger(ctx).Warn("payment reminder not sent", "Kind", r.kind, "Error", err)
+		}
 	}
-	if err := s.email(ctx, activities.EmailCancelled); err != nil {
-		return Result{}, err
-	}
-	s.set(ctx, order.Cancelled, reason)
-	return Result{Status: order.Cancelled, Reason: reason}, nil
+	s.reminders = nil
 }
 
 // provision makes the tenant: domain check, customer with admin, subscription.
@@ -164,32 +216,11 @@ func (s *saga) provision(ctx workflow.Context) error {
 		return err
 	}
 	s.view.TenantID, s.view.Domain = t.TenantID, t.Domain
+	// Registered before the order is placed: if its answer is lost, the
+	// subscription exists at the tenant API all the same.
+	s.push(UndoSuspendSubscriptions)
 	summary := fmt.Sprintf("Order %s x%d", s.in.Plan, s.in.Seats)
 	return workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil)
-}
-
-// refund ends a paid order whose tenant cannot be made.
-func (s *saga) refund(ctx workflow.Context, cause error) (Result, error) {
-	reason := "the Microsoft 365 tenant could not be created"
-	var appErr *temporal.ApplicationError
-	var timeoutErr *temporal.TimeoutError
-	switch {
-	case errors.As(cause, &appErr) && appErr.Type() == ErrDomainTaken:
-		reason = "domain " + s.in.DomainPrefix + ".onmicrosoft.com is already taken"
-	case errors.As(cause, &appErr):
-		reason += ": " + appErr.Message()
-	case errors.As(cause, &timeoutErr):
-		reason += ": the tenant API did not answer in time"
-	}
-	s.set(ctx, order.Compensating, reason)
-	if err := workflow.ExecuteLocalActivity(withDB(ctx, "Record refund"), a.RecordRefund, s.in.OrderID, reason).Get(ctx, nil); err != nil {
-		return Result{}, err
-	}
-	if err := s.email(ctx, activities.EmailRefunded); err != nil {
-		return Result{}, err
-	}
-	s.set(ctx, order.Refunded, reason)
-	return Result{Status: order.Refunded, Reason: reason}, nil
 }
 
 // transition records a status in the database, then in the saga.
@@ -249,6 +280,9 @@ func (s *saga) register(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryTimeline, func() ([]TimelineEntry, error) { return s.timeline, nil }); err != nil {
+		return err
+	}
+	if err := s.registerDecisions(ctx); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,

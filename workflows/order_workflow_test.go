@@ -47,6 +47,9 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 		step := ""
 		if len(args) > 1 {
 			step = fmt.Sprint(args[1])
+			if e, ok := args[1].(activities.Event); ok {
+				step = e.Key
+			}
 		}
 		h.record(info.ActivityType.Name, step)
 	})
@@ -62,14 +65,18 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	h.env.OnActivity(a.CreateTenant, mock.Anything, "shop-1").Return(activities.Tenant{TenantID: "t-1", Domain: "acme.onmicrosoft.com", AdminUser: "admin@acme.onmicrosoft.com"}, nil).Maybe()
 	h.env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(nil).Maybe()
 	h.env.OnActivity(a.FinishInstaller, mock.Anything, "shop-1").Return(order.DesktopInstaller, nil).Maybe()
-	h.env.OnActivity(a.CancelOrder, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
-	h.env.OnActivity(a.RecordRefund, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.Record, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.VoidInvoice, mock.Anything, "shop-1", mock.Anything).Return("KOR/2026/000001", nil).Maybe()
+	h.env.OnActivity(a.RevokeBilling, mock.Anything, "shop-1").Return(nil).Maybe()
+	h.env.OnActivity(a.ReleaseReservation, mock.Anything, "shop-1").Return(nil).Maybe()
+	h.env.OnActivity(a.RefundPayment, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.SuspendSubscriptions, mock.Anything, "shop-1").Return(1, nil).Maybe()
 	return h
 }
 
 // record notes an activity; the steps of the generic ones are part of the name.
 func (h *harness) record(name, step string) {
-	if step != "" && (name == "SendEmail" || name == "Transition") {
+	if step != "" && (name == "SendEmail" || name == "Transition" || name == "Record") {
 		name += ":" + step
 	}
 	h.calls = append(h.calls, name)
@@ -80,7 +87,11 @@ func (h *harness) payAfter(d time.Duration, p Payment) {
 }
 
 func (h *harness) run(t *testing.T) Result {
-	h.env.ExecuteWorkflow(OrderWorkflow, input)
+	return h.runWith(t, input)
+}
+
+func (h *harness) runWith(t *testing.T, in OrderInput) Result {
+	h.env.ExecuteWorkflow(OrderWorkflow, in)
 	require.True(t, h.env.IsWorkflowCompleted())
 	require.NoError(t, h.env.GetWorkflowError())
 	var r Result
@@ -146,7 +157,8 @@ func TestPaymentDeadlineCancelsTheOrder(t *testing.T) {
 	r := h.run(t)
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "payment deadline passed", r.Reason)
-	require.Equal(t, []string{"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment", "CancelOrder", "SendEmail:cancelled"}, h.calls)
+	require.Equal(t, []string{"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment",
+		"Record:compensating", "VoidInvoice", "RevokeBilling", "ReleaseReservation", "SendEmail:cancelled", "Record:cancelled"}, h.calls)
 	require.Equal(t, deadline, h.env.Now().UTC(), "the saga gave up exactly at the deadline")
 	require.Equal(t, []order.Status{order.Placed, order.BillingAccess, order.AwaitingPayment, order.Compensating, order.Cancelled}, h.statuses(t))
 }

@@ -12,13 +12,22 @@ import (
 // TestReplayRecordedHistories replays the histories of real runs (recorded
 // by `go test ./e2e -args -record`). A change to OrderWorkflow that would
 // break orders already running fails here; guard such changes with
-// workflow.GetVersion and keep the old histories.
+// workflow.GetVersion and keep the old histories: each directory under
+// testdata/histories holds the runs of one generation of the code (v0:
+// before the compensation stack), and every generation must still replay.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "histories", "v*"))
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(files), 5, "histories of every path are kept")
+	require.GreaterOrEqual(t, len(dirs), 2)
+	var files []string
+	for _, d := range dirs {
+		fs, err := filepath.Glob(filepath.Join(d, "*.json"))
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, len(fs), 5, "histories of every path are kept in %s", d)
+		files = append(files, fs...)
+	}
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: OrderWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))

@@ -17,6 +17,23 @@ const (
 	UpdateCancel      = "cancel"
 	QueryStatus       = "status"
 	QueryTimeline     = "timeline"
+
+	// Operator decisions for an order in needs_attention.
+	UpdateRetryCompensation = "retry_compensation"
+	UpdateResolve           = "resolve"
+)
+
+// changeCompensation marks runs that keep an undo stack, send reminders and
+// can wait in needs_attention; older runs replay the code they began with.
+const changeCompensation = "compensation-stack"
+
+// Undo steps, registered as the saga makes things and run in reverse.
+const (
+	UndoReleaseReservation   = "release_reservation"
+	UndoRevokeBilling        = "revoke_billing"
+	UndoVoidInvoice          = "void_invoice"
+	UndoRefundPayment        = "refund_payment"
+	UndoSuspendSubscriptions = "suspend_subscriptions"
 )
 
 // OrderStatusKey is the search attribute operators filter on.
@@ -33,6 +50,8 @@ type OrderInput struct {
 	Seats           int
 	DomainPrefix    string
 	PaymentDeadline time.Time
+	// Reminders are when payment reminders go out (see order.ReminderTimes).
+	Reminders []time.Time `json:",omitempty"`
 }
 
 // Payment is the gateway's notification, already authenticated by the intake.
@@ -49,6 +68,14 @@ type CancelRequest struct {
 	Actor  string
 }
 
+// Decision is an operator's answer to an order in needs_attention: retry
+// the compensation, or resolve it (the rest was done by hand).
+type Decision struct {
+	Actor  string
+	Reason string
+	action string
+}
+
 // StatusView answers the status query.
 type StatusView struct {
 	OrderID    string
@@ -59,6 +86,8 @@ type StatusView struct {
 	Domain     string
 	WaitingFor string
 	Until      *time.Time
+	// Undo lists the undo steps compensation would run, next first.
+	Undo []string `json:",omitempty"`
 }
 
 // TimelineEntry is one transition.

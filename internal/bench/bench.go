@@ -223,7 +223,7 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	cfg := r.o.Config
 	srv := &intake.Server{
 		Store: r.st.Store, Temporal: r.st.Client, TaskQueue: parkedQueue, Keys: cfg.IntakeKeys,
-		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: r.o.Logger.Named("intake"),
+		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: r.o.Logger.Named("intake"),
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/officeflow/officeflow/internal/order"
 )
 
 // Config is everything the worker and the intake read at start.
@@ -40,6 +42,9 @@ type Config struct {
 	WebhookSecret   []byte
 	IntakeKeys      []string
 	PaymentDeadline time.Duration
+	// PaymentReminders are offsets of the dunning emails: positive from
+	// placement, negative back from the deadline.
+	PaymentReminders []time.Duration
 
 	// CredentialsKey seals the tenant admin's temporary password at rest and
 	// derives billing panel links; 32 bytes.
@@ -137,6 +142,9 @@ func Load(dev bool) (Config, error) {
 		return c, fmt.Errorf("PAYMENT_DEADLINE: %q is not a positive duration such as 168h", os.Getenv("PAYMENT_DEADLINE"))
 	}
 	c.PaymentDeadline = d
+	if c.PaymentReminders, err = order.ParseReminders(env("PAYMENT_REMINDERS", order.DefaultReminders)); err != nil {
+		return c, fmt.Errorf("PAYMENT_REMINDERS: %w", err)
+	}
 
 	if s := os.Getenv("PAYMENT_WEBHOOK_SECRET"); s != "" {
 		c.WebhookSecret = []byte(s)

@@ -31,6 +31,12 @@ func (s Status) Cancellable() bool {
 	return s == Placed || s == BillingAccess || s == AwaitingPayment
 }
 
+// Late tells whether a payment arriving now comes too late: the order no
+// longer waits for one and the money must go back.
+func (s Status) Late() bool {
+	return s == Compensating || s == Cancelled || s == Refunded || s == NeedsAttention
+}
+
 // Plan is a product on sale. Prices live in the database; what a plan
 // contains is fixed by Microsoft and lives here.
 type Plan struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/require"
@@ -187,4 +188,22 @@ func TestStatuses(t *testing.T) {
 		require.False(t, s.Cancellable(), s)
 		require.False(t, s.Terminal(), s)
 	}
+}
+
+func TestReminderTimes(t *testing.T) {
+	placed := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	offsets, err := order.ParseReminders(order.DefaultReminders)
+	require.NoError(t, err)
+	require.Equal(t, []time.Time{placed.Add(24 * time.Hour), placed.Add(144 * time.Hour)},
+		order.ReminderTimes(placed, placed.Add(168*time.Hour), offsets))
+	// A two-day deadline: both offsets fall on the same moment; one mail.
+	require.Equal(t, []time.Time{placed.Add(24 * time.Hour)}, order.ReminderTimes(placed, placed.Add(48*time.Hour), offsets))
+	// A deadline within a day leaves no room for either.
+	require.Empty(t, order.ReminderTimes(placed, placed.Add(20*time.Hour), offsets))
+
+	none, err := order.ParseReminders("")
+	require.NoError(t, err)
+	require.Empty(t, none)
+	_, err = order.ParseReminders("24h,soon")
+	require.ErrorContains(t, err, `"soon"`)
 }

@@ -226,7 +226,7 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	}
 	st.Intake = &intake.Server{
 		Store: st.Store, Temporal: st.Client, TaskQueue: cfg.TaskQueue, Keys: cfg.IntakeKeys,
-		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Log: o.Logger.Named("intake"),
+		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
 		Ready: st.Ready,
 	}
 	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(st.Intake.Handler(), "intake"))

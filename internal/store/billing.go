@@ -62,7 +62,7 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 		b.Invoice, err = invoiceOf(ctx, tx, orderID, "proforma")
 		if errors.Is(err, ErrNotFound) {
 			net := price * money.Grosze(seats*order.Months(cycle))
-			b.Invoice, err = issue(ctx, tx, orderID, "proforma", SeriesProforma, net, issued, &due, nil)
+			b.Invoice, err = issue(ctx, tx, orderID, "proforma", SeriesProforma, net, money.VAT(net), issued, &due, nil)
 		}
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 
 // issue numbers and writes a document; the counter row stays locked until the
 // transaction ends, so numbers have no gaps and no repeats under concurrency.
-func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
 	year := issued.Year()
 	var seq int
 	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
@@ -89,7 +89,7 @@ func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net mon
 		Number:   fmt.Sprintf("%s/%d/%06d", series, year, seq),
 		Status:   "unpaid",
 		Net:      net,
-		VAT:      money.VAT(net),
+		VAT:      vat,
 		Currency: "PLN",
 		IssuedAt: issued,
 		DueDate:  due,
@@ -121,25 +121,65 @@ type Payment struct {
 	Currency  string
 }
 
-// RecordPayment keeps a notification once per payment id; first tells
-// whether this call stored it.
-func (s *Store) RecordPayment(ctx context.Context, p Payment) (first bool, err error) {
-	tag, err := s.Pool.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, p.OrderID, p.Status, p.Amount, p.Currency)
-	if err != nil {
-		return false, err
-	}
-	if tag.RowsAffected() == 1 {
-		return true, nil
-	}
-	var owner string
-	if err := s.Pool.QueryRow(ctx, `SELECT order_id FROM payments WHERE payment_id = $1`, p.PaymentID).Scan(&owner); err != nil {
-		return false, err
-	}
-	if owner != p.OrderID {
-		return false, fmt.Errorf("payment %s belongs to another order", p.PaymentID)
-	}
-	return false, nil
+// Recorded is what RecordPayment did with a notification.
+type Recorded struct {
+	First  bool // this call stored it; false for a repeat
+	Refund bool // the money came after the order stopped waiting for it and is owed back
+}
+
+// RecordPayment keeps a notification once per payment id. A completed
+// payment for an order that no longer waits for one (cancelled, being
+// compensated, refunded) is kept and marked for refund in the same
+// transaction, so no money that arrives is lost. The order row is locked, so
+// a payment and the order's cancellation are ordered: whichever comes second
+// sees the other (see Close).
+func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) {
+	var r Recorded
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var status order.Status
+		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1 FOR UPDATE`, p.OrderID).Scan(&status)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("order %s: %w", p.OrderID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, p.OrderID, p.Status, p.Amount, p.Currency)
+		if err != nil {
+			return err
+		}
+		r.First = tag.RowsAffected() == 1
+		if !r.First {
+			var owner string
+			if err := tx.QueryRow(ctx, `SELECT order_id FROM payments WHERE payment_id = $1`, p.PaymentID).Scan(&owner); err != nil {
+				return err
+			}
+			if owner != p.OrderID {
+				return fmt.Errorf("payment %s belongs to another order", p.PaymentID)
+			}
+		} else if p.Status == "completed" && status.Late() {
+			reason := "paid after the order was " + string(status)
+			if err := refundPayments(ctx, tx, p.OrderID, reason); err != nil {
+				return err
+			}
+			if err := insertEvent(ctx, tx, p.OrderID, "late_payment:"+p.PaymentID, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
+				return err
+			}
+		}
+		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE payment_id = $1)`, p.PaymentID).Scan(&r.Refund)
+	})
+	return r, err
+}
+
+// refundPayments marks every completed payment of the order that is not yet
+// owed back for refund.
+func refundPayments(ctx context.Context, tx pgx.Tx, orderID, reason string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
+		SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments
+		WHERE order_id = $1 AND status = 'completed'
+		ON CONFLICT (payment_id) DO NOTHING`, orderID, reason)
+	return err
 }
 
 // MarkPaid settles the pro-forma with a recorded payment and moves the order
@@ -162,17 +202,14 @@ func (s *Store) MarkPaid(ctx context.Context, orderID, paymentID string) error {
 	})
 }
 
-// RecordRefund ends a paid order whose tenant could not be made: the money
+// RecordRefund (kept for orders started before the compensation stack) ends a paid order whose tenant could not be made: the money
 // is marked for refund to the gateway and the order is refunded.
 func (s *Store) RecordRefund(ctx context.Context, orderID, reason string) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
-			SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments
-			WHERE order_id = $1 AND status = 'completed' ORDER BY received_at LIMIT 1
-			ON CONFLICT (order_id) DO NOTHING`, orderID, reason); err != nil {
+		if err := refundPayments(ctx, tx, orderID, reason); err != nil {
 			return err
 		}
 		_, err := transition(ctx, tx, orderID, string(order.Refunded), order.Refunded, reason)
@@ -180,7 +217,7 @@ func (s *Store) RecordRefund(ctx context.Context, orderID, reason string) error 
 	})
 }
 
-// CancelOrder ends an order that was never provisioned: the pro-forma is
+// CancelOrder (kept for orders started before the compensation stack) ends an order that was never provisioned: the pro-forma is
 // voided, billing access revoked, and the order cancelled, in one
 // transaction.
 func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) error {

@@ -35,10 +35,10 @@ func placeBilled(t *testing.T, prefix string, year int) (string, store.Billing) 
 
 func pay(t *testing.T, id, paymentID string, amount money.Grosze) {
 	t.Helper()
-	first, err := st.RecordPayment(context.Background(), store.Payment{
+	r, err := st.RecordPayment(context.Background(), store.Payment{
 		PaymentID: paymentID, OrderID: id, Status: "completed", Amount: amount, Currency: "PLN"})
 	require.NoError(t, err)
-	require.True(t, first)
+	require.True(t, r.First)
 }
 
 func TestOpenBillingAmounts(t *testing.T) {
@@ -172,12 +172,12 @@ func TestRecordPayment(t *testing.T) {
 	id, b := placeBilled(t, "payment", year)
 	other, _ := placeBilled(t, "payment-other", year)
 	p := store.Payment{PaymentID: newID("p"), OrderID: id, Status: "completed", Amount: b.Invoice.Gross, Currency: "PLN"}
-	first, err := st.RecordPayment(ctx, p)
+	r, err := st.RecordPayment(ctx, p)
 	require.NoError(t, err)
-	require.True(t, first)
-	first, err = st.RecordPayment(ctx, p)
+	require.Equal(t, store.Recorded{First: true}, r)
+	r, err = st.RecordPayment(ctx, p)
 	require.NoError(t, err)
-	require.False(t, first)
+	require.Equal(t, store.Recorded{}, r)
 
 	stolen := p
 	stolen.OrderID = other
@@ -197,7 +197,7 @@ func TestMarkPaidNeedsCompletedPayment(t *testing.T) {
 	failedID := newID("p-failed")
 	failed, err := st.RecordPayment(ctx, store.Payment{PaymentID: failedID, OrderID: id, Status: "failed", Amount: b.Invoice.Gross, Currency: "PLN"})
 	require.NoError(t, err)
-	require.True(t, failed)
+	require.True(t, failed.First)
 	require.ErrorIs(t, st.MarkPaid(ctx, id, failedID), store.ErrNotFound)
 
 	otherPayment := newID("p-other")

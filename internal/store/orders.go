@@ -15,6 +15,9 @@ import (
 // ErrConflict is returned when an order id is reused for a different order.
 var ErrConflict = errors.New("order id already used for a different order")
 
+// ErrDomainReserved is returned when another live order holds the domain prefix.
+var ErrDomainReserved = errors.New("domain prefix is held by another order")
+
 // Order is an order with what the API shows of it.
 type Order struct {
 	ID              string
@@ -116,6 +119,14 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 		if err != nil {
 			return err
 		}
+		tag, err := tx.Exec(ctx, `INSERT INTO domain_reservations (domain_prefix, order_id) VALUES ($1, $2)
+			ON CONFLICT (domain_prefix) DO NOTHING`, r.DomainPrefix, r.OrderID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrDomainReserved
+		}
 		p.Created, p.Status = true, order.Placed
 		return insertEvent(ctx, tx, r.OrderID, string(order.Placed), order.Placed, "order accepted", "intake")
 	})
@@ -138,6 +149,9 @@ func (s *Store) ForgetOrder(ctx context.Context, orderID string) error {
 			return nil
 		}
 		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM domain_reservations WHERE order_id = $1`, orderID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM order_events WHERE order_id = $1`, orderID); err != nil {

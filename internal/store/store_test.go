@@ -63,7 +63,7 @@ func request(id string) order.Request {
 			Company: "Acme sp. z o.o.", Email: id + "@acme.pl", FirstName: "Jan", LastName: "Kowalski",
 			TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1",
 		},
-		Plan: "business-standard", Seats: 5, DomainPrefix: "acme", BillingCycle: "monthly", Language: "pl",
+		Plan: "business-standard", Seats: 5, DomainPrefix: strings.ReplaceAll(id, "-", ""), BillingCycle: "monthly", Language: "pl",
 	}
 	r.Normalize()
 	return r

@@ -90,14 +90,22 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice yet")
 		return
 	}
-	if n.Status == "completed" && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
+	// Money that comes after the order stopped waiting is kept and owed
+	// back whatever its amount; only a payment the order still waits for
+	// must match the invoice.
+	if n.Status == "completed" && !o.Status.Late() && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
 		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount",
 			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+o.Invoice.Number+" of "+o.Invoice.Gross.String()+" "+o.Invoice.Currency)
 		return
 	}
-	first, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, Status: n.Status, Amount: amount, Currency: n.Currency})
+	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, Status: n.Status, Amount: amount, Currency: n.Currency})
 	if err != nil {
 		s.unavailable(w, "record payment", err)
+		return
+	}
+	if rec.Refund {
+		s.Log.Warn("payment after the order stopped waiting: marked for refund", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
+		writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": !rec.First, "refund": true})
 		return
 	}
 	// Signalled on repeats too: if the first signal was lost, this delivers
@@ -113,7 +121,7 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.Log.Warn("payment for a finished order recorded", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": !first})
+	writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": !rec.First})
 }
 
 func (n *Notification) validate() (money.Grosze, *order.FieldError) {

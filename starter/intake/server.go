@@ -32,6 +32,7 @@ type Server struct {
 	Keys          []string
 	WebhookSecret []byte
 	Deadline      time.Duration
+	Reminders     []time.Duration // offsets of payment reminders, see order.ReminderTimes
 	Log           *zap.Logger
 	// Ready reports whether the parts the API needs answer; nil is always ready.
 	Ready func(ctx context.Context) error
@@ -134,6 +135,10 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "order_id_conflict", "order_id", "order "+req.OrderID+" was placed before with different content")
 		return
 	}
+	if errors.Is(err, store.ErrDomainReserved) {
+		writeError(w, http.StatusConflict, "domain_taken", "domain_prefix", "domain "+req.DomainPrefix+".onmicrosoft.com is held by another order")
+		return
+	}
 	if err != nil {
 		s.unavailable(w, "record order", err)
 		return
@@ -145,7 +150,7 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusAccepted, placedView(req.OrderID, p))
 		return
 	}
-	if err := s.start(ctx, req, p.Deadline); err != nil {
+	if err := s.start(ctx, req, p); err != nil {
 		if p.Created {
 			// No workflow, no order: the shop's retry starts from scratch.
 			if ferr := s.Store.ForgetOrder(context.WithoutCancel(ctx), req.OrderID); ferr != nil {
@@ -170,7 +175,7 @@ func placedView(orderID string, p store.Placed) Placed {
 
 // start starts the saga once: a repeat finds it running (or finished) and
 // leaves it alone.
-func (s *Server) start(ctx context.Context, req order.Request, deadline time.Time) error {
+func (s *Server) start(ctx context.Context, req order.Request, p store.Placed) error {
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(req.OrderID),
 		TaskQueue:                s.TaskQueue,
@@ -179,7 +184,8 @@ func (s *Server) start(ctx context.Context, req order.Request, deadline time.Tim
 		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.OrderStatusKey.ValueSet(string(order.Placed))),
 		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + strconv.Itoa(req.Seats),
 	}, workflows.OrderWorkflowName, workflows.OrderInput{
-		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: deadline.UTC(),
+		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: p.Deadline.UTC(),
+		Reminders: order.ReminderTimes(p.PlacedAt, p.Deadline, s.Reminders),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
