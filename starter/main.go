@@ -41,12 +41,20 @@ commands:
   bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
                                measure the saga against a bare workflow of the same
                                shape on an in-process stack (PostgreSQL from DATABASE_URL)
+  op retry-compensation|resolve [-actor NAME] [-reason TEXT] ORDER_ID
+                               an operator's decision for an order in needs_attention:
+                               run the failed undo steps again, or end the order
+                               (the rest done by hand; -reason required)
   help                         show this help
 
 environment of place, status, pay and cancel:
   INTAKE_URL              API base URL (default http:// + HTTP_ADDR, default 127.0.0.1:8080)
   INTAKE_API_KEY          the shop's key (default the first of INTAKE_API_KEYS, else dev-key)
   PAYMENT_WEBHOOK_SECRET  HMAC key of payment notifications (default dev-secret)
+
+environment of op (Temporal directly, like the Web UI):
+  TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default default),
+  TEMPORAL_TLS*, TEMPORAL_API_KEY as for the worker
 `
 
 func main() {
@@ -121,6 +129,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return pay(ctx, pos[0], *paymentID, *failed, stdout)
 	case "bench":
 		return benchCmd(ctx, flags, args, stdout, stderr)
+	case "op":
+		return opCmd(ctx, flags, args, stdout)
 	case "cancel":
 		reason := flags.String("reason", "", "why, for the order's timeline")
 		pos, err := parse(flags, args, 1)

@@ -254,6 +254,10 @@ func TestUsageErrors(t *testing.T) {
 		{"pay", "-bogus", "shop-1"},
 		{"cancel", "-reason"},
 		{"serve", "now"},
+		{"op"},
+		{"op", "undo", "shop-1"},
+		{"op", "resolve"},
+		{"op", "retry-compensation", "a", "b"},
 	} {
 		r := cli(t, "", args...)
 		requireOneLine(t, r, 2)

@@ -26,8 +26,9 @@ var (
 // harness runs OrderWorkflow with every activity mocked to succeed and
 // records the activities in the order they ran, with their step argument.
 type harness struct {
-	env   *testsuite.TestWorkflowEnvironment
-	calls []string
+	env     *testsuite.TestWorkflowEnvironment
+	calls   []string
+	updates int
 }
 
 // newHarness takes overrides first: testify uses the first matching
@@ -93,7 +94,7 @@ func (h *harness) run(t *testing.T) Result {
 func (h *harness) runWith(t *testing.T, in OrderInput) Result {
 	h.env.ExecuteWorkflow(OrderWorkflow, in)
 	require.True(t, h.env.IsWorkflowCompleted())
-	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, h.env.GetWorkflowError(), "activities run: %v", h.calls)
 	var r Result
 	require.NoError(t, h.env.GetWorkflowResult(&r))
 	return r

@@ -107,7 +107,7 @@ func Load(dev bool) (Config, error) {
 		}
 	}
 	var err error
-	if c.Temporal, err = loadTemporal(); err != nil {
+	if c.Temporal, err = LoadTemporal(); err != nil {
 		return c, err
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

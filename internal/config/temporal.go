@@ -16,11 +16,11 @@ type Temporal struct {
 	APIKey string
 }
 
-// loadTemporal reads TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY,
+// LoadTemporal reads TEMPORAL_TLS, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY,
 // TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME and TEMPORAL_API_KEY, and loads
 // the files now, so that a wrong path stops the process at start with its
 // name rather than at the first call.
-func loadTemporal() (Temporal, error) {
+func LoadTemporal() (Temporal, error) {
 	var t Temporal
 	certFile, keyFile := os.Getenv("TEMPORAL_TLS_CERT"), os.Getenv("TEMPORAL_TLS_KEY")
 	caFile, serverName := os.Getenv("TEMPORAL_TLS_CA"), os.Getenv("TEMPORAL_TLS_SERVER_NAME")
