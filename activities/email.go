@@ -81,6 +81,18 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
+	case EmailCancelled, EmailRefunded:
+		// Billing access is revoked by now: no link to a panel that refuses.
+		d.BillingPanelURL = ""
+		docs, err := a.Store.Documents(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		for _, doc := range docs {
+			if doc.Kind == "correction" {
+				d.CreditNote = doc.Number
+			}
+		}
 	case EmailInstallerReady:
 		plan, _ := order.PlanByCode(o.Plan)
 		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps

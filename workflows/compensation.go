@@ -95,10 +95,10 @@ func (s *saga) needsAttention(ctx workflow.Context, step, reason string, cause e
 	if err := s.record(ctx, note); err != nil {
 		return false, err
 	}
-	if d.action == UpdateResolve {
-		return true, nil
-	}
-	return false, s.record(ctx, activities.Event{Key: fmt.Sprintf("%s#%d", order.Compensating, s.round+1), Status: order.Compensating, Reason: reason, Move: true})
+	// Back to compensating with the original reason either way: the notice
+	// the customer gets tells why the order ended, not which step failed.
+	err = s.record(ctx, activities.Event{Key: fmt.Sprintf("%s#%d", order.Compensating, s.round+1), Status: order.Compensating, Reason: reason, Move: true})
+	return d.action == UpdateResolve, err
 }
 
 // record writes a line of the order's log; with Move it is a transition the

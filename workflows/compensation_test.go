@@ -210,7 +210,7 @@ func TestResolveEndsTheOrderWithoutTheRemainingUndo(t *testing.T) {
 	require.ErrorContains(t, noReason, "reason is required")
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, join(billed, []string{"Record:compensating", "VoidInvoice", "RevokeBilling", "Record:needs_attention#1",
-		"Record:decision#1", "SendEmail:cancelled", "Record:cancelled"}), h.calls)
+		"Record:decision#1", "Record:compensating#2", "SendEmail:cancelled", "Record:cancelled"}), h.calls)
 }
 
 // An undo step that keeps failing with a temporary error is retried for a

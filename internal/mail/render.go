@@ -50,6 +50,7 @@ type Data struct {
 	InstallerURL                          string // desktop installer, or the web apps link when WebOnly
 	WebOnly                               bool
 	Reason                                string // cancellation / refund reason, human readable
+	CreditNote                            string // the correcting invoice's number, cancellation / refund only
 }
 
 // view is what templates execute against; Subject lets the HTML layout put

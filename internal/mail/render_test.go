@@ -31,6 +31,7 @@ func sampleData(lang string) Data {
 		AdminURL:        "https://admin.microsoft.com",
 		InstallerURL:    "https://portal.office.com/account/#installs",
 		Reason:          "payment not received before 2026-12-02",
+		CreditNote:      "KOR/2026/000007",
 	}
 }
 
@@ -47,8 +48,8 @@ var kindFacts = map[Kind]func(Data) []string{
 		return []string{d.AdminURL, d.AdminUser, d.TempPassword, d.Domain}
 	},
 	KindInstallerReady: func(d Data) []string { return []string{d.InstallerURL, d.Domain} },
-	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
-	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN"} },
+	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber, d.CreditNote} },
+	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN", d.CreditNote} },
 }
 
 func TestRenderAllKindsBothLanguages(t *testing.T) {
