@@ -139,4 +139,3 @@ func TestRecordMovesOnlyOncePerKey(t *testing.T) {
 	require.Equal(t, "ops@example.com", last.Actor)
 	require.WithinDuration(t, time.Now(), last.At, time.Minute)
 }
-
