@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/codec"
 	"github.com/officeflow/officeflow/internal/order"
 )
 
@@ -51,6 +52,14 @@ type Config struct {
 	CredentialsKey []byte
 	// BillingPanelURL is where customers pay and download invoices.
 	BillingPanelURL string
+
+	// PayloadKeys encrypt Temporal payloads; the first is current, the
+	// others only decrypt (rotation).
+	PayloadKeys []codec.Key
+	// CodecToken, when set, is the bearer token the codec endpoint asks for.
+	CodecToken string
+	// CodecOrigins are the Web UI origins allowed to call the codec endpoint.
+	CodecOrigins []string
 }
 
 // SMTP is the outgoing mail server; Host "" means the dev sink.
@@ -69,6 +78,7 @@ const (
 	devWebhookSecret  = "dev-secret"
 	devIntakeKey      = "dev-key"
 	devCredentialsKey = "officeflow-dev-credentials-key"
+	devPayloadKey     = "officeflow-dev-payload-key"
 )
 
 // Load reads the environment. Parts that a process does not use are still
@@ -173,7 +183,38 @@ func Load(dev bool) (Config, error) {
 		k := sha256.Sum256([]byte(devCredentialsKey))
 		c.CredentialsKey = k[:]
 	}
+	if s := os.Getenv("PAYLOAD_KEYS"); s != "" {
+		keys, err := codec.ParseKeys(s)
+		if err == nil {
+			_, err = codec.New(keys...)
+		}
+		if err != nil {
+			return c, fmt.Errorf("PAYLOAD_KEYS: %w (want id:base64-32-bytes, current first)", err)
+		}
+		c.PayloadKeys = keys
+	} else if dev {
+		k := sha256.Sum256([]byte(devPayloadKey))
+		c.PayloadKeys = []codec.Key{{ID: "dev", Secret: k[:]}}
+	}
+	c.CodecToken = os.Getenv("CODEC_TOKEN")
+	origins := os.Getenv("CODEC_CORS_ORIGINS")
+	if origins == "" && dev {
+		origins = "http://127.0.0.1:8233,http://localhost:8233"
+	}
+	for o := range strings.SplitSeq(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CodecOrigins = append(c.CodecOrigins, o)
+		}
+	}
 	return c, nil
+}
+
+// Codec is the payload codec of PAYLOAD_KEYS, nil when none are set.
+func (c Config) Codec() (*codec.Codec, error) {
+	if len(c.PayloadKeys) == 0 {
+		return nil, nil
+	}
+	return codec.New(c.PayloadKeys...)
 }
 
 // RequireIntake checks what the HTTP intake cannot run without.

@@ -18,6 +18,7 @@ var vars = []string{
 	"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "MAIL_FROM",
 	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL",
 	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
+	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS",
 }
 
 func clearEnv(t *testing.T) {
@@ -147,6 +148,10 @@ func TestMalformedValueNamesVariable(t *testing.T) {
 		{"BILLING_PANEL_URL", "billing.example"},
 		{"INTAKE_API_KEYS", ",,"},
 		{"INTAKE_API_KEYS", " , "},
+		{"PAYMENT_REMINDERS", "tomorrow"},
+		{"PAYLOAD_KEYS", "k1"},
+		{"PAYLOAD_KEYS", "k1:" + short},
+		{"PAYLOAD_KEYS", "bad id!:" + base64.StdEncoding.EncodeToString(make([]byte, 32))},
 	} {
 		for _, dev := range []bool{false, true} {
 			t.Run(c.name+"="+c.value, func(t *testing.T) {
@@ -165,4 +170,23 @@ func requirePrefix(t *testing.T, err error, name string) {
 	t.Helper()
 	require.Error(t, err)
 	require.True(t, strings.HasPrefix(err.Error(), name+":"), "%q should start with %s:", err.Error(), name)
+}
+
+func TestPayloadKeysAndCodecOrigins(t *testing.T) {
+	clearEnv(t)
+	c, err := config.Load(true)
+	require.NoError(t, err)
+	require.Len(t, c.PayloadKeys, 1, "-dev encrypts with a fixed dev key")
+	require.Contains(t, c.CodecOrigins, "http://127.0.0.1:8233")
+
+	k1, k2 := key32(t), key32(t)
+	t.Setenv("PAYLOAD_KEYS", "2026-11:"+k2+",2026-05:"+k1)
+	t.Setenv("CODEC_CORS_ORIGINS", "https://temporal.example.com")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.Equal(t, "2026-11", c.PayloadKeys[0].ID, "the first key is current")
+	require.Equal(t, []string{"https://temporal.example.com"}, c.CodecOrigins)
+	cd, err := c.Codec()
+	require.NoError(t, err)
+	require.NotNil(t, cd)
 }
