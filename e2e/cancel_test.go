@@ -31,6 +31,10 @@ func TestCancelBeforePaymentOnRealServer(t *testing.T) {
 	require.Equal(t, "cancelled", searchAttribute(t, id))
 	require.Equal(t, 202, call(t, "POST", "/v1/orders/"+id+"/cancel", shopKey, nil).Status, "a repeated cancel is answered the same")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
+	creditNote(t, id, false)
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id))
+	require.Equal(t, 1, mailsOfKind(email, "cancelled"))
+	require.Equal(t, keys(billedKeys, "compensating", undoBilling, "cancelled"), eventKeys(t, id))
 	record(t, id, "cancel_by_shop")
 }
 
@@ -45,7 +49,8 @@ func TestCancelAfterProvisioningIsConflict(t *testing.T) {
 }
 
 // TestPaymentDeadlineOnRealServer: with a short deadline the durable timer
-// fires on the real server and the order is cancelled.
+// fires on the real server and the order is cancelled: billing is undone
+// with one credit note, and the customer told once.
 func TestPaymentDeadlineOnRealServer(t *testing.T) {
 	old := st.Intake.Deadline
 	st.Intake.Deadline = 2 * time.Second
@@ -57,16 +62,14 @@ func TestPaymentDeadlineOnRealServer(t *testing.T) {
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "payment deadline passed", r.Reason)
 	require.Equal(t, "cancelled", getOrder(t, id).Body["status"])
-	waitMail(t, o["customer"].(map[string]any)["email"].(string), "cancelled")
+	waitMail(t, emailOf(o), "cancelled")
+	require.Equal(t, 1, mailsOfKind(emailOf(o), "cancelled"))
+	require.Equal(t, 0, mailsOfKind(emailOf(o), "payment_reminder"), "no reminder falls inside a two-second wait")
+	creditNote(t, id, false)
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM billing_accounts WHERE order_id = $1 AND active`, id))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id))
+	require.Equal(t, keys(billedKeys, "compensating", undoBilling, "cancelled"), eventKeys(t, id))
 	record(t, id, "payment_deadline")
-}
-
-func TestFailedPaymentOnRealServer(t *testing.T) {
-	id := placeAndPay(t, newOrder(t), "failed")
-	r := waitDone(t, id)
-	require.Equal(t, order.Cancelled, r.Status)
-	require.Equal(t, "void", getOrder(t, id).Body["invoice"].(map[string]any)["status"])
-	record(t, id, "payment_failed")
 }
 
 // TestTakenDomainIsRefunded: the tenant API says the domain is taken after
@@ -81,7 +84,12 @@ func TestTakenDomainIsRefunded(t *testing.T) {
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, domain+" is already taken")
 	require.Contains(t, waitMail(t, o["customer"].(map[string]any)["email"].(string), "refunded").Text, domain)
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM refunds WHERE order_id = $1`, id))
+	require.Equal(t, []string{"completed-" + id}, refundsOf(t, id))
 	require.Equal(t, "refunded", getOrder(t, id).Body["status"])
+	creditNote(t, id, true)
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
+	// No tenant was made, so there is nothing to suspend.
+	require.Equal(t, keys(paidKeys, "compensating", "undo:refund_payment", undoBilling, "refunded"), eventKeys(t, id))
 	record(t, id, "domain_taken_refund")
 }

@@ -69,5 +69,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer st.Close()
+	defer func() {
+		if workerBinDir != "" {
+			os.RemoveAll(workerBinDir)
+		}
+	}()
 	return m.Run()
 }

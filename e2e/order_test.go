@@ -106,6 +106,8 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 		stages = append(stages, string(e.Status))
 	}
 	require.Equal(t, []string{"placed", "billing_access", "awaiting_payment", "provisioning_tenant", "emailing_credentials", "installer_ready"}, stages)
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id), "a provisioned order keeps its domain")
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id))
 
 	// The password is in no history event, raw or decoded, and not in the database.
 	scanHistory(t, id, password)

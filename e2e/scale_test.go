@@ -29,43 +29,7 @@ import (
 // still ends installer_ready with one tenant, one subscription and one
 // recorded email of each kind: nothing in a worker's memory matters.
 func TestTwoWorkersOneKilledMidRun(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "worker")
-	build := exec.Command("go", "build", "-o", bin, "../worker")
-	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+st.Temporal.Address(), "DATABASE_URL="+os.Getenv("DATABASE_URL"),
-		"PARTNER_API_URL="+st.FakeURL, "SMTP_HOST="+st.Sink.Host(), "SMTP_PORT="+strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
-		"CREDENTIALS_KEY="+base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
-	)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	killed := false
-	t.Cleanup(func() {
-		if !killed {
-			_ = cmd.Process.Kill()
-		}
-		_ = cmd.Wait()
-	})
-	running := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		once := sync.Once{}
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "officeflow is running") {
-				once.Do(func() { close(running) })
-			}
-		}
-	}()
-	select {
-	case <-running:
-	case <-time.After(60 * time.Second):
-		t.Fatal("the second worker did not start")
-	}
+	w := startWorkerProcess(t)
 
 	const n = 12
 	ids := make([]string, n)
@@ -105,8 +69,7 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	for range 3 {
 		<-done
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	killed = true
+	w.kill(t)
 	for range n - 3 {
 		select {
 		case <-done:
@@ -116,7 +79,7 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	}
 	wg.Wait()
 
-	pidPrefix := fmt.Sprintf("%d@", cmd.Process.Pid)
+	pidPrefix := w.identityPrefix()
 	byKilled := 0
 	for i, id := range ids {
 		require.Equal(t, order.InstallerReady, waitDone(t, id).Status, id)
@@ -130,6 +93,120 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	require.Positive(t, byKilled, "the killed worker had done part of the work")
 	t.Logf("activities run by the killed worker: %d", byKilled)
 }
+
+// workerProcess is a worker run as a process of its own from ../worker.
+type workerProcess struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has exited and been reaped
+
+	mu    sync.Mutex
+	lines []string // the last lines of its log, shown when a test fails
+}
+
+var (
+	workerBuild    sync.Once
+	workerBin      string
+	workerBuildErr error
+	workerBinDir   string // removed by TestMain
+)
+
+// workerBinary builds ../worker once for the whole package.
+func workerBinary(t *testing.T) string {
+	t.Helper()
+	workerBuild.Do(func() {
+		workerBinDir, workerBuildErr = os.MkdirTemp("", "officeflow-e2e-worker-")
+		if workerBuildErr != nil {
+			return
+		}
+		workerBin = filepath.Join(workerBinDir, "worker")
+		build := exec.Command("go", "build", "-o", workerBin, "../worker")
+		build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		if out, err := build.CombinedOutput(); err != nil {
+			workerBuildErr = fmt.Errorf("%w: %s", err, out)
+		}
+	})
+	require.NoError(t, workerBuildErr)
+	return workerBin
+}
+
+// startWorkerProcess starts a worker process against the test stack
+// (Temporal, PostgreSQL, the tenant API fake and the mail sink) and waits
+// until it runs; env adds or overrides variables (e.g.
+// TEMPORAL_TASK_QUEUE=...). The process is stopped when the test ends.
+func startWorkerProcess(t *testing.T, env ...string) *workerProcess {
+	t.Helper()
+	cmd := exec.Command(workerBinary(t))
+	cmd.Env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+st.Temporal.Address(), "DATABASE_URL="+os.Getenv("DATABASE_URL"),
+		"PARTNER_API_URL="+st.FakeURL, "SMTP_HOST="+st.Sink.Host(), "SMTP_PORT="+strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
+		"CREDENTIALS_KEY="+base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
+	)
+	cmd.Env = append(cmd.Env, env...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	w := &workerProcess{cmd: cmd, done: make(chan struct{})}
+	running := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			w.mu.Lock()
+			w.lines = append(w.lines, sc.Text())
+			if len(w.lines) > 40 {
+				w.lines = w.lines[1:]
+			}
+			w.mu.Unlock()
+			if strings.Contains(sc.Text(), "officeflow is running") {
+				once.Do(func() { close(running) })
+			}
+		}
+		_ = cmd.Wait() // after the pipe is drained, as exec requires
+		close(w.done)
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			w.mu.Lock()
+			t.Logf("worker process %d, last lines of its log:\n%s", cmd.Process.Pid, strings.Join(w.lines, "\n"))
+			w.mu.Unlock()
+		}
+		select {
+		case <-w.done:
+			return
+		default:
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-w.done:
+		case <-time.After(40 * time.Second):
+			_ = cmd.Process.Kill()
+			<-w.done
+		}
+	})
+	select {
+	case <-running:
+	case <-w.done:
+		t.Fatal("the worker process exited before it ran")
+	case <-time.After(60 * time.Second):
+		t.Fatal("the worker process did not start")
+	}
+	return w
+}
+
+// kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (w *workerProcess) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, w.cmd.Process.Signal(syscall.SIGKILL))
+	select {
+	case <-w.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the killed worker process did not exit")
+	}
+}
+
+// identityPrefix starts the Temporal identity of the process's worker.
+func (w *workerProcess) identityPrefix() string { return fmt.Sprintf("%d@", w.cmd.Process.Pid) }
 
 func distinctMessageIDs(to string) int {
 	seen := map[string]bool{}

@@ -41,11 +41,10 @@ func (s *saga) compensate(ctx workflow.Context, end order.Status, reason, notice
 			if err != nil {
 				return Result{}, err
 			}
-			if resolved {
-				s.undo = nil
-				s.showUndo()
+			if !resolved {
+				continue // run the step again
 			}
-			continue
+			// Done by hand: the rest still runs, so nothing is dropped.
 		}
 		s.undo = s.undo[:len(s.undo)-1]
 		s.showUndo()
@@ -78,7 +77,7 @@ func (s *saga) runUndo(ctx workflow.Context, step, reason string) error {
 }
 
 // needsAttention parks the order until an operator decides; resolved tells
-// the operator finished the compensation by hand.
+// the operator did the failed step by hand.
 func (s *saga) needsAttention(ctx workflow.Context, step, reason string, cause error) (resolved bool, err error) {
 	s.round++
 	why := "undo step " + step + " failed: " + errorMessage(cause)
@@ -86,11 +85,14 @@ func (s *saga) needsAttention(ctx workflow.Context, step, reason string, cause e
 		return false, err
 	}
 	s.view.WaitingFor = "operator: " + UpdateRetryCompensation + " or " + UpdateResolve
+	s.deciding = true
 	if err := workflow.Await(ctx, func() bool { return s.decision != nil }); err != nil {
 		return false, err
 	}
+	// Closed before anything else runs: a second decision sent while this
+	// one is being logged must not answer the next failure unseen.
 	d := *s.decision
-	s.decision, s.view.WaitingFor = nil, ""
+	s.decision, s.deciding, s.view.WaitingFor = nil, false, ""
 	note := activities.Event{Key: fmt.Sprintf("decision#%d", s.round), Status: order.NeedsAttention, Actor: d.Actor, Reason: d.action + ": " + d.Reason}
 	if err := s.record(ctx, note); err != nil {
 		return false, err
@@ -130,7 +132,7 @@ func (s *saga) registerDecisions(ctx workflow.Context) error {
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
 				switch {
-				case s.view.Status != order.NeedsAttention || s.decision != nil:
+				case !s.deciding || s.decision != nil:
 					return fmt.Errorf("order is %s: only an order in %s waits for a decision", s.view.Status, order.NeedsAttention)
 				case strings.TrimSpace(d.Actor) == "":
 					return errors.New("actor is required: who decides")

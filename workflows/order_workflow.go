@@ -32,6 +32,7 @@ type saga struct {
 	undo      []string
 	round     int       // compensation rounds, for the log's keys
 	decision  *Decision // an operator's answer while needs_attention
+	deciding  bool      // waiting for that answer
 	reminders []pendingEmail
 }
 

@@ -129,8 +129,9 @@ type Recorded struct {
 
 // RecordPayment keeps a notification once per payment id. A completed
 // payment for an order that no longer waits for one (cancelled, being
-// compensated, refunded) is kept and marked for refund in the same
-// transaction, so no money that arrives is lost. The order row is locked, so
+// compensated, refunded), or one that already has a payment it keeps, is
+// kept and marked for refund in the same transaction, so no money that
+// arrives is lost. The order row is locked, so
 // a payment and the order's cancellation are ordered: whichever comes second
 // sees the other (see Close).
 func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) {
@@ -158,13 +159,28 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 			if owner != p.OrderID {
 				return fmt.Errorf("payment %s belongs to another order", p.PaymentID)
 			}
-		} else if p.Status == "completed" && status.Late() {
-			reason := "paid after the order was " + string(status)
-			if err := refundPayments(ctx, tx, p.OrderID, reason); err != nil {
+		} else if p.Status == "completed" {
+			var paidBefore bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
+				AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID).Scan(&paidBefore); err != nil {
 				return err
 			}
-			if err := insertEvent(ctx, tx, p.OrderID, "late_payment:"+p.PaymentID, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
-				return err
+			reason := ""
+			switch {
+			case status.Late():
+				reason = "paid after the order was " + string(status)
+			case paidBefore:
+				// The customer paid twice: the first payment settles the order.
+				reason = "the order was already paid"
+			}
+			if reason != "" {
+				if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
+					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.OrderID, p.PaymentID, p.Amount, p.Currency, reason); err != nil {
+					return err
+				}
+				if err := insertEvent(ctx, tx, p.OrderID, "late_payment:"+p.PaymentID, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
+					return err
+				}
 			}
 		}
 		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE payment_id = $1)`, p.PaymentID).Scan(&r.Refund)

@@ -139,3 +139,24 @@ func TestRecordMovesOnlyOncePerKey(t *testing.T) {
 	require.Equal(t, "ops@example.com", last.Actor)
 	require.WithinDuration(t, time.Now(), last.At, time.Minute)
 }
+
+// Paid twice: the first payment settles the order, the second goes back,
+// even while the saga is still waiting and could take either signal.
+func TestSecondPaymentIsMarkedForRefund(t *testing.T) {
+	ctx := context.Background()
+	id, b := placeBilled(t, "twice", newYear())
+	first, second := newID("p-1"), newID("p-2")
+	pay(t, id, first, b.Invoice.Gross)
+	r, err := st.RecordPayment(ctx, store.Payment{PaymentID: second, OrderID: id, Status: "completed", Amount: b.Invoice.Gross, Currency: "PLN"})
+	require.NoError(t, err)
+	require.Equal(t, store.Recorded{First: true, Refund: true}, r)
+	require.NoError(t, st.MarkPaid(ctx, id, first))
+	refunds, err := st.Refunds(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, []string{second}, refunds)
+
+	third := newID("p-3")
+	r, err = st.RecordPayment(ctx, store.Payment{PaymentID: third, OrderID: id, Status: "completed", Amount: b.Invoice.Gross, Currency: "PLN"})
+	require.NoError(t, err)
+	require.True(t, r.Refund, "after provisioning began, too")
+}

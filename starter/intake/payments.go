@@ -90,10 +90,10 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice yet")
 		return
 	}
-	// Money that comes after the order stopped waiting is kept and owed
-	// back whatever its amount; only a payment the order still waits for
-	// must match the invoice.
-	if n.Status == "completed" && !o.Status.Late() && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
+	// Money that comes after the order stopped waiting (paid already,
+	// cancelled) is kept and owed back whatever its amount; only a payment
+	// the order still waits for must match the invoice.
+	if n.Status == "completed" && o.Status.Cancellable() && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
 		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount",
 			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+o.Invoice.Number+" of "+o.Invoice.Gross.String()+" "+o.Invoice.Currency)
 		return
