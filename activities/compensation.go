@@ -23,11 +23,24 @@ type Event struct {
 	Reason string
 	Actor  string // "system" when empty; an operator's name otherwise
 	Move   bool   // also move the order to Status
+	// Deadline, when set, is the order's new payment deadline.
+	Deadline time.Time `json:",omitempty"`
 }
 
 // Record writes a line of the order's log, and moves the order with Move.
 func (a *Activities) Record(ctx context.Context, orderID string, e Event) error {
-	return dbError(a.Store.Record(ctx, orderID, store.Event{Key: e.Key, Status: e.Status, Reason: e.Reason, Actor: e.Actor}, e.Move))
+	ev := store.Event{Key: e.Key, Status: e.Status, Reason: e.Reason, Actor: e.Actor}
+	if !e.Deadline.IsZero() {
+		return dbError(a.Store.ExtendDeadline(ctx, orderID, e.Deadline, ev))
+	}
+	return dbError(a.Store.Record(ctx, orderID, ev, e.Move))
+}
+
+// RecordManualPayment records a payment an operator saw by hand, for the
+// pro-forma's gross amount, and returns its payment id.
+func (a *Activities) RecordManualPayment(ctx context.Context, orderID, reference, actor, reason string) (string, error) {
+	id, err := a.Store.RecordManualPayment(ctx, orderID, reference, actor, reason)
+	return id, dbError(err)
 }
 
 // VoidInvoice issues the credit note that cancels the order's invoice and

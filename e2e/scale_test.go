@@ -140,6 +140,7 @@ func startWorkerProcess(t *testing.T, env ...string) *workerProcess {
 		"TEMPORAL_ADDRESS="+st.Temporal.Address(), "DATABASE_URL="+os.Getenv("DATABASE_URL"),
 		"PARTNER_API_URL="+st.FakeURL, "SMTP_HOST="+st.Sink.Host(), "SMTP_PORT="+strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
 		"CREDENTIALS_KEY="+base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
+		"PAYLOAD_KEYS="+cfg.PayloadKeysEnv(),
 	)
 	cmd.Env = append(cmd.Env, env...)
 	stderr, err := cmd.StderrPipe()

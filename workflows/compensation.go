@@ -15,7 +15,11 @@ import (
 
 // push registers undo steps for what the saga just made.
 func (s *saga) push(steps ...string) {
-	s.undo = append(s.undo, steps...)
+	for _, st := range steps {
+		if !slices.Contains(s.undo, st) { // a retried step registers once
+			s.undo = append(s.undo, st)
+		}
+	}
 	s.showUndo()
 }
 
@@ -31,7 +35,11 @@ func (s *saga) showUndo() {
 // operator retries or resolves; nothing is skipped silently.
 func (s *saga) compensate(ctx workflow.Context, end order.Status, reason, notice string) (Result, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
-	if err := s.record(ctx, activities.Event{Key: string(order.Compensating), Status: order.Compensating, Reason: reason, Move: true}); err != nil {
+	actor := ""
+	if s.cancel != nil {
+		actor = s.cancel.Actor
+	}
+	if err := s.record(ctx, activities.Event{Key: string(order.Compensating), Status: order.Compensating, Reason: reason, Actor: actor, Move: true}); err != nil {
 		return Result{}, err
 	}
 	for len(s.undo) > 0 {

@@ -21,8 +21,15 @@ type saga struct {
 	view     StatusView
 	timeline []TimelineEntry
 	cancel   *CancelRequest
-	cancelCh workflow.Channel
+	wake     workflow.Channel // an update for the payment wait arrived
 	paid     bool
+	attrs    []temporal.SearchAttributeUpdate // go out with the next status
+
+	manual         *ManualPayment
+	extension      *Extension
+	provisioning   bool
+	retryProvision *Decision
+	stopProvision  workflow.CancelFunc
 
 	// v tells runs started before the compensation stack (DefaultVersion)
 	// from later ones, so that both replay.
@@ -39,7 +46,7 @@ type saga struct {
 // OrderWorkflow runs one order from placement to installer_ready, or to
 // cancellation when payment fails, never comes or the shop cancels.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
-	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, cancelCh: workflow.NewBufferedChannel(ctx, 1)}
+	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, wake: workflow.NewBufferedChannel(ctx, 1)}
 	s.v = workflow.GetVersion(ctx, changeCompensation, workflow.DefaultVersion, 1)
 	if err := s.register(ctx); err != nil {
 		return Result{}, err
@@ -51,6 +58,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 		return Result{}, err
 	}
 	s.view.Invoice = &inv
+	s.attrs = append(s.attrs, InvoiceNumberKey.ValueSet(inv.Number))
 	s.push(UndoReleaseReservation, UndoRevokeBilling, UndoVoidInvoice)
 	s.set(ctx, order.BillingAccess, "pro-forma "+inv.Number)
 	if err := s.email(ctx, activities.EmailBillingAccess); err != nil {
@@ -69,10 +77,18 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 		}
 		return s.compensate(ctx, order.Cancelled, reason, activities.EmailCancelled)
 	}
+	if s.manual != nil {
+		m := s.manual
+		if err := workflow.ExecuteLocalActivity(withDB(ctx, "Record the payment "+m.Reference+" seen by "+m.Actor), a.RecordManualPayment,
+			in.OrderID, m.Reference, m.Actor, m.Reason).Get(ctx, &payment.PaymentID); err != nil {
+			return Result{}, err
+		}
+	}
 	if err := workflow.ExecuteLocalActivity(withDB(ctx, "Record payment "+payment.PaymentID), a.MarkPaid, in.OrderID, payment.PaymentID).Get(ctx, nil); err != nil {
 		return Result{}, err
 	}
 	s.push(UndoRefundPayment)
+	s.attrs = append(s.attrs, PaidAtKey.ValueSet(workflow.Now(ctx)))
 	s.set(ctx, order.ProvisioningTenant, "payment "+payment.PaymentID+" received")
 	// The payment confirmation goes out while the tenant is being made: the
 	// two do not depend on each other, and one workflow task fewer is spent.
@@ -81,7 +97,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	// Every provisioning error is final here: the activities retry for a
 	// bounded time, and what they cannot fix is refunded.
 	began := workflow.Now(ctx)
-	err := s.provision(ctx)
+	err := s.provisionUntilDone(ctx)
 	if cerr := confirmation.get(ctx); cerr != nil && !temporal.IsCanceledError(cerr) {
 		return Result{}, cerr
 	}
@@ -132,9 +148,11 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 	for sent < len(reminders) && !reminders[sent].After(workflow.Now(ctx)) {
 		sent++
 	}
-	timerCtx, stopTimer := workflow.WithCancel(ctx)
+	var stopTimer workflow.CancelFunc
 	defer func() { stopTimer() }()
 	next := func() (workflow.Future, bool) {
+		var timerCtx workflow.Context
+		timerCtx, stopTimer = workflow.WithCancel(ctx)
 		if sent < len(reminders) && reminders[sent].Before(until) {
 			return workflow.NewTimer(timerCtx, reminders[sent].Sub(workflow.Now(ctx))), true
 		}
@@ -145,6 +163,23 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 	for {
 		if s.cancel != nil {
 			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
+		}
+		if m := s.manual; m != nil {
+			s.paid = true
+			return &Payment{PaymentID: "manual:" + m.Reference, Status: "completed", Amount: s.view.Invoice.Gross, Currency: s.view.Invoice.Currency}, "", ""
+		}
+		if e := s.extension; e != nil {
+			s.extension = nil
+			if err := s.record(ctx, activities.Event{Key: "extend_deadline:" + e.Until.UTC().Format(time.RFC3339), Status: order.AwaitingPayment,
+				Actor: e.Actor, Reason: "deadline extended to " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Reason, Deadline: e.Until}); err != nil {
+				workflow.GetLogger(ctx).Error("deadline extension not recorded", "Error", err)
+			} else {
+				until = e.Until
+				s.view.Until = &until
+				stopTimer()
+				timer, isReminder = next()
+			}
+			continue
 		}
 		var got *Payment
 		fired, stopped := false, false
@@ -162,7 +197,7 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 				fired = true
 			}
 		})
-		sel.AddReceive(s.cancelCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddReceive(s.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		if s.v >= 1 {
 			// An operator's "cancel" in the Web UI ends the order like the
 			// shop's cancellation does, with compensation.
@@ -170,7 +205,7 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 		}
 		sel.Select(ctx)
 		switch {
-		case s.cancel != nil:
+		case s.cancel != nil || s.manual != nil || s.extension != nil:
 			continue
 		case stopped:
 			return nil, "cancellation of the workflow requested", "cancelled"
@@ -268,10 +303,13 @@ func (s *saga) set(ctx workflow.Context, st order.Status, reason string) {
 	s.view.Status, s.view.Reason = st, reason
 	s.timeline = append(s.timeline, TimelineEntry{Status: st, At: workflow.Now(ctx), Reason: reason})
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"status": string(st)}).Counter(telemetry.MetricOrderTransitions).Inc(1)
-	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(OrderStatusKey); ok && cur == string(st) {
+	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(OrderStatusKey); ok && cur == string(st) && len(s.attrs) == 0 {
 		return // set at start by the intake: no event needed
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, OrderStatusKey.ValueSet(string(st))); err != nil {
+	// Other attributes ride along with the status: one event per stage.
+	updates := append(s.attrs, OrderStatusKey.ValueSet(string(st)))
+	s.attrs = nil
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Error("search attribute not updated", "Error", err)
 	}
 }
@@ -286,11 +324,14 @@ func (s *saga) register(ctx workflow.Context) error {
 	if err := s.registerDecisions(ctx); err != nil {
 		return err
 	}
+	if err := s.registerOperatorActions(ctx); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateCancel,
 		func(ctx workflow.Context, req CancelRequest) (StatusView, error) {
 			if s.cancel == nil {
 				s.cancel = &req
-				s.cancelCh.SendAsync(true)
+				s.wake.SendAsync(true)
 			}
 			return s.view, nil
 		},

@@ -67,6 +67,7 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	h.env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(nil).Maybe()
 	h.env.OnActivity(a.FinishInstaller, mock.Anything, "shop-1").Return(order.DesktopInstaller, nil).Maybe()
 	h.env.OnActivity(a.Record, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
+	h.env.OnActivity(a.RecordManualPayment, mock.Anything, "shop-1", mock.Anything, mock.Anything, mock.Anything).Return("manual:shop-1:BANK-1", nil).Maybe()
 	h.env.OnActivity(a.VoidInvoice, mock.Anything, "shop-1", mock.Anything).Return("KOR/2026/000001", nil).Maybe()
 	h.env.OnActivity(a.RevokeBilling, mock.Anything, "shop-1").Return(nil).Maybe()
 	h.env.OnActivity(a.ReleaseReservation, mock.Anything, "shop-1").Return(nil).Maybe()

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/codec"
+	"github.com/officeflow/officeflow/internal/config"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -28,7 +30,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(filepath.Dir(f))+"/"+filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			// Histories recorded with -dev's payload key decode with it; plain
+			// ones (v0) pass through the codec.
+			cd, err := codec.New(config.DevPayloadKeys()...)
+			require.NoError(t, err)
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter()})
+			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: OrderWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})

@@ -21,7 +21,26 @@ const (
 	// Operator decisions for an order in needs_attention.
 	UpdateRetryCompensation = "retry_compensation"
 	UpdateResolve           = "resolve"
+
+	// Operator actions on a running order.
+	UpdateMarkPaid          = "mark_paid"
+	UpdateExtendDeadline    = "extend_deadline"
+	UpdateRetryProvisioning = "retry_provisioning"
 )
+
+// ManualPayment is a payment an operator saw by hand (a bank transfer).
+type ManualPayment struct {
+	Actor     string
+	Reason    string
+	Reference string // the bank's reference of the transfer
+}
+
+// Extension moves the payment deadline later.
+type Extension struct {
+	Actor  string
+	Reason string
+	Until  time.Time
+}
 
 // changeCompensation marks runs that keep an undo stack, send reminders and
 // can wait in needs_attention; older runs replay the code they began with.
@@ -36,8 +55,26 @@ const (
 	UndoSuspendSubscriptions = "suspend_subscriptions"
 )
 
-// OrderStatusKey is the search attribute operators filter on.
-var OrderStatusKey = temporal.NewSearchAttributeKeyKeyword("OrderStatus")
+// Search attributes operators filter on in the Web UI. They carry no
+// personal data beyond the domain.
+var (
+	OrderStatusKey    = temporal.NewSearchAttributeKeyKeyword("OrderStatus")
+	PlanKey           = temporal.NewSearchAttributeKeyKeyword("Plan")
+	CustomerDomainKey = temporal.NewSearchAttributeKeyKeyword("CustomerDomain")
+	SeatsKey          = temporal.NewSearchAttributeKeyInt64("Seats")
+	PaidAtKey         = temporal.NewSearchAttributeKeyTime("PaidAt")
+	InvoiceNumberKey  = temporal.NewSearchAttributeKeyKeyword("InvoiceNumber")
+)
+
+// StartAttributes are the search attributes an order's run starts with.
+func StartAttributes(in OrderInput) temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		OrderStatusKey.ValueSet("placed"),
+		PlanKey.ValueSet(in.Plan),
+		CustomerDomainKey.ValueSet(in.DomainPrefix+".onmicrosoft.com"),
+		SeatsKey.ValueSet(int64(in.Seats)),
+	)
+}
 
 // WorkflowID is the one id an order's saga runs under.
 func WorkflowID(orderID string) string { return "order-" + orderID }

@@ -193,8 +193,7 @@ func Load(dev bool) (Config, error) {
 		}
 		c.PayloadKeys = keys
 	} else if dev {
-		k := sha256.Sum256([]byte(devPayloadKey))
-		c.PayloadKeys = []codec.Key{{ID: "dev", Secret: k[:]}}
+		c.PayloadKeys = DevPayloadKeys()
 	}
 	c.CodecToken = os.Getenv("CODEC_TOKEN")
 	origins := os.Getenv("CODEC_CORS_ORIGINS")
@@ -207,6 +206,23 @@ func Load(dev bool) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// DevPayloadKeys are the fixed keys of -dev (and of the recorded histories
+// the replay tests read); never for real customers.
+func DevPayloadKeys() []codec.Key {
+	k := sha256.Sum256([]byte(devPayloadKey))
+	return []codec.Key{{ID: "dev", Secret: k[:]}}
+}
+
+// PayloadKeysEnv formats the keys as PAYLOAD_KEYS reads them, for a child
+// process.
+func (c Config) PayloadKeysEnv() string {
+	parts := make([]string, len(c.PayloadKeys))
+	for i, k := range c.PayloadKeys {
+		parts[i] = k.ID + ":" + base64.StdEncoding.EncodeToString(k.Secret)
+	}
+	return strings.Join(parts, ",")
 }
 
 // Codec is the payload codec of PAYLOAD_KEYS, nil when none are set.

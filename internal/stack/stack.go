@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/codec"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/devserver"
 	"github.com/officeflow/officeflow/internal/mail"
@@ -70,6 +71,8 @@ type Stack struct {
 	Worker    worker.Worker
 	Intake    *intake.Server
 	HTTPAddr  string
+	// Codec encrypts payloads (PAYLOAD_KEYS); nil means plain payloads.
+	Codec *codec.Codec
 	// MetricsAddr is where /metrics, /healthz and /readyz are served, if anywhere.
 	MetricsAddr string
 
@@ -78,7 +81,12 @@ type Stack struct {
 
 // SearchAttributes are the custom search attributes the saga upserts.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
-	workflows.OrderStatusKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.OrderStatusKey.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.PlanKey.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.CustomerDomainKey.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.InvoiceNumberKey.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.SeatsKey.GetName():          enumspb.INDEXED_VALUE_TYPE_INT,
+	workflows.PaidAtKey.GetName():         enumspb.INDEXED_VALUE_TYPE_DATETIME,
 }
 
 // Start starts the parts in dependency order; on error, what started is
@@ -91,10 +99,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}()
 	cfg, log := o.Config, o.Logger
+	if st.Codec, err = cfg.Codec(); err != nil {
+		return nil, fmt.Errorf("PAYLOAD_KEYS: %w", err)
+	}
 	if o.EmbedTemporal {
+		codecURL := ""
+		if o.Intake && st.Codec != nil {
+			// The browser calls it, from the UI's origin (CORS below).
+			codecURL = "http://" + cfg.HTTPAddr + "/codec"
+		}
 		st.Temporal, err = devserver.Start(devserver.Options{
 			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB,
-			UIAddress: o.UIAddress, Logger: log.Named("temporal"),
+			UIAddress: o.UIAddress, Logger: log.Named("temporal"), CodecEndpoint: codecURL,
 		})
 		if err != nil {
 			return nil, err
@@ -118,6 +134,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	copts := client.Options{
 		HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, Logger: SDKLogger(log.Named("sdk")),
 		MetricsHandler: st.Telemetry.MetricsHandler(), Interceptors: st.Telemetry.Interceptors(),
+	}
+	if st.Codec != nil {
+		// Every payload the worker and the intake write is ciphertext in
+		// history: customer names, emails, addresses never reach it in plain.
+		copts.DataConverter = st.Codec.DataConverter()
 	}
 	if !o.EmbedTemporal {
 		copts.ConnectionOptions.TLS = cfg.Temporal.TLS
@@ -229,7 +250,14 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
 		Ready: st.Ready,
 	}
-	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(st.Intake.Handler(), "intake"))
+	var h http.Handler = st.Intake.Handler()
+	if st.Codec != nil {
+		mux := http.NewServeMux()
+		mux.Handle("/codec/", codec.Handler(st.Codec, "/codec", cfg.CodecOrigins, cfg.CodecToken))
+		mux.Handle("/", h)
+		h = mux
+	}
+	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(h, "intake"))
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
@@ -289,7 +317,8 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	defer cancel()
 	for {
 		_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
-			Namespace: namespace, Query: workflows.OrderStatusKey.GetName() + ` = "placed"`,
+			// Every attribute in the query: each must be known.
+			Namespace: namespace, Query: `OrderStatus = "placed" AND Plan = "x" AND CustomerDomain = "x" AND InvoiceNumber = "x" AND Seats = 1 AND PaidAt > "2026-01-01T00:00:00Z"`,
 		})
 		if err == nil {
 			return nil

@@ -181,3 +181,42 @@ func lockOrder(ctx context.Context, tx pgx.Tx, orderID string) error {
 	}
 	return err
 }
+
+// ExtendDeadline moves the order's payment deadline and logs who did it.
+func (s *Store) ExtendDeadline(ctx context.Context, orderID string, until time.Time, e Event) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE orders SET payment_deadline = $2, updated_at = now() WHERE order_id = $1`, orderID, until); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET due_date = $2::timestamptz::date WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID, until); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, orderID, e.Key, e.Status, e.Reason, e.Actor)
+	})
+}
+
+// RecordManualPayment records a transfer an operator saw by hand as a
+// completed payment of the pro-forma's gross amount; the id is derived
+// from the bank's reference, so a retry records it once.
+func (s *Store) RecordManualPayment(ctx context.Context, orderID, reference, actor, reason string) (string, error) {
+	id := "manual:" + orderID + ":" + reference
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		pf, err := invoiceOf(ctx, tx, orderID, "proforma")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency)
+			VALUES ($1, $2, 'completed', $3, $4) ON CONFLICT (payment_id) DO NOTHING`, id, orderID, pf.Gross, pf.Currency); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, orderID, "mark_paid:"+reference, order.AwaitingPayment,
+			"payment "+reference+" seen by hand: "+reason, actor)
+	})
+	return id, err
+}
