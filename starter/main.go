@@ -41,10 +41,15 @@ commands:
   bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
                                measure the saga against a bare workflow of the same
                                shape on an in-process stack (PostgreSQL from DATABASE_URL)
-  op retry-compensation|resolve [-actor NAME] [-reason TEXT] ORDER_ID
-                               an operator's decision for an order in needs_attention:
-                               run the failed undo steps again, or end the order
-                               (the rest done by hand; -reason required)
+  op ACTION [-actor NAME] [-reason TEXT] ORDER_ID
+                               an operator's action, as a Workflow Update (Temporal directly):
+                               mark-paid -reference REF   a transfer seen by hand
+                               extend-deadline -until T   RFC 3339 time or duration from now
+                               retry-provisioning         retry the tenant step at once
+                               cancel                     cancel before payment
+                               retry-compensation         needs_attention: run the failed undo again
+                               resolve                    needs_attention: the failed undo was done
+                                                          by hand (-reason required)
   help                         show this help
 
 environment of place, status, pay and cancel:

@@ -258,6 +258,7 @@ func TestUsageErrors(t *testing.T) {
 		{"op", "undo", "shop-1"},
 		{"op", "resolve"},
 		{"op", "retry-compensation", "a", "b"},
+		{"op", "extend-deadline", "-until", "someday", "shop-1"},
 	} {
 		r := cli(t, "", args...)
 		requireOneLine(t, r, 2)

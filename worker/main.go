@@ -11,10 +11,12 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 	_ "time/tzdata" // invoice dates are Polish dates on any host
 
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/stack"
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 )
 
@@ -23,6 +25,13 @@ func main() {
 	devDB := flag.String("dev-db", "", "with -dev: keep Temporal's state in this SQLite file (default: in memory)")
 	uiAddr := flag.String("ui", "127.0.0.1:8233", "with -dev: where the Temporal Web UI listens")
 	flag.Parse()
+	if flag.Arg(0) == "setup-namespace" {
+		if err := setupNamespace(); err != nil {
+			fmt.Fprintln(os.Stderr, "worker setup-namespace:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*dev, *devDB, *uiAddr); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
@@ -95,4 +104,31 @@ func newLogger(dev bool) (*zap.Logger, error) {
 		return c.Build()
 	}
 	return zap.NewProduction()
+}
+
+// setupNamespace registers the saga's search attributes on the cluster at
+// TEMPORAL_ADDRESS (TLS and API key as for the worker); -dev does it by
+// itself. Attributes already there are left alone.
+func setupNamespace() error {
+	cfg, err := config.Load(false)
+	if err != nil {
+		return err
+	}
+	opts := client.Options{HostPort: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace}
+	opts.ConnectionOptions.TLS = cfg.Temporal.TLS
+	if cfg.Temporal.APIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(cfg.Temporal.APIKey)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	defer c.Close()
+	if err := stack.RegisterSearchAttributes(ctx, c, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	fmt.Printf("search attributes of namespace %s are registered: %s\n", cfg.TemporalNamespace, stack.SearchAttributeNames())
+	return nil
 }

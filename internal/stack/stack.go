@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -299,6 +300,16 @@ func (st *Stack) Close() {
 		st.closers[i]()
 	}
 	st.closers = nil
+}
+
+// SearchAttributeNames lists the attributes with their types, sorted.
+func SearchAttributeNames() string {
+	var out []string
+	for name, t := range SearchAttributes {
+		out = append(out, name+" ("+strings.ToLower(strings.TrimPrefix(t.String(), "INDEXED_VALUE_TYPE_"))+")")
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // RegisterSearchAttributes adds the saga's search attributes to a namespace;
