@@ -21,7 +21,9 @@ func (s *saga) registerOperatorActions(ctx workflow.Context) error {
 		func(ctx workflow.Context, m ManualPayment) (StatusView, error) {
 			s.manual = &m
 			s.wake.SendAsync(true)
-			return s.view, nil
+			// Answer with the order as the payment left it.
+			err := workflow.Await(ctx, func() bool { return s.view.Status != order.AwaitingPayment })
+			return s.view, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, m ManualPayment) error {
 			if err := s.awaiting(UpdateMarkPaid, m.Actor); err != nil {
@@ -39,7 +41,9 @@ func (s *saga) registerOperatorActions(ctx workflow.Context) error {
 		func(ctx workflow.Context, e Extension) (StatusView, error) {
 			s.extension = &e
 			s.wake.SendAsync(true)
-			return s.view, nil
+			// Answer with the new deadline (or the order as it ended the wait).
+			err := workflow.Await(ctx, func() bool { return s.extension == nil || s.view.WaitingFor != "payment" })
+			return s.view, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, e Extension) error {
 			if err := s.awaiting(UpdateExtendDeadline, e.Actor); err != nil {

@@ -160,16 +160,35 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 	}
 	timer, isReminder := next()
 	payments := workflow.GetSignalChannel(ctx, SignalPayment)
+	// A signal taken in the same step as an operator's update waits here
+	// until the update is dealt with, instead of being dropped.
+	var pending *Payment
 	for {
 		if s.cancel != nil {
 			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
+		}
+		if p := pending; p != nil {
+			pending = nil
+			switch {
+			case p.Status == "failed" && s.manual != nil:
+				// The transfer the operator saw outweighs a failed attempt.
+			case p.Status == "failed":
+				return nil, "payment " + p.PaymentID + " failed", "payment_failed"
+			case s.view.Invoice != nil && (p.Amount != s.view.Invoice.Gross || p.Currency != s.view.Invoice.Currency):
+				// The intake refuses these; one that slips through is logged, not taken.
+				workflow.GetLogger(ctx).Warn("payment does not match the invoice", "PaymentID", p.PaymentID)
+			default:
+				// The gateway's own payment wins over one marked by hand
+				// at the same moment: no second payment is recorded.
+				s.paid, s.manual = true, nil
+				return p, "", ""
+			}
 		}
 		if m := s.manual; m != nil {
 			s.paid = true
 			return &Payment{PaymentID: "manual:" + m.Reference, Status: "completed", Amount: s.view.Invoice.Gross, Currency: s.view.Invoice.Currency}, "", ""
 		}
 		if e := s.extension; e != nil {
-			s.extension = nil
 			if err := s.record(ctx, activities.Event{Key: "extend_deadline:" + e.Until.UTC().Format(time.RFC3339), Status: order.AwaitingPayment,
 				Actor: e.Actor, Reason: "deadline extended to " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Reason, Deadline: e.Until}); err != nil {
 				workflow.GetLogger(ctx).Error("deadline extension not recorded", "Error", err)
@@ -179,15 +198,15 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 				stopTimer()
 				timer, isReminder = next()
 			}
+			s.extension = nil
 			continue
 		}
-		var got *Payment
 		fired, stopped := false, false
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(payments, func(c workflow.ReceiveChannel, _ bool) {
 			var p Payment
 			c.Receive(ctx, &p)
-			got = &p
+			pending = &p
 		})
 		sel.AddFuture(timer, func(f workflow.Future) {
 			// A timer cancelled with the workflow is not a deadline.
@@ -205,8 +224,8 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 		}
 		sel.Select(ctx)
 		switch {
-		case s.cancel != nil || s.manual != nil || s.extension != nil:
-			continue
+		case pending != nil || s.cancel != nil || s.manual != nil || s.extension != nil:
+			continue // a fired timer stays ready for the next round
 		case stopped:
 			return nil, "cancellation of the workflow requested", "cancelled"
 		case fired && isReminder:
@@ -215,17 +234,6 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 			timer, isReminder = next()
 		case fired:
 			return nil, "payment deadline passed", "deadline"
-		case got == nil:
-			continue
-		case got.Status == "failed":
-			return nil, "payment " + got.PaymentID + " failed", "payment_failed"
-		case s.view.Invoice != nil && (got.Amount != s.view.Invoice.Gross || got.Currency != s.view.Invoice.Currency):
-			// The intake refuses these; one that slips through is logged, not taken.
-			workflow.GetLogger(ctx).Warn("payment does not match the invoice", "PaymentID", got.PaymentID)
-			continue
-		default:
-			s.paid = true
-			return got, "", ""
 		}
 	}
 }
