@@ -35,13 +35,14 @@ var requiredSecrets = []string{"POSTGRES_PASSWORD", "CREDENTIALS_KEY", "INTAKE_A
 // extraEnv are variables the processes read that the outside interface does
 // not list (the README does); anything else in the worker's or intake's
 // environment is a typo the processes would silently ignore.
-var extraEnv = []string{"CREDENTIALS_KEY", "BILLING_PANEL_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "TEMPORAL_TLS", "TEMPORAL_API_KEY"}
+var extraEnv = []string{"CREDENTIALS_KEY", "BILLING_PANEL_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "TEMPORAL_TLS", "TEMPORAL_API_KEY",
+	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS"}
 
 const extraEnvPrefix = "TEMPORAL_TLS_"
 
 // secretName matches variables whose value must never be written into the
 // compose file itself. TEMPORAL_TLS_KEY is a file path, not a secret.
-var secretName = regexp.MustCompile(`(PASSWORD|PWD|SECRET|TOKEN|CREDENTIALS_KEY|API_KEY|API_KEYS)$`)
+var secretName = regexp.MustCompile(`(PASSWORD|PWD|SECRET|TOKEN|CREDENTIALS_KEY|API_KEY|API_KEYS|PAYLOAD_KEYS)$`)
 
 // composeVar matches ${NAME...} references; $${ is compose's escape for a
 // literal $ and is not one. Group 2 is the name, group 3 the modifier (":?"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Takes screenshots of the embedded Temporal Web UI in headless Chromium
 # (Debian's chromium package): the order list filtered by status, and one
-# order's decoded input. Writes docs/ui-orders.png and docs/ui-order.png,
+# order's input, decoded by the browser through the intake's codec endpoint
+# (payloads are AES-GCM ciphertext in history). Writes docs/ui-orders.png and docs/ui-order.png,
 # which the README shows. Exits non-zero when a step fails.
 #
 #   scripts/ui-screenshot.sh
@@ -18,7 +19,7 @@ go build -o "$work/starter" ./starter
 # A fresh dev stack on its own database, so the list shows only these orders.
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/officeflow_screenshot?sslmode=disable"
 psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS officeflow_screenshot' postgres
-(cd "$work" && ./worker -dev >"$work/worker.log" 2>&1) &
+(cd "$work" && exec ./worker -dev >"$work/worker.log" 2>&1) &
 for _ in $(seq 120); do
   curl -fs http://127.0.0.1:8080/readyz >/dev/null 2>&1 && curl -fs http://127.0.0.1:8233 >/dev/null 2>&1 && break
   sleep 0.5
@@ -42,12 +43,14 @@ for _ in $(seq 120); do
 done
 
 shot() { # file url
-  chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1500,950 \
-    --virtual-time-budget=20000 --screenshot="$root/$1" "$2" >/dev/null 2>&1
+  # Virtual time waits for the network to settle: a running workflow's page
+  # long-polls its history, so the detail shot is of a finished order.
+  timeout 120 chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --window-size=1500,1100 \
+    --user-data-dir="$work/chromium" --virtual-time-budget=20000 --screenshot="$root/$1" "$2" >/dev/null 2>&1
   test "$(stat -c %s "$root/$1")" -gt 20000 || { echo "ui-screenshot: $1 looks empty" >&2; exit 1; }
 }
 query=$(python3 -c 'import urllib.parse;print(urllib.parse.quote("OrderStatus = \"awaiting_payment\""))')
 shot docs/ui-orders.png "http://127.0.0.1:8233/namespaces/default/workflows?query=$query"
-run=$(curl -fs "http://127.0.0.1:8233/api/v1/namespaces/default/workflows/order-shop-1001" | python3 -c 'import json,sys;print(json.load(sys.stdin)["workflowExecutionInfo"]["execution"]["runId"])')
-shot docs/ui-order.png "http://127.0.0.1:8233/namespaces/default/workflows/order-shop-1001/$run/history"
+run=$(curl -fs "http://127.0.0.1:8233/api/v1/namespaces/default/workflows/order-shop-1003" | python3 -c 'import json,sys;print(json.load(sys.stdin)["workflowExecutionInfo"]["execution"]["runId"])')
+shot docs/ui-order.png "http://127.0.0.1:8233/namespaces/default/workflows/order-shop-1003/$run/history"
 echo "ui-screenshot: wrote docs/ui-orders.png and docs/ui-order.png"

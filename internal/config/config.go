@@ -241,13 +241,22 @@ func (c Config) RequireIntake() error {
 	if len(c.IntakeKeys) == 0 {
 		return fmt.Errorf("INTAKE_API_KEYS: required (comma-separated keys of the web shops)")
 	}
-	return nil
+	return c.requirePayloadKeys()
 }
 
 // RequireWorker checks what the worker cannot run without.
 func (c Config) RequireWorker() error {
 	if len(c.CredentialsKey) == 0 {
 		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64; seals tenant admin passwords)")
+	}
+	return c.requirePayloadKeys()
+}
+
+// Without PAYLOAD_KEYS customer data would reach Temporal's history in
+// plain text; the processes refuse to start rather than do that.
+func (c Config) requirePayloadKeys() error {
+	if len(c.PayloadKeys) == 0 {
+		return fmt.Errorf("PAYLOAD_KEYS: required (id:base64 of 32 bytes, e.g. 2026-11:$(openssl rand -base64 32); encrypts Temporal payloads)")
 	}
 	return nil
 }

@@ -104,6 +104,12 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	t.Setenv("CREDENTIALS_KEY", key32(t))
 	c, err = config.Load(false)
 	require.NoError(t, err)
+	requirePrefix(t, c.RequireIntake(), "PAYLOAD_KEYS")
+	requirePrefix(t, c.RequireWorker(), "PAYLOAD_KEYS")
+
+	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
+	c, err = config.Load(false)
+	require.NoError(t, err)
 	require.NoError(t, c.RequireIntake())
 	require.NoError(t, c.RequireWorker())
 }
