@@ -68,6 +68,7 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	waitStatus(t, C, "awaiting_payment")
 	require.NoError(t, update(t, C, workflows.UpdateCancel, workflows.CancelRequest{Actor: ops, Reason: "ordered twice, customer called"}))
 	require.Equal(t, workflows.Result{Status: order.Cancelled, Reason: "cancelled by " + ops + ": ordered twice, customer called"}, waitDone(t, C))
+	record(t, C, "operator_cancel")
 	requireLogged(t, C, "compensating", ops, "ordered twice") // the compensation names the operator who asked for it
 	require.Equal(t, "system", eventOf(t, C, "cancelled").Actor)
 	waitStatus(t, A, "awaiting_payment")
@@ -162,6 +163,7 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	manual = workflows.ManualPayment{Actor: ops, Reason: "transfer seen on the statement", Reference: "TR-" + A}
 	require.NoError(t, update(t, A, workflows.UpdateMarkPaid, manual))
 	require.Equal(t, order.InstallerReady, waitDone(t, A).Status)
+	record(t, A, "operator_extend_deadline_mark_paid")
 	payment := "manual:" + A + ":" + manual.Reference
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM payments p JOIN invoices i ON i.order_id = p.order_id AND i.kind = 'proforma'
 		WHERE p.payment_id = $1 AND p.order_id = $2 AND p.status = 'completed' AND p.amount_grosze = i.gross_grosze`, payment, A))
@@ -179,6 +181,7 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	began := time.Now()
 	require.NoError(t, update(t, D, workflows.UpdateRetryProvisioning, workflows.Decision{Actor: ops, Reason: "Partner Center is back"}))
 	require.Equal(t, order.InstallerReady, waitDone(t, D).Status)
+	record(t, D, "operator_retry_provisioning")
 	require.Less(t, time.Since(began), time.Minute, "provisioned at once, not after the Retry-After")
 	requireLogged(t, D, "retry_provisioning#1", ops, "provisioning retried at once: Partner Center is back")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = 'retry_provisioning#1' AND status = 'provisioning_tenant'`, D))
@@ -187,6 +190,7 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	// 4e. resolve: the refused undo step was done by hand; the rest still run.
 	require.NoError(t, update(t, E, workflows.UpdateResolve, workflows.Decision{Actor: ops, Reason: "subscription suspended by hand in Partner Center"}))
 	require.Equal(t, order.Refunded, waitDone(t, E).Status)
+	record(t, E, "operator_resolve")
 	require.Equal(t, keys(paidKeys, "compensating", "needs_attention#1", "decision#1", "compensating#2",
 		"undo:refund_payment", undoBilling, "refunded"), eventKeys(t, E))
 	requireLogged(t, E, "decision#1", ops, "resolve: subscription suspended by hand in Partner Center")
