@@ -52,19 +52,14 @@ type Options struct {
 	tracer pgx.QueryTracer
 }
 
-// placeTemporal puts the embedded Temporal server's state in the PostgreSQL
-// database at url. nil means stack.Options has no way to do that, and Run
-// refuses PersistencePostgres.
-var placeTemporal func(so *stack.Options, url string)
-
 // stackOptions is the one place where a run's options become the stack's.
 func stackOptions(o Options) stack.Options {
 	so := stack.Options{
 		Config: o.Config, Logger: o.Logger, EmbedTemporal: true, Worker: true, Intake: true,
 		Service: "officeflow-bench", PgxTracer: o.tracer,
 	}
-	if o.Persistence == PersistencePostgres && placeTemporal != nil {
-		placeTemporal(&so, o.TemporalPostgres)
+	if o.Persistence == PersistencePostgres {
+		so.TemporalPostgres = o.TemporalPostgres
 	}
 	return so
 }
@@ -79,8 +74,6 @@ func (o *Options) check() error {
 		return errors.New("bench: waiting must be at least 1")
 	case o.Persistence == "":
 		o.Persistence = PersistenceSQLite
-	case o.Persistence == PersistencePostgres && placeTemporal == nil:
-		return errors.New("bench: -persistence postgres: this build's stack cannot put the embedded Temporal on PostgreSQL")
 	case o.Persistence != PersistenceSQLite && o.Persistence != PersistencePostgres:
 		return fmt.Errorf("bench: persistence %q: want sqlite or postgres", o.Persistence)
 	}

@@ -131,5 +131,7 @@ func TestOptionsCheck(t *testing.T) {
 	require.NoError(t, o.check())
 	require.Equal(t, PersistenceSQLite, o.Persistence)
 	o.Persistence = PersistencePostgres
-	require.Equal(t, placeTemporal == nil, o.check() != nil, "postgres runs exactly when the stack can place Temporal there")
+	require.NoError(t, o.check())
+	require.Equal(t, "", stackOptions(Options{Persistence: PersistenceSQLite, TemporalPostgres: "postgres://x"}).TemporalPostgres)
+	require.Equal(t, "postgres://x", stackOptions(Options{Persistence: PersistencePostgres, TemporalPostgres: "postgres://x"}).TemporalPostgres)
 }

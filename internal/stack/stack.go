@@ -45,7 +45,10 @@ type Options struct {
 	// Config.TemporalAddress, with the Web UI at UIAddress when set.
 	EmbedTemporal bool
 	TemporalDB    string
-	UIAddress     string
+	// TemporalPostgres, when set, keeps the embedded server's state in that
+	// PostgreSQL database instead of SQLite.
+	TemporalPostgres string
+	UIAddress        string
 	// DataDir keeps what the dev stack writes for people to read (mail).
 	DataDir string
 	// Service names this process in traces and metrics.
@@ -110,7 +113,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			codecURL = "http://" + cfg.HTTPAddr + "/codec"
 		}
 		st.Temporal, err = devserver.Start(devserver.Options{
-			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB,
+			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB, PostgresURL: o.TemporalPostgres,
 			UIAddress: o.UIAddress, Logger: log.Named("temporal"), CodecEndpoint: codecURL,
 		})
 		if err != nil {
