@@ -54,6 +54,7 @@ var (
 	orderIDRe      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 	domainPrefixRe = regexp.MustCompile(`^[a-z0-9]{3,27}$`)
 	countryRe      = regexp.MustCompile(`^[A-Z]{2}$`)
+	taxIDRe        = regexp.MustCompile(`^[A-Z0-9+*./]{1,20}$`)
 	plPostalRe     = regexp.MustCompile(`^[0-9]{2}-[0-9]{3}$`)
 )
 
@@ -120,6 +121,11 @@ func (r *Request) Validate() *FieldError {
 		}
 		if len(c.TaxID) > 20 {
 			return fieldErr("customer.tax_id", "invalid", "customer.tax_id is too long")
+		}
+		// VAT numbers across the EU are letters, digits and a few marks; a
+		// control character would reach the invoice (or break the insert).
+		if !taxIDRe.MatchString(strings.ToUpper(c.TaxID)) {
+			return fieldErr("customer.tax_id", "invalid", "customer.tax_id may hold only letters, digits and + * . /")
 		}
 	}
 	if r.Plan == "" {

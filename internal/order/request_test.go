@@ -123,6 +123,8 @@ func TestValidateNamesBadField(t *testing.T) {
 		{"order id with space", "order_id", func(r *order.Request) { r.OrderID = "shop 123" }},
 		{"order id starting with dash", "order_id", func(r *order.Request) { r.OrderID = "-123" }},
 		{"order id too long", "order_id", func(r *order.Request) { r.OrderID = strings.Repeat("a", 65) }},
+		{"foreign tax id with NUL", "customer.tax_id", func(r *order.Request) { r.Customer.Country, r.Customer.TaxID = "DE", "DE\x00123" }},
+		{"foreign tax id on two lines", "customer.tax_id", func(r *order.Request) { r.Customer.Country, r.Customer.TaxID = "DE", "DE\n123" }},
 		{"company missing", "customer.company", func(r *order.Request) { r.Customer.Company = "" }},
 		{"company two lines", "customer.company", func(r *order.Request) { r.Customer.Company = "Acme\nEvil: header" }},
 		{"company too long", "customer.company", func(r *order.Request) { r.Customer.Company = strings.Repeat("ą", 201) }},

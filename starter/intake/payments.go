@@ -50,7 +50,10 @@ func Verify(secret, body []byte, header string) bool {
 	return hmac.Equal(got, m.Sum(nil))
 }
 
-var paymentIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+var (
+	paymentIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	currencyRe  = regexp.MustCompile(`^[A-Z]{3}$`)
+)
 
 // paymentNotification authenticates the raw body before reading any of it,
 // records the payment once per payment id and hands it to the saga.
@@ -132,7 +135,7 @@ func (n *Notification) validate() (money.Grosze, *order.FieldError) {
 		return 0, &order.FieldError{Field: "payment_id", Code: "invalid", Message: "payment_id must be 1-128 letters, digits, '.', '_', ':' or '-'"}
 	case n.Status != "completed" && n.Status != "failed":
 		return 0, &order.FieldError{Field: "status", Code: "invalid", Message: "status must be completed or failed"}
-	case len(n.Currency) != 3 || strings.ToUpper(n.Currency) != n.Currency:
+	case !currencyRe.MatchString(n.Currency):
 		return 0, &order.FieldError{Field: "currency", Code: "invalid", Message: "currency must be an ISO 4217 code such as PLN"}
 	}
 	amount, err := money.Parse(n.Amount)
