@@ -263,3 +263,13 @@ func count(calls []string, name string) int {
 	}
 	return n
 }
+
+// index is the position of the first call named name, or -1.
+func index(calls []string, name string) int {
+	for i, c := range calls {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}

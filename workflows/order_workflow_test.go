@@ -122,10 +122,15 @@ func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
 	require.Equal(t, order.InstallerReady, r.Status)
 	require.Equal(t, []string{
 		"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment",
-		"MarkPaid", "SendEmail:payment_received",
+		"MarkPaid",
 		"CheckDomain", "CreateTenant", "OrderSubscription",
 		"Transition:emailing_credentials", "SendEmail:credentials", "SendEmail:installer_ready", "FinishInstaller",
-	}, h.calls)
+	}, h.sequential())
+	// The confirmation runs beside provisioning: once, after the payment is
+	// recorded, and awaited before the credentials go out.
+	require.Equal(t, 1, count(h.calls, "SendEmail:payment_received"), h.calls)
+	require.Less(t, index(h.calls, "MarkPaid"), index(h.calls, "SendEmail:payment_received"), h.calls)
+	require.Less(t, index(h.calls, "SendEmail:payment_received"), index(h.calls, "Transition:emailing_credentials"), h.calls)
 	require.Equal(t, []order.Status{order.Placed, order.BillingAccess, order.AwaitingPayment, order.ProvisioningTenant,
 		order.EmailingCredentials, order.InstallerReady}, h.statuses(t))
 
