@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/telemetry"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -115,7 +118,34 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		return err
 	}
 	activity.GetLogger(ctx).Info("email sent", "OrderID", orderID, "Kind", kind)
-	return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
+	return persist(ctx, activity.GetInfo(ctx).Deadline, func(ctx context.Context) error {
+		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
+	})
+}
+
+// persist keeps trying to record what has already happened outside: once a
+// message has left, a failed record would make the activity's retry send it
+// again. It goes on through the activity's cancellation (the message is out
+// either way) but stops a second before the activity's deadline, after
+// which the server may give the retry to another worker.
+func persist(ctx context.Context, deadline time.Time, record func(context.Context) error) error {
+	ctx = context.WithoutCancel(ctx)
+	until := deadline.Add(-time.Second)
+	wait := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		rctx, cancel := context.WithDeadline(ctx, until)
+		err := record(rctx)
+		cancel()
+		if err == nil || errors.Is(err, store.ErrNotFound) || time.Now().Add(wait).After(until) {
+			return dbError(err)
+		}
+		if activity.IsActivity(ctx) {
+			activity.GetLogger(ctx).Warn("recording a sent email failed, trying again", "Attempt", attempt, "Error", err)
+		}
+		t := time.NewTimer(wait)
+		<-t.C
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 func (a *Activities) panelURL(orderID string) string {

@@ -151,14 +151,25 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.start(ctx, req, p); err != nil {
-		if p.Created {
-			// No workflow, no order: the shop's retry starts from scratch.
-			if ferr := s.Store.ForgetOrder(context.WithoutCancel(ctx), req.OrderID); ferr != nil {
-				s.Log.Error("order recorded but workflow not started", zap.String("order_id", req.OrderID), zap.Error(ferr))
+		switch s.startedAnyway(ctx, req.OrderID) {
+		case yes:
+			// The start went through; only its answer was lost.
+		case no:
+			if p.Created {
+				// No workflow, no order: the shop's retry starts from scratch.
+				if ferr := s.Store.ForgetOrder(context.WithoutCancel(ctx), req.OrderID); ferr != nil {
+					s.Log.Error("order recorded but workflow not started", zap.String("order_id", req.OrderID), zap.Error(ferr))
+				}
 			}
+			s.unavailable(w, "start workflow", err)
+			return
+		default:
+			// The workflow may exist: forgetting the order would leave it
+			// without one. The order stays placed, and the shop's retry
+			// starts it (starting is idempotent).
+			s.unavailable(w, "start workflow", err)
+			return
 		}
-		s.unavailable(w, "start workflow", err)
-		return
 	}
 	if !p.Created {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -197,6 +208,33 @@ func (s *Server) start(ctx context.Context, req order.Request, p store.Placed) e
 		return nil // finished already: the repeat changes nothing
 	}
 	return err
+}
+
+type outcome int
+
+const (
+	unknown outcome = iota
+	yes
+	no
+)
+
+// startedAnyway tells whether a start that returned an error made the
+// workflow all the same: a timeout or a dropped connection says nothing
+// about what the server did.
+func (s *Server) startedAnyway(ctx context.Context, orderID string) outcome {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := s.Temporal.DescribeWorkflowExecution(ctx, workflows.WorkflowID(orderID), "")
+	var missing *serviceerror.NotFound
+	switch {
+	case err == nil:
+		return yes
+	case errors.As(err, &missing):
+		return no
+	default:
+		s.Log.Warn("intake: cannot tell whether the workflow started", zap.String("order_id", orderID), zap.Error(err))
+		return unknown
+	}
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, what string, err error) {
