@@ -292,7 +292,7 @@ func TestCrashMidCompensation(t *testing.T) {
 		a, err := pendingActivity(id, "SuspendSubscriptions")
 		return err == nil && a != nil && a.Attempt >= 3 && a.State == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED
 	}, 30*time.Second, 10*time.Millisecond, "the suspension step is being retried")
-	first.kill(t)
+	first.Kill(t)
 	require.Equal(t, "compensating", getOrder(t, id).Body["status"], "killed mid-compensation")
 
 	second := startWorkerProcess(t, "TEMPORAL_TASK_QUEUE="+queue)
@@ -314,8 +314,8 @@ func TestCrashMidCompensation(t *testing.T) {
 	require.Equal(t, "refunded", getOrder(t, id).Body["status"])
 
 	// Both processes did part of the order.
-	require.Positive(t, activitiesBy(t, id, first.identityPrefix()), "the killed worker ran the order first")
-	require.Positive(t, activitiesBy(t, id, second.identityPrefix()), "the new worker finished it")
+	require.Positive(t, activitiesBy(t, id, identityPrefix(first)), "the killed worker ran the order first")
+	require.Positive(t, activitiesBy(t, id, identityPrefix(second)), "the new worker finished it")
 }
 
 // conflictOnSubscriptionOrder makes the next subscription order at the

@@ -70,8 +70,8 @@ func run(m *testing.M) int {
 	}
 	defer st.Close()
 	defer func() {
-		if workerBinDir != "" {
-			os.RemoveAll(workerBinDir)
+		if workerCleanup != nil {
+			workerCleanup()
 		}
 	}()
 	return m.Run()

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"regexp"
 	"strings"
@@ -22,8 +23,11 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	o := newOrder(t)
 	id := o["order_id"].(string)
-	email := o["customer"].(map[string]any)["email"].(string)
+	customer := o["customer"].(map[string]any)
+	email := customer["email"].(string)
 	domain := o["domain_prefix"].(string) + ".onmicrosoft.com"
+	// Names found nowhere else, for the log scan at the end.
+	customer["first_name"], customer["last_name"], customer["company"] = "Bożydar", "Niewidoczny", "Tajemnica Handlowa sp. z o.o."
 
 	a := place(t, o)
 	require.Equal(t, 202, a.Status, string(a.Raw))
@@ -111,14 +115,27 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	scanHistory(t, id, password)
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenants t WHERE order_id = $1 AND (password_sealed IS NOT NULL OR row_to_json(t)::text LIKE '%' || $2 || '%')`, id, password))
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM order_events WHERE reason LIKE '%' || $1 || '%'`, password))
+	// No log entry of the whole stack (worker, intake, embedded Temporal)
+	// carries the customer's email or name, the password, or a key.
+	private := map[string]string{
+		"temporary password": password, "customer email": email, "first name": "Bożydar", "last name": "Niewidoczny",
+		"company": "Tajemnica Handlowa", "shop API key": shopKey, "webhook secret": secret,
+		"credentials key": base64.StdEncoding.EncodeToString(cfg.CredentialsKey),
+	}
+	for _, k := range cfg.PayloadKeys {
+		private["payload key "+k.ID] = base64.StdEncoding.EncodeToString(k.Secret)
+	}
 	for _, e := range logs.All() {
-		line := e.Message
+		line := e.LoggerName + " " + e.Message
 		for k, v := range e.ContextMap() {
 			line += " " + k + "=" + fmt.Sprint(v)
 		}
-		require.NotContains(t, line, password, "a log entry carries the temporary password")
+		for what, v := range private {
+			require.NotContains(t, line, v, "a log entry carries the %s", what)
+		}
 	}
 	require.Positive(t, logs.Len(), "the stack's logs were read")
+	require.True(t, loggedAbout(id), "the scan covered this order's log entries")
 	record(t, id, "happy_path")
 }
 
@@ -167,4 +184,16 @@ func searchAttribute(t *testing.T, orderID string) string {
 	var v string
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayload(p, &v))
 	return v
+}
+
+// loggedAbout tells whether a log entry names the order.
+func loggedAbout(id string) bool {
+	for _, e := range logs.All() {
+		for _, v := range e.ContextMap() {
+			if fmt.Sprint(v) == id {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,22 +1,19 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/proctest"
 	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
@@ -69,7 +66,7 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	for range 3 {
 		<-done
 	}
-	w.kill(t)
+	w.Kill(t)
 	for range n - 3 {
 		select {
 		case <-done:
@@ -79,7 +76,7 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	}
 	wg.Wait()
 
-	pidPrefix := w.identityPrefix()
+	pidPrefix := identityPrefix(w)
 	byKilled := 0
 	for i, id := range ids {
 		require.Equal(t, order.InstallerReady, waitDone(t, id).Status, id)
@@ -94,36 +91,18 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 	t.Logf("activities run by the killed worker: %d", byKilled)
 }
 
-// workerProcess is a worker run as a process of its own from ../worker.
-type workerProcess struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited and been reaped
-
-	mu    sync.Mutex
-	lines []string // the last lines of its log, shown when a test fails
-}
-
 var (
 	workerBuild    sync.Once
 	workerBin      string
 	workerBuildErr error
-	workerBinDir   string // removed by TestMain
+	workerCleanup  func() // removes the binary; called by TestMain
 )
 
 // workerBinary builds ../worker once for the whole package.
 func workerBinary(t *testing.T) string {
 	t.Helper()
 	workerBuild.Do(func() {
-		workerBinDir, workerBuildErr = os.MkdirTemp("", "officeflow-e2e-worker-")
-		if workerBuildErr != nil {
-			return
-		}
-		workerBin = filepath.Join(workerBinDir, "worker")
-		build := exec.Command("go", "build", "-o", workerBin, "../worker")
-		build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
-		if out, err := build.CombinedOutput(); err != nil {
-			workerBuildErr = fmt.Errorf("%w: %s", err, out)
-		}
+		workerBin, workerCleanup, workerBuildErr = proctest.Build("../worker")
 	})
 	require.NoError(t, workerBuildErr)
 	return workerBin
@@ -133,81 +112,18 @@ func workerBinary(t *testing.T) string {
 // (Temporal, PostgreSQL, the tenant API fake and the mail sink) and waits
 // until it runs; env adds or overrides variables (e.g.
 // TEMPORAL_TASK_QUEUE=...). The process is stopped when the test ends.
-func startWorkerProcess(t *testing.T, env ...string) *workerProcess {
+func startWorkerProcess(t *testing.T, env ...string) *proctest.Process {
 	t.Helper()
-	cmd := exec.Command(workerBinary(t))
-	cmd.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+st.Temporal.Address(), "DATABASE_URL="+os.Getenv("DATABASE_URL"),
-		"PARTNER_API_URL="+st.FakeURL, "SMTP_HOST="+st.Sink.Host(), "SMTP_PORT="+strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
-		"CREDENTIALS_KEY="+base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
-		"PAYLOAD_KEYS="+cfg.PayloadKeysEnv(),
-	)
-	cmd.Env = append(cmd.Env, env...)
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	w := &workerProcess{cmd: cmd, done: make(chan struct{})}
-	running := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		once := sync.Once{}
-		for sc.Scan() {
-			w.mu.Lock()
-			w.lines = append(w.lines, sc.Text())
-			if len(w.lines) > 40 {
-				w.lines = w.lines[1:]
-			}
-			w.mu.Unlock()
-			if strings.Contains(sc.Text(), "officeflow is running") {
-				once.Do(func() { close(running) })
-			}
-		}
-		_ = cmd.Wait() // after the pipe is drained, as exec requires
-		close(w.done)
-	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			w.mu.Lock()
-			t.Logf("worker process %d, last lines of its log:\n%s", cmd.Process.Pid, strings.Join(w.lines, "\n"))
-			w.mu.Unlock()
-		}
-		select {
-		case <-w.done:
-			return
-		default:
-		}
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-w.done:
-		case <-time.After(40 * time.Second):
-			_ = cmd.Process.Kill()
-			<-w.done
-		}
-	})
-	select {
-	case <-running:
-	case <-w.done:
-		t.Fatal("the worker process exited before it ran")
-	case <-time.After(60 * time.Second):
-		t.Fatal("the worker process did not start")
-	}
-	return w
-}
-
-// kill ends the process with SIGKILL, as a crash would, and waits for it.
-func (w *workerProcess) kill(t *testing.T) {
-	t.Helper()
-	require.NoError(t, w.cmd.Process.Signal(syscall.SIGKILL))
-	select {
-	case <-w.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the killed worker process did not exit")
-	}
+	return proctest.Start(t, workerBinary(t), proctest.Options{Ready: "officeflow is running", Env: append([]string{
+		"TEMPORAL_ADDRESS=" + st.Temporal.Address(), "DATABASE_URL=" + os.Getenv("DATABASE_URL"),
+		"PARTNER_API_URL=" + st.FakeURL, "SMTP_HOST=" + st.Sink.Host(), "SMTP_PORT=" + strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
+		"CREDENTIALS_KEY=" + base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
+		"PAYLOAD_KEYS=" + cfg.PayloadKeysEnv(),
+	}, env...)})
 }
 
 // identityPrefix starts the Temporal identity of the process's worker.
-func (w *workerProcess) identityPrefix() string { return fmt.Sprintf("%d@", w.cmd.Process.Pid) }
+func identityPrefix(p *proctest.Process) string { return fmt.Sprintf("%d@", p.Pid()) }
 
 func distinctMessageIDs(to string) int {
 	seen := map[string]bool{}

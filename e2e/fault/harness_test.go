@@ -1,0 +1,360 @@
+package fault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/proctest"
+	"github.com/officeflow/officeflow/internal/tenant"
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/stretchr/testify/require"
+)
+
+// ordersPerRun is how many orders each test sends at once; FAULT_ORDERS
+// changes it for a quick look.
+func ordersPerRun() int {
+	if n, err := strconv.Atoi(os.Getenv("FAULT_ORDERS")); err == nil && n > 0 {
+		return n
+	}
+	return 200
+}
+
+// failEvery makes every n-th order's payment fail, so that compensation
+// runs under the fault too.
+const failEvery = 20
+
+// runTimeout bounds one run: an order that never ends fails the test with
+// the table of where things stand instead of hanging the package.
+// FAULT_TIMEOUT (a duration) changes it.
+var runTimeout = func() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("FAULT_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return 5 * time.Minute
+}()
+
+// scenario is one fault test.
+type scenario struct {
+	// env goes to every worker process of the run (after the defaults).
+	env []string
+	// resendPossible: the fault can stop a worker between an email leaving
+	// and its being recorded (a crash, a database outage), after which the
+	// retry sends it again under the same Message-ID. Such resends are
+	// reported; where they are not possible they fail the test.
+	resendPossible bool
+	// before runs once the worker runs and before any order is placed.
+	before func(r *run)
+	// during runs beside the orders; it should return once r.until gives
+	// false (the run is over).
+	during func(r *run)
+}
+
+// run is one test's 200 orders and what is known of them.
+type run struct {
+	t      *testing.T
+	ctx    context.Context
+	queue  string
+	prefix string // every order id of the run starts with it
+	env    []string
+	reqs   []order.Request
+	fails  map[string]bool // orders whose payment fails
+	corr   map[string]bool // MS-CorrelationId of the orders' tenant API calls
+	shop   *intake.Client
+	began  time.Time
+	mark   int // the run's first request at the tenant API recorder
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every progress update
+	prog     progress
+	worker   *proctest.Process
+	workers  []*proctest.Process
+	stats    []string // fault figures for the table
+	finished bool
+}
+
+// progress is where the run's orders are, from PostgreSQL.
+type progress struct {
+	Placed   int // rows in orders
+	Awaiting int // seen at awaiting_payment (or paid since)
+	Paid     int // payment notifications accepted
+	Terminal int
+	Status   map[string]int
+}
+
+// Step is a single measure of how far the run got: 0 .. 2n.
+func (p progress) Step() int { return p.Awaiting + p.Terminal }
+
+func newRun(t *testing.T, name string, sc scenario) *run {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	id := hex.EncodeToString(b)
+	r := &run{
+		t: t, queue: "fault-" + name + "-" + id, prefix: "f-" + name + "-" + id + "-",
+		fails: map[string]bool{}, corr: map[string]bool{}, changed: make(chan struct{}), began: time.Now(),
+		env: append([]string{}, sc.env...),
+	}
+	r.env = append(r.env, "TEMPORAL_TASK_QUEUE="+r.queue)
+	n := ordersPerRun()
+	for i := range n {
+		oid := fmt.Sprintf("%s%03d", r.prefix, i)
+		r.reqs = append(r.reqs, order.Request{
+			OrderID: oid,
+			Customer: order.Customer{
+				Company: "Fault sp. z o.o.", Email: oid + "@fault.example", FirstName: "Jan", LastName: "Kowalski",
+				TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1",
+			},
+			Plan: "business-standard", Seats: 5, BillingCycle: "monthly", Language: "pl",
+			DomainPrefix: "f" + id + name[:1] + strconv.Itoa(i),
+		})
+		r.corr[tenant.RequestID(oid)] = true
+		if i%failEvery == failEvery-1 {
+			r.fails[oid] = true
+		}
+	}
+	return r
+}
+
+// note logs a fault as it happens, with the run's clock.
+func (r *run) note(format string, args ...any) {
+	r.t.Log(fmt.Sprintf("%6.1fs  ", time.Since(r.began).Seconds()) + fmt.Sprintf(format, args...))
+}
+
+// stat adds a line of fault figures to the table.
+func (r *run) stat(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats = append(r.stats, fmt.Sprintf(format, args...))
+}
+
+// current is the worker process running now.
+func (r *run) current() *proctest.Process {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.worker
+}
+
+// startWorker starts a worker process for the run's queue.
+func (r *run) startWorker() *proctest.Process {
+	w := startWorkerProcess(r.t, r.env...)
+	r.mu.Lock()
+	r.worker = w
+	r.workers = append(r.workers, w)
+	r.mu.Unlock()
+	return w
+}
+
+// until waits until cond holds for the run's progress and tells whether
+// it does; false means the run is over (or timed out) first.
+func (r *run) until(cond func(progress) bool) bool {
+	for {
+		r.mu.Lock()
+		p, ch, fin := r.prog, r.changed, r.finished
+		r.mu.Unlock()
+		if cond(p) {
+			return true
+		}
+		if fin {
+			return false
+		}
+		select {
+		case <-ch:
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+}
+
+func (r *run) progress() progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.prog
+}
+
+// runScenario places the orders, pays each once it waits for payment,
+// lets the scenario do its harm meanwhile (on the test's goroutine), waits
+// for every order to end and checks what every side holds.
+func runScenario(t *testing.T, name string, sc scenario) *run {
+	r := newRun(t, name, sc)
+	// The run's own instance of the stack's intake API (same store,
+	// Temporal client, keys and secret) starts the orders on the run's
+	// task queue, which only the run's worker process serves; runs in
+	// parallel thus never share a queue or touch the stack's intake.
+	in := *st.Intake
+	in.TaskQueue = r.queue
+	api := httptest.NewServer(in.Handler())
+	t.Cleanup(api.Close)
+	r.shop = intake.NewClient(api.URL, shopKey, &http.Client{
+		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256},
+	})
+
+	mark := partner.mark()
+	suspensions := st.Fake.Suspensions()
+	sinkBefore := len(st.Sink.Messages())
+	r.startWorker()
+	if sc.before != nil {
+		sc.before(r)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	r.ctx = ctx
+	var bg sync.WaitGroup
+	// Registered after the worker's cleanup, so it runs first: the run's
+	// goroutines end before the worker processes are stopped.
+	t.Cleanup(func() {
+		cancel()
+		bg.Wait()
+	})
+	r.began = time.Now()
+	t.Logf("%d orders (every %dth payment fails) on task queue %s, order ids %s*", len(r.reqs), failEvery, r.queue, r.prefix)
+
+	polled := make(chan struct{})
+	bg.Go(func() {
+		defer close(polled)
+		r.poll()
+	})
+	var placedIn time.Duration
+	bg.Go(func() {
+		var placing sync.WaitGroup
+		for _, req := range r.reqs {
+			placing.Go(func() {
+				var err error
+				for range 3 { // placing is idempotent
+					if _, err = r.shop.Place(ctx, req); err == nil || ctx.Err() != nil {
+						break
+					}
+				}
+				if err != nil && ctx.Err() == nil {
+					t.Errorf("place %s: %v", req.OrderID, err)
+				}
+			})
+		}
+		placing.Wait()
+		r.mu.Lock()
+		placedIn = time.Since(r.began)
+		r.mu.Unlock()
+	})
+	if sc.during != nil {
+		sc.during(r)
+	}
+	<-polled
+	took := time.Since(r.began)
+	p := r.progress()
+	r.mu.Lock()
+	t.Logf("placed in %.1fs; %d of %d orders terminal after %.1fs", placedIn.Seconds(), p.Terminal, len(r.reqs), took.Seconds())
+	r.mu.Unlock()
+	r.check(sc, mark, suspensions, sinkBefore, took)
+	r.mark = mark
+	return r
+}
+
+// poll reads the run's orders from PostgreSQL until all are terminal (or
+// the run times out), pays every order it finds waiting for payment, and
+// publishes the progress.
+func (r *run) poll() {
+	defer func() {
+		r.mu.Lock()
+		r.finished = true
+		close(r.changed)
+		r.changed = make(chan struct{})
+		r.mu.Unlock()
+	}()
+	n := len(r.reqs)
+	awaiting := map[string]bool{}
+	var paid sync.Map
+	var paying sync.WaitGroup
+	defer paying.Wait()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p := progress{Status: map[string]int{}}
+		rows, err := st.Store.Pool.Query(r.ctx, `SELECT o.order_id, o.status, coalesce(i.gross_grosze, 0), coalesce(i.currency, '')
+			FROM orders o LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'proforma'
+			WHERE o.order_id LIKE $1`, r.prefix+"%")
+		if err == nil {
+			for rows.Next() {
+				var id, status, currency string
+				var gross int64
+				if err = rows.Scan(&id, &status, &gross, &currency); err != nil {
+					break
+				}
+				p.Placed++
+				p.Status[status]++
+				if order.Status(status).Terminal() {
+					p.Terminal++
+				}
+				if status == string(order.AwaitingPayment) && !awaiting[id] {
+					awaiting[id] = true
+					paying.Go(func() {
+						if r.pay(id, gross, currency) {
+							paid.Store(id, true)
+						}
+					})
+				}
+			}
+			rows.Close()
+			if err == nil {
+				err = rows.Err()
+			}
+		}
+		// A read cut short (the run's end) must not replace a whole one.
+		if err == nil {
+			p.Awaiting = len(awaiting)
+			paid.Range(func(any, any) bool { p.Paid++; return true })
+			r.mu.Lock()
+			r.prog = p
+			close(r.changed)
+			r.changed = make(chan struct{})
+			r.mu.Unlock()
+			if p.Terminal == n {
+				return
+			}
+		}
+		select {
+		case <-r.ctx.Done():
+			if errors.Is(r.ctx.Err(), context.DeadlineExceeded) {
+				p := r.progress()
+				r.t.Errorf("run timed out after %s: %d of %d orders terminal, by status %v", runTimeout, p.Terminal, n, p.Status)
+			}
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pay sends the order's signed payment notification, "failed" for the
+// orders meant to fail, for the pro-forma's amount.
+func (r *run) pay(id string, gross int64, currency string) bool {
+	status := "completed"
+	if r.fails[id] {
+		status = "failed"
+	}
+	n := intake.Notification{OrderID: id, PaymentID: status + "-" + id, Status: status,
+		Amount: fmt.Sprintf("%d.%02d", gross/100, gross%100), Currency: currency}
+	var err error
+	for range 5 {
+		if _, err = r.shop.Notify(r.ctx, []byte(secret), n); err == nil {
+			return true
+		}
+		select {
+		case <-r.ctx.Done():
+			return false
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	r.t.Errorf("payment of %s: %v", id, err)
+	return false
+}
+
+// require is testify's, bound to the run's test.
+func (r *run) require() *require.Assertions { return require.New(r.t) }

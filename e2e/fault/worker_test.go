@@ -1,0 +1,41 @@
+package fault
+
+import (
+	"encoding/base64"
+	"strconv"
+	"testing"
+
+	"github.com/officeflow/officeflow/internal/proctest"
+)
+
+// watchedLogs are log messages of the worker counted per process: they
+// show that a fault reached the worker, and what it made of it.
+var watchedLogs = []string{
+	"mail send failed",
+	`"smtp_code":451`,
+	"mail sent, closing the connection failed",
+	"email sent",
+	"tenant created",
+	"recording a sent email failed",
+}
+
+// workerEnv is what every worker process gets: the test stack's Temporal,
+// tenant API (through the recorder) and mail sink, the stack's keys.
+func workerEnv() []string {
+	return []string{
+		"TEMPORAL_ADDRESS=" + st.Temporal.Address(), "DATABASE_URL=" + dbURL,
+		"PARTNER_API_URL=" + partner.url, "SMTP_HOST=" + st.Sink.Host(), "SMTP_PORT=" + strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
+		"CREDENTIALS_KEY=" + base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
+		"PAYLOAD_KEYS=" + cfg.PayloadKeysEnv(), "OTEL_EXPORTER_OTLP_ENDPOINT=",
+	}
+}
+
+// startWorkerProcess starts ../../worker as a process of its own and waits
+// until it runs; env adds or overrides variables (TEMPORAL_TASK_QUEUE,
+// DATABASE_URL). The process is stopped when the test ends.
+func startWorkerProcess(t *testing.T, env ...string) *proctest.Process {
+	t.Helper()
+	return proctest.Start(t, workerBin, proctest.Options{
+		Env: append(workerEnv(), env...), Ready: "officeflow is running", Watch: watchedLogs,
+	})
+}
