@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	commonpb "go.temporal.io/api/common/v1"
@@ -31,6 +32,13 @@ type Key struct {
 	ID     string
 	Secret []byte
 }
+
+// Format prints the key's id only, whatever the verb: a key in a log line
+// or an error is a key given away.
+func (k Key) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "codec.Key{ID:%s}", k.ID) }
+
+// MarshalJSON writes the key's id only.
+func (k Key) MarshalJSON() ([]byte, error) { return []byte(strconv.Quote(k.ID)), nil }
 
 // Codec is a converter.PayloadCodec. Encode uses the current key; Decode any
 // key it knows by id.

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -164,4 +166,15 @@ func TestHandlerDecodesForTheUI(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, eresp.Header.Get("Access-Control-Allow-Origin"))
 	require.True(t, strings.HasPrefix(eresp.Status, "204"))
+}
+
+func TestKeyPrintsItsIDOnly(t *testing.T) {
+	k := codec.Key{ID: "k7", Secret: []byte("0123456789abcdef0123456789abcdef")}
+	js, err := json.Marshal([]codec.Key{k})
+	require.NoError(t, err)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %s %x", k, k, k, k, k), fmt.Sprint([]codec.Key{k}), string(js)} {
+		require.Contains(t, out, "k7")
+		require.NotContains(t, out, "0123456789abcdef")
+		require.NotContains(t, out, "30313233") // the secret in hex
+	}
 }

@@ -192,7 +192,9 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return &SendError{Temporary: false, err: err}
 	}
-	log := s.log.With(zap.String("to", m.To), zap.String("message_id", msg.GetMessageID()),
+	// The recipient is a customer's address: logged by its domain only (the
+	// Message-ID names order and kind).
+	log := s.log.With(zap.String("to_domain", recipientDomain(m.To)), zap.String("message_id", msg.GetMessageID()),
 		zap.String("subject", m.Subject), zap.Int("attachments", len(m.Attachments)))
 	start := time.Now()
 	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
@@ -269,4 +271,11 @@ func classify(err error) *SendError {
 		out.Temporary = true
 	}
 	return out
+}
+
+func recipientDomain(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
 }

@@ -260,7 +260,9 @@ func (s *Sink) deliver(from string, to []string, raw []byte) {
 	s.arrived = make(chan struct{})
 	s.mu.Unlock()
 
-	log := s.log.With(zap.String("from", from), zap.Strings("to", to),
+	// Recipients are customers' addresses: the log names how many, the
+	// message file (or Messages) holds who.
+	log := s.log.With(zap.String("from", from), zap.Int("recipients", len(to)),
 		zap.String("subject", r.Subject), zap.String("message_id", r.MessageID), zap.String("file", r.File))
 	if perr != nil {
 		// Kept anyway: the raw bytes are what a person needs to debug it.
