@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -222,7 +221,7 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: r.st.Telemetry.WrapHTTP(srv.Handler(), "intake"), ReadHeaderTimeout: 10 * time.Second}
+	hs := intake.NewHTTPServer(r.st.Telemetry.WrapHTTP(srv.Handler(), "intake"))
 	go func() { _ = hs.Serve(l) }()
 	defer hs.Close()
 	shop := r.client("http://" + l.Addr().String())

@@ -1,11 +1,11 @@
 package codec
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/officeflow/officeflow/internal/secret"
 	"go.temporal.io/sdk/converter"
 )
 
@@ -37,7 +37,7 @@ func Handler(c *Codec, prefix string, origins []string, token string) http.Handl
 		}
 		if token != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			if !ok || !secret.Equal(got, token) {
 				w.Header().Set("WWW-Authenticate", "Bearer")
 				http.Error(w, "codec: bearer token required", http.StatusUnauthorized)
 				return

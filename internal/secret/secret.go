@@ -9,6 +9,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -74,4 +75,13 @@ func (b *Box) Token(purpose, id string) string {
 func Hash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// Equal compares a presented credential with a known one in time that
+// depends on neither: both are hashed first, so that not even the length
+// of the known one shows (subtle.ConstantTimeCompare returns early on a
+// length mismatch).
+func Equal(presented, known string) bool {
+	a, b := sha256.Sum256([]byte(presented)), sha256.Sum256([]byte(known))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }

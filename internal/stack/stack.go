@@ -286,7 +286,7 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := intake.NewHTTPServer(h)
 	go func() { _ = srv.Serve(l) }()
 	st.closers = append(st.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -6,7 +6,6 @@ package intake
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -66,11 +66,12 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) shop(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		valid := 0
+		valid := false
 		for _, k := range s.Keys {
-			valid |= subtle.ConstantTimeCompare([]byte(key), []byte(k))
+			// Every key is compared, so the time taken does not tell which matched.
+			valid = secret.Equal(key, k) || valid
 		}
-		if !ok || key == "" || valid != 1 {
+		if !ok || key == "" || !valid {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="officeflow"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "Authorization", "a valid shop key is required: Authorization: Bearer <key>")
 			return

@@ -3,9 +3,11 @@ package intake
 import (
 	"bytes"
 	"context"
-		"errors"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,4 +98,34 @@ func TestStartOfUnknownOutcomeKeepsTheOrderForTheRetry(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	require.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
 	require.Equal(t, 2, tc.starts, "one failed start, one on the retry")
+}
+
+// A field the API does not know is refused by name, even one that looks
+// harmless, and nothing is recorded or started.
+func TestUnknownFieldIsRefusedByName(t *testing.T) {
+	tc := &flakyTemporal{}
+	url, drop, err := pgtest.NewDatabase("officeflow_intake")
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	st, err := store.Open(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(st.Close)
+	h := (&Server{Store: st, Temporal: tc, TaskQueue: "orders", Keys: []string{"shop-key"}, Deadline: time.Hour, Log: zap.NewNop()}).Handler()
+	for field, body := range map[string]string{
+		"status":            strings.Replace(validOrder, `"plan":`, `"status":"installer_ready","plan":`, 1),
+		"customer.is_admin": strings.Replace(validOrder, `"company":`, `"is_admin":true,"company":`, 1),
+	} {
+		req := httptest.NewRequest("POST", "/v1/orders", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer shop-key")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		require.Equal(t, http.StatusBadRequest, w.Code, w.Body.String())
+		var eb ErrorBody
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &eb))
+		require.Equal(t, "unknown_field", eb.Error.Code)
+		require.Contains(t, eb.Error.Field, field[strings.LastIndexByte(field, '.')+1:], w.Body.String())
+	}
+	_, err = st.GetOrder(context.Background(), "shop-123")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.Zero(t, tc.starts)
 }
