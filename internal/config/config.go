@@ -60,7 +60,17 @@ type Config struct {
 	CodecToken string
 	// CodecOrigins are the Web UI origins allowed to call the codec endpoint.
 	CodecOrigins []string
+
+	// WorkflowCache is how many workflows the worker keeps in memory
+	// between their tasks (the SDK's sticky cache, process-wide). One that
+	// is not cached is rebuilt from its history at its next task.
+	WorkflowCache int
 }
+
+// DefaultWorkflowCache holds the orders a busy worker has in flight, not
+// every order waiting days for payment: each cached order costs tens of KB,
+// and rebuilding one from its short history at its next task is cheap.
+const DefaultWorkflowCache = 1000
 
 // SMTP is the outgoing mail server; Host "" means the dev sink.
 type SMTP struct {
@@ -154,6 +164,14 @@ func Load(dev bool) (Config, error) {
 	c.PaymentDeadline = d
 	if c.PaymentReminders, err = order.ParseReminders(env("PAYMENT_REMINDERS", order.DefaultReminders)); err != nil {
 		return c, fmt.Errorf("PAYMENT_REMINDERS: %w", err)
+	}
+	c.WorkflowCache = DefaultWorkflowCache
+	if s := os.Getenv("WORKFLOW_CACHE_SIZE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("WORKFLOW_CACHE_SIZE: %q is not a positive number of workflows", s)
+		}
+		c.WorkflowCache = n
 	}
 
 	if s := os.Getenv("PAYMENT_WEBHOOK_SECRET"); s != "" {

@@ -232,6 +232,10 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	// Process-wide, and read when the first worker of the process starts.
+	if cfg.WorkflowCache > 0 {
+		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
+	}
 	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
 	st.Worker.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	st.Worker.RegisterActivity(&activities.Activities{
