@@ -43,12 +43,8 @@ const errEmailRejected = "EmailRejected"
 // kind, so that the rare resend after a crash between sending and recording
 // is recognisable by the receiving side.
 func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error {
-	sent, err := a.Store.EmailSent(ctx, orderID, kind)
+	o, sent, err := a.Store.OrderForEmail(ctx, orderID, kind)
 	if err != nil || sent {
-		return err
-	}
-	o, err := a.Store.GetOrder(ctx, orderID)
-	if err != nil {
 		return dbError(err)
 	}
 	template, _, _ := strings.Cut(kind, "#")
@@ -72,9 +68,9 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	credentials := kind == EmailCredentials
 	switch kind {
 	case EmailCredentials:
-		t, err := a.Store.Tenant(ctx, orderID)
-		if err != nil {
-			return dbError(err)
+		t := o.Tenant
+		if t == nil {
+			return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, errInvalidOrder, nil)
 		}
 		if t.PasswordSealed == nil {
 			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, errInvalidOrder, nil)

@@ -19,14 +19,12 @@ func call(orderID, step string) tenant.Call {
 
 // CheckDomain fails for good when the order's domain belongs to someone else.
 func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
-	if _, err := a.Store.Tenant(ctx, orderID); err == nil {
-		return nil // ours already: an earlier attempt created the tenant
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
 		return dbError(err)
+	}
+	if o.Tenant != nil {
+		return nil // ours already: an earlier attempt created the tenant
 	}
 	domain := o.DomainPrefix + ".onmicrosoft.com"
 	free, err := a.Tenant.DomainAvailable(ctx, domain, call(orderID, "check-domain"))
@@ -42,14 +40,12 @@ func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
 // CreateTenant creates the Microsoft 365 customer with its admin. The
 // temporary password is sealed into the database at once and never returned.
 func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, error) {
-	if t, err := a.Store.Tenant(ctx, orderID); err == nil {
-		return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return Tenant{}, err
-	}
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
 		return Tenant{}, dbError(err)
+	}
+	if t := o.Tenant; t != nil {
+		return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
 	}
 	c := o.Customer
 	culture := "pl-PL"
@@ -104,9 +100,9 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 			return nil
 		}
 	}
-	t, err := a.Store.Tenant(ctx, orderID)
-	if err != nil {
-		return dbError(err)
+	t := o.Tenant
+	if t == nil {
+		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, errInvalidOrder, nil)
 	}
 	placed, err := a.Tenant.CreateOrder(ctx, t.PartnerCustomer, tenant.Order{
 		ReferenceCustomerID: t.PartnerCustomer,

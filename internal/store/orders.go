@@ -38,6 +38,7 @@ type Order struct {
 	Invoice         *Invoice
 	TenantID        string
 	Domain          string
+	Tenant          *Tenant // nil until the tenant is made
 }
 
 // Invoice is one billing document.
@@ -162,39 +163,63 @@ func (s *Store) ForgetOrder(ctx context.Context, orderID string) error {
 	})
 }
 
-// GetOrder reads an order with its pro-forma invoice and tenant.
+// GetOrder reads an order with its pro-forma invoice and tenant, in one
+// round trip.
 func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
+	o, _, err := s.readOrder(ctx, orderID, "")
+	return o, err
+}
+
+// OrderForEmail is GetOrder for an email of kind key, and whether that
+// email was sent already: what SendEmail needs, in one round trip.
+func (s *Store) OrderForEmail(ctx context.Context, orderID, key string) (Order, bool, error) {
+	return s.readOrder(ctx, orderID, key)
+}
+
+func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order, bool, error) {
 	var o Order
 	var c = &o.Customer
-	var tenantID, domain *string
+	var t Tenant
+	var tenantID, domain, partner, admin *string
+	var inv Invoice
+	var invID *int64
+	var invKind, invNumber, invStatus, invCurrency *string
+	var invNet, invVAT, invGross *money.Grosze
+	var invIssued *time.Time
+	var sent bool
 	err := s.Pool.QueryRow(ctx, `
 		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
-			t.tenant_id, t.domain
+			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
+			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date,
+			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
-		WHERE o.order_id = $1`, orderID).Scan(
+		LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'proforma'
+		WHERE o.order_id = $1`, orderID, emailKey).Scan(
 		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
-		&tenantID, &domain)
+		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
+		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate,
+		&sent)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return o, ErrNotFound
+		return o, false, ErrNotFound
 	}
 	if err != nil {
-		return o, err
+		return o, false, err
 	}
 	if tenantID != nil {
-		o.TenantID, o.Domain = *tenantID, *domain
+		t.OrderID, t.PartnerCustomer, t.TenantID, t.Domain, t.AdminUser = o.ID, *partner, *tenantID, *domain, *admin
+		o.TenantID, o.Domain, o.Tenant = t.TenantID, t.Domain, &t
 	}
-	inv, err := invoiceOf(ctx, s.Pool, orderID, "proforma")
-	if err == nil {
+	if invID != nil {
+		inv.ID, inv.Kind, inv.Number, inv.Status, inv.Currency = *invID, *invKind, *invNumber, *invStatus, *invCurrency
+		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt = *invNet, *invVAT, *invGross, *invIssued
 		o.Invoice = &inv
-	} else if !errors.Is(err, ErrNotFound) {
-		return o, err
 	}
-	return o, nil
+	return o, sent, nil
 }
 
 // Events lists an order's log, oldest first.
