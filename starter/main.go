@@ -19,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/officeflow/officeflow/internal/bench"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/stack"
 	"github.com/officeflow/officeflow/starter/intake"
@@ -63,6 +64,10 @@ environment of op (Temporal directly, like the Web UI):
 `
 
 func main() {
+	if bench.IsWorkerChild() {
+		// `starter bench` runs its waiting orders' worker as this binary.
+		os.Exit(bench.WorkerChild())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

@@ -4,19 +4,21 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"os"
 	"runtime"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/officeflow/officeflow/internal/mail"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 )
@@ -25,10 +27,20 @@ import (
 // as each is a round trip, and the BEGINs alone: pg_stat_database counts
 // every statement outside BEGIN as a transaction too, so the two together
 // tell the store's write transactions from its single reads.
-type queryCounter struct{ n, begins atomic.Int64 }
+type queryCounter struct {
+	n, begins atomic.Int64
+	mu        sync.Mutex
+	bySQL     map[string]int // with BENCH_SQL set: statement (first line) -> count
+}
 
 func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	q.n.Add(1)
+	if q.bySQL != nil {
+		line, _, _ := strings.Cut(strings.TrimSpace(d.SQL), "\n")
+		q.mu.Lock()
+		q.bySQL[line]++
+		q.mu.Unlock()
+	}
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(d.SQL)), "begin") {
 		q.begins.Add(1)
 	}
@@ -144,20 +156,6 @@ func vmRSS() int64 {
 	return 0
 }
 
-// sinkBytes is what the sink keeps of the messages from index from on: it
-// holds every email in memory, which no production process does.
-func sinkBytes(sink *mail.Sink, from int) int64 {
-	msgs := sink.Messages()
-	var n int64
-	for _, m := range msgs[min(from, len(msgs)):] {
-		n += int64(len(m.Raw) + len(m.Text) + len(m.HTML) + len(m.Subject) + len(m.MessageID) + len(m.From))
-		for _, a := range m.Attachments {
-			n += int64(len(a.Data))
-		}
-	}
-	return n
-}
-
 // historyEvents is the average and largest history length of the workflows.
 func historyEvents(ctx context.Context, c client.Client, ids []string) (float64, int, error) {
 	if len(ids) == 0 {
@@ -196,4 +194,24 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// print lists the statements by how often they ran per order (BENCH_SQL),
+// to show where the database round trips go.
+func (q *queryCounter) print(w io.Writer, orders int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	type kv struct {
+		sql string
+		n   int
+	}
+	var all []kv
+	for k, v := range q.bySQL {
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n })
+	fmt.Fprintf(w, "statements per order (%d orders through the store):\n", orders)
+	for _, e := range all {
+		fmt.Fprintf(w, "%6.2f  %.100s\n", float64(e.n)/float64(orders), e.sql)
+	}
 }

@@ -43,15 +43,15 @@ type DB struct {
 	BeginsPerOrder float64 `json:"begins_per_order"`
 }
 
-// Memory is what Waiting orders at awaiting_payment added to the process.
+// Memory is what Waiting orders at awaiting_payment added to a worker
+// process of their own, beyond what it held idle.
 type Memory struct {
-	HeapDeltaBytes int64 `json:"heap_delta_bytes"`
-	RSSDeltaBytes  int64 `json:"rss_delta_bytes"`
-	// SinkBytes is what the mail sink keeps of their emails; it is taken
-	// out of HeapMBPer1000, as no production process holds sent mail.
-	SinkBytes     int64   `json:"sink_bytes"`
-	HeapMBPer1000 float64 `json:"heap_mb_per_1000"`
-	RSSMBPer1000  float64 `json:"rss_mb_per_1000"`
+	IdleHeapBytes  int64   `json:"idle_heap_bytes"`
+	IdleRSSBytes   int64   `json:"idle_rss_bytes"`
+	HeapDeltaBytes int64   `json:"heap_delta_bytes"`
+	RSSDeltaBytes  int64   `json:"rss_delta_bytes"`
+	HeapMBPer1000  float64 `json:"heap_mb_per_1000"`
+	RSSMBPer1000   float64 `json:"rss_mb_per_1000"`
 }
 
 // Accept is how fast orders are taken: POST /v1/orders against a bare
@@ -90,7 +90,7 @@ func (r *Result) fill() {
 	r.DB.QueriesPerOrder = ratio(float64(r.DB.Queries), n)
 	r.DB.BeginsPerOrder = ratio(float64(r.DB.Begins), n)
 	w := float64(r.Waiting) / 1000
-	r.Memory.HeapMBPer1000 = ratio(float64(r.Memory.HeapDeltaBytes-r.Memory.SinkBytes)/mb, w)
+	r.Memory.HeapMBPer1000 = ratio(float64(r.Memory.HeapDeltaBytes)/mb, w)
 	r.Memory.RSSMBPer1000 = ratio(float64(r.Memory.RSSDeltaBytes)/mb, w)
 	r.Ratios = Ratios{
 		Throughput: ratio(r.Saga.OrdersPerSecond, r.Floor.OrdersPerSecond),

@@ -45,6 +45,7 @@ func rows(r Result) []row {
 		{"history events/order (max)", strconv.Itoa(r.Floor.HistoryEventsMax), strconv.Itoa(r.Saga.HistoryEventsMax),
 			f(ratio(float64(r.Saga.HistoryEventsMax), float64(r.Floor.HistoryEventsMax)), 2), "saga <= " + f(goalHistory, 0),
 			upTo(float64(r.Saga.HistoryEventsMax), goalHistory)},
+		{"worker heap idle (MB)", "", f(float64(r.Memory.IdleHeapBytes)/mb, 1), "", "", nil},
 		{"heap per 1,000 waiting (MB)", "", f(r.Memory.HeapMBPer1000, 1), "", "< " + f(goalWaitingMB, 0) + " MB", under(r.Memory.HeapMBPer1000, goalWaitingMB)},
 		{"RSS per 1,000 waiting (MB)", "", f(r.Memory.RSSMBPer1000, 1), "", "", nil},
 		{"accept rate (orders/s)", f(r.Accept.DirectPerSecond, 1), f(r.Accept.IntakePerSecond, 1), f(r.Ratios.Accept, 2),
@@ -79,7 +80,7 @@ func Render(w io.Writer, r Result) error {
 	_, err := fmt.Fprintf(w, "\nratio: saga/floor; for the DB rows per activity (%d an order); for the accept rate intake/direct,\n"+
 		"with POST /v1/orders in the saga column and ExecuteWorkflow in the floor column, both onto a queue no worker polls.\n"+
 		"DB transactions: pg_stat_database's, where every statement outside BEGIN...COMMIT is one.\n"+
-		"Memory: the whole process's, the mail sink's copies of the emails taken out of the heap.\n",
+		"Memory: a worker process of its own (live heap after a GC, and RSS) idle, then what the waiting orders added.\n",
 		happyPathActivities)
 	return err
 }
