@@ -70,7 +70,7 @@ type Config struct {
 // DefaultWorkflowCache holds the orders a busy worker has in flight, not
 // every order waiting days for payment: each cached order costs tens of KB,
 // and rebuilding one from its short history at its next task is cheap.
-const DefaultWorkflowCache = 1000
+const DefaultWorkflowCache = 500
 
 // SMTP is the outgoing mail server; Host "" means the dev sink.
 type SMTP struct {
