@@ -20,9 +20,9 @@ import (
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
-	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 )
 
@@ -255,9 +255,14 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 		return fmt.Errorf("intake accept: %w", err)
 	}
 	res.Accept.IntakePerSecond = float64(n) / wall.Seconds()
+	// The direct side starts the same saga with the same options (search
+	// attributes, memo, summary) as the intake does, so that the ratio is
+	// what the intake itself adds: HTTP, decoding and validation, the key
+	// check, and recording the order in PostgreSQL.
 	_, wall, err = timed(ctx, n, c, func(ctx context.Context, i int) error {
-		id := fmt.Sprintf("bench-%s-direct%d", r.id, i)
-		_, err := r.st.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: parkedQueue}, FloorWorkflow, r.deadline)
+		now := time.Now()
+		opts, in := intake.StartOptions(r.request("d", i), store.Placed{PlacedAt: now, Deadline: now.Add(cfg.PaymentDeadline)}, parkedQueue, cfg.PaymentReminders)
+		_, err := r.st.Client.ExecuteWorkflow(ctx, opts, workflows.OrderWorkflowName, in)
 		return err
 	})
 	if err != nil {

@@ -79,65 +79,79 @@ type Placed struct {
 func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (Placed, error) {
 	hash := r.Hash()
 	var p Placed
+	// A new order takes four round trips: BEGIN, customer and order in one
+	// statement, reservation and first event in one batch, COMMIT. A repeat
+	// finds no row inserted, rolls back (the customer's upsert with it) and
+	// compares with what is stored.
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var existing []byte
-		var shop string
-		err := tx.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
-		if err == nil {
-			if !bytes.Equal(existing, hash) || shop != r.Shop {
-				return ErrConflict
-			}
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
 		c := r.Customer
-		var customerID int64
-		err = tx.QueryRow(ctx, `
-			INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-			ON CONFLICT (lower(email)) DO UPDATE SET company = EXCLUDED.company, first_name = EXCLUDED.first_name,
-				last_name = EXCLUDED.last_name, tax_id = EXCLUDED.tax_id, country = EXCLUDED.country, city = EXCLUDED.city,
-				postal_code = EXCLUDED.postal_code, address_line1 = EXCLUDED.address_line1, updated_at = now()
-			RETURNING id`,
-			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
-		).Scan(&customerID)
-		if err != nil {
-			return err
-		}
-		// Two shops racing on one id: the loser sees no row inserted and
-		// compares hashes like a repeat.
-		err = tx.QueryRow(ctx, `
+		err := tx.QueryRow(ctx, `
+			WITH c AS (
+				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+				ON CONFLICT (lower(email)) DO UPDATE SET company = EXCLUDED.company, first_name = EXCLUDED.first_name,
+					last_name = EXCLUDED.last_name, tax_id = EXCLUDED.tax_id, country = EXCLUDED.country, city = EXCLUDED.city,
+					postal_code = EXCLUDED.postal_code, address_line1 = EXCLUDED.address_line1, updated_at = now()
+				RETURNING id)
 			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (order_id) DO NOTHING
+			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19 FROM c
+			ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
-			r.OrderID, hash, r.Shop, customerID, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
+			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
+			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return errRetry
+			return errExists
 		}
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO domain_reservations (domain_prefix, order_id) VALUES ($1, $2)
-			ON CONFLICT (domain_prefix) DO NOTHING`, r.DomainPrefix, r.OrderID)
+		b := &pgx.Batch{}
+		b.Queue(`INSERT INTO domain_reservations (domain_prefix, order_id) VALUES ($1, $2) ON CONFLICT (domain_prefix) DO NOTHING`,
+			r.DomainPrefix, r.OrderID)
+		b.Queue(`INSERT INTO order_events (order_id, key, status, reason, actor) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (order_id, key) DO NOTHING`, r.OrderID, string(order.Placed), order.Placed, "order accepted", "intake")
+		res := tx.SendBatch(ctx, b)
+		tag, err := res.Exec()
 		if err != nil {
+			res.Close()
+			return err
+		}
+		if _, err := res.Exec(); err != nil {
+			res.Close()
+			return err
+		}
+		if err := res.Close(); err != nil {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
 			return ErrDomainReserved
 		}
 		p.Created, p.Status = true, order.Placed
-		return insertEvent(ctx, tx, r.OrderID, string(order.Placed), order.Placed, "order accepted", "intake")
+		return nil
 	})
-	if errors.Is(err, errRetry) {
+	if !errors.Is(err, errExists) {
+		return p, err
+	}
+	var existing []byte
+	var shop string
+	err = s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).
+		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Forgotten meanwhile (its start failed): place it afresh.
 		return s.PlaceOrder(ctx, r, deadline)
 	}
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	if !bytes.Equal(existing, hash) || shop != r.Shop {
+		return p, ErrConflict
+	}
+	return p, nil
 }
 
-var errRetry = errors.New("retry")
+// errExists rolls back a placement whose order id is taken.
+var errExists = errors.New("order exists")
 
 // ForgetOrder removes an order that was recorded but whose workflow could not
 // be started, so that no half-made order stays behind. It removes nothing

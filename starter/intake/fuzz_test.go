@@ -193,7 +193,9 @@ func checkPlaceOrder(t *testing.T, si *standIn, body []byte, w *httptest.Respons
 	}
 }
 
-var insertRe = regexp.MustCompile(`(?s)^\s*INSERT INTO (\w+)\s*\(([^)]*)\)\s*VALUES\s*\(([^)]*)\)`)
+// insertRe matches each INSERT of a statement, also one inside a WITH, with
+// its values as VALUES (...) or as SELECT ... FROM.
+var insertRe = regexp.MustCompile(`(?s)INSERT INTO (\w+)\s*\(([^)]*)\)\s*(?:VALUES\s*\(([^)]*)\)|SELECT\s+(.*?)\s+FROM\b)`)
 
 // checkRow finds the one INSERT into table among calls and compares the
 // values it binds to the named columns with want.
@@ -201,23 +203,28 @@ func checkRow(t *testing.T, calls []pgCall, table string, want map[string]string
 	t.Helper()
 	var rows []map[string]string
 	for _, c := range calls {
-		m := insertRe.FindStringSubmatch(c.SQL)
-		if m == nil || m[1] != table {
-			continue
-		}
-		cols, vals := strings.Split(m[2], ","), strings.Split(m[3], ",")
-		if len(cols) != len(vals) {
-			t.Fatalf("cannot read INSERT INTO %s: %s", table, c.SQL)
-		}
-		row := map[string]string{}
-		for i, col := range cols {
-			v := strings.TrimSpace(vals[i])
-			if n, err := strconv.Atoi(strings.TrimPrefix(v, "$")); err == nil && strings.HasPrefix(v, "$") && n >= 1 && n <= len(c.Params) {
-				v = c.Params[n-1]
+		for _, m := range insertRe.FindAllStringSubmatch(c.SQL, -1) {
+			if m[1] != table {
+				continue
 			}
-			row[strings.TrimSpace(col)] = v
+			values := m[3]
+			if values == "" {
+				values = m[4]
+			}
+			cols, vals := strings.Split(m[2], ","), strings.Split(values, ",")
+			if len(cols) != len(vals) {
+				t.Fatalf("cannot read INSERT INTO %s: %s", table, c.SQL)
+			}
+			row := map[string]string{}
+			for i, col := range cols {
+				v := strings.TrimSpace(vals[i])
+				if n, err := strconv.Atoi(strings.TrimPrefix(v, "$")); err == nil && strings.HasPrefix(v, "$") && n >= 1 && n <= len(c.Params) {
+					v = c.Params[n-1]
+				}
+				row[strings.TrimSpace(col)] = v
+			}
+			rows = append(rows, row)
 		}
-		rows = append(rows, row)
 	}
 	if len(rows) != 1 {
 		t.Fatalf("%d inserts into %s, want 1; statements: %+v", len(rows), table, calls)

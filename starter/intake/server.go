@@ -188,27 +188,35 @@ func placedView(orderID string, p store.Placed) Placed {
 // start starts the saga once: a repeat finds it running (or finished) and
 // leaves it alone.
 func (s *Server) start(ctx context.Context, req order.Request, p store.Placed) error {
-	in := workflows.OrderInput{
-		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: p.Deadline.UTC(),
-		Reminders: order.ReminderTimes(p.PlacedAt, p.Deadline, s.Reminders),
-	}
-	// Memo and summary name the customer's company for operators; like all
-	// payloads they pass the data converter, so with PAYLOAD_KEYS they are
-	// ciphertext in history and the Web UI shows them through the codec.
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(req.OrderID),
-		TaskQueue:                s.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes:    workflows.StartAttributes(in),
-		Memo:                     map[string]any{"order_id": req.OrderID, "plan": req.Plan, "company": req.Customer.Company},
-		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + strconv.Itoa(req.Seats) + " for " + req.Customer.Company,
-	}, workflows.OrderWorkflowName, in)
+	opts, in := StartOptions(req, p, s.TaskQueue, s.Reminders)
+	_, err := s.Temporal.ExecuteWorkflow(ctx, opts, workflows.OrderWorkflowName, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil // finished already: the repeat changes nothing
 	}
 	return err
+}
+
+// StartOptions is how the intake starts an order's saga: its input, and
+// the start options with the id, search attributes, memo and summary. The
+// bench starts its direct-start comparison with the same.
+func StartOptions(req order.Request, p store.Placed, taskQueue string, reminders []time.Duration) (client.StartWorkflowOptions, workflows.OrderInput) {
+	in := workflows.OrderInput{
+		OrderID: req.OrderID, Plan: req.Plan, Seats: req.Seats, DomainPrefix: req.DomainPrefix, PaymentDeadline: p.Deadline.UTC(),
+		Reminders: order.ReminderTimes(p.PlacedAt, p.Deadline, reminders),
+	}
+	// Memo and summary name the customer's company for operators; like all
+	// payloads they pass the data converter, so with PAYLOAD_KEYS they are
+	// ciphertext in history and the Web UI shows them through the codec.
+	return client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(req.OrderID),
+		TaskQueue:                taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    workflows.StartAttributes(in),
+		Memo:                     map[string]any{"order_id": req.OrderID, "plan": req.Plan, "company": req.Customer.Company},
+		StaticSummary:            "Order " + req.OrderID + ": " + req.Plan + " x" + strconv.Itoa(req.Seats) + " for " + req.Customer.Company,
+	}, in
 }
 
 type outcome int

@@ -133,12 +133,14 @@ func answerFor(sql string) (pgAnswer, bool) {
 		return pgAnswer{fields: pgFields(oidBytea, oidText, oidText, oidTimestamptz, oidTimestamptz), tag: "SELECT 0"}, true
 	case strings.HasPrefix(s, "INSERT INTO customers"):
 		return pgAnswer{fields: pgFields(oidInt8), rows: [][][]byte{{[]byte("1")}}, tag: "INSERT 0 1"}, true
+	case strings.HasPrefix(s, "WITH c AS ( INSERT INTO customers"): // the customer and the order in one
+		return pgAnswer{fields: pgFields(oidTimestamptz, oidTimestamptz), rows: [][][]byte{{[]byte(fakePlacedAt), []byte(fakeDeadline)}}, tag: "INSERT 0 1"}, true
 	case strings.HasPrefix(s, "INSERT INTO orders"):
 		return pgAnswer{fields: pgFields(oidTimestamptz, oidTimestamptz), rows: [][][]byte{{[]byte(fakePlacedAt), []byte(fakeDeadline)}}, tag: "INSERT 0 1"}, true
 	case strings.HasPrefix(s, "INSERT INTO domain_reservations"), strings.HasPrefix(s, "INSERT INTO order_events"):
 		return pgAnswer{tag: "INSERT 0 1"}, true
 	case strings.HasPrefix(s, "SELECT o.order_id, o.shop,"): // GetOrder: no such order
-		oids := make([]uint32, 25)
+		oids := make([]uint32, 39)
 		for i := range oids {
 			oids[i] = oidText
 		}
