@@ -181,9 +181,18 @@ func TestPlaceOrderConflict(t *testing.T) {
 	_, err = st.PlaceOrder(context.Background(), fromShop, deadline)
 	require.ErrorIs(t, err, store.ErrConflict)
 
+	// A conflicting body with other customer details leaves the stored
+	// customer as it was: the upsert that came with it is rolled back.
+	renamed := r
+	renamed.Seats = 7
+	renamed.Customer.Company, renamed.Customer.City = "Hijacked Ltd", "Nowhere"
+	_, err = st.PlaceOrder(context.Background(), renamed, deadline)
+	require.ErrorIs(t, err, store.ErrConflict)
+
 	o, err := st.GetOrder(context.Background(), r.OrderID)
 	require.NoError(t, err)
 	require.Equal(t, 5, o.Seats, "a conflicting request changes nothing")
+	require.Equal(t, r.Customer, o.Customer, "nor the customer")
 }
 
 func TestPlaceOrderConcurrentRepeatsCreateOnce(t *testing.T) {
