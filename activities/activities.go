@@ -77,7 +77,9 @@ func (a *Activities) Transition(ctx context.Context, orderID string, status orde
 
 // MarkPaid settles the pro-forma and moves the order to provisioning.
 func (a *Activities) MarkPaid(ctx context.Context, orderID, paymentID string) error {
-	return dbError(a.Store.MarkPaid(ctx, orderID, paymentID))
+	// The VAT invoice is issued with the payment, dated in Poland.
+	_, err := a.Store.Settle(ctx, orderID, paymentID, time.Now().In(a.loc()))
+	return dbError(err)
 }
 
 // CancelOrder voids the pro-forma, revokes billing access and cancels.

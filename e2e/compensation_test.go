@@ -357,9 +357,10 @@ func waitFakeCustomer(t *testing.T, domain string) string {
 }
 
 // creditNote checks the one credit note of a compensated order and returns
-// its number: it corrects the pro-forma to zero, and the pro-forma is void.
-// A paid pro-forma leaves the money owed back (the note unpaid); an unpaid
-// one leaves nothing owed.
+// its number. For an unpaid order it corrects the pro-forma to zero and
+// leaves nothing owed; for a paid one it corrects the VAT invoice issued
+// with the payment (one, void now) and leaves the money owed back (the note
+// unpaid). Either way the pro-forma is void.
 func creditNote(t *testing.T, id string, paid bool) string {
 	t.Helper()
 	ctx := context.Background()
@@ -376,7 +377,18 @@ func creditNote(t *testing.T, id string, paid bool) string {
 	warsaw, err := time.LoadLocation("Europe/Warsaw")
 	require.NoError(t, err)
 	require.Regexp(t, `^KOR/`+regexp.QuoteMeta(time.Now().In(warsaw).Format("2006"))+`/\d{6}$`, number)
-	require.Equal(t, pfID, refersTo, "the credit note refers to the pro-forma")
+	if paid {
+		var fvID int64
+		var fvStatus string
+		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "one VAT invoice, issued with the payment")
+		require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT id, status FROM invoices WHERE order_id = $1 AND kind = 'invoice' AND refers_to = $2`,
+			id, pfID).Scan(&fvID, &fvStatus), "the VAT invoice settles the pro-forma")
+		require.Equal(t, fvID, refersTo, "the credit note corrects the VAT invoice")
+		require.Equal(t, "void", fvStatus)
+	} else {
+		require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "no VAT invoice without a payment")
+		require.Equal(t, pfID, refersTo, "the credit note refers to the pro-forma")
+	}
 	require.Equal(t, []int64{-pfNet, -pfVAT, -pfGross}, []int64{net, vat, gross}, "the credit note takes the pro-forma to zero")
 	require.Negative(t, gross)
 	if paid {

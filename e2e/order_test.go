@@ -110,6 +110,13 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	require.Equal(t, []string{"placed", "billing_access", "awaiting_payment", "provisioning_tenant", "emailing_credentials", "installer_ready"}, stages)
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id), "a provisioned order keeps its domain")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id))
+	// The payment brought the VAT invoice, for the pro-forma's amounts.
+	var fvNumber string
+	var fvGross int64
+	require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT number, gross_grosze FROM invoices
+		WHERE order_id = $1 AND kind = 'invoice' AND status = 'paid'`, id).Scan(&fvNumber, &fvGross))
+	require.Regexp(t, `^FV/`+time.Now().Format("2006")+`/\d{6}$`, fvNumber)
+	require.Equal(t, gross, fvGross)
 
 	// The password is in no history event, raw or decoded, and not in the database.
 	scanHistory(t, id, password)

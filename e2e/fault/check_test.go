@@ -207,7 +207,7 @@ func (r *run) check(sc scenario, mark, suspensions, sinkBefore int, took time.Du
 	add("  paid", (*ord).provisioned, func(o *ord) int { return is(o.proforma == "paid") })
 	add("  void", func(o *ord) int { return 1 - o.provisioned() }, func(o *ord) int { return is(o.proforma == "void") })
 	add("invoices correction (db)", func(o *ord) int { return 1 - o.provisioned() }, func(o *ord) int { return o.invoices["correction"] })
-	add("invoices invoice (db)", zero, func(o *ord) int { return o.invoices["invoice"] })
+	add("invoices invoice (db)", (*ord).provisioned, func(o *ord) int { return o.invoices["invoice"] })
 	add("payments (db)", one, func(o *ord) int { return o.payments })
 	add("refunds (db)", zero, func(o *ord) int { return o.refunds })
 	for _, k := range allKinds {

@@ -201,7 +201,17 @@ func refundPayments(ctx context.Context, tx pgx.Tx, orderID, reason string) erro
 // MarkPaid settles the pro-forma with a recorded payment and moves the order
 // on to provisioning, in one transaction.
 func (s *Store) MarkPaid(ctx context.Context, orderID, paymentID string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	_, err := s.Settle(ctx, orderID, paymentID, time.Now())
+	return err
+}
+
+// Settle records that the pro-forma is paid and issues the VAT invoice
+// (faktura VAT) for it, dated paidOn and referring to the pro-forma it
+// settles, in the same transaction; the order moves on to provisioning. A
+// second call returns the invoice the first one issued.
+func (s *Store) Settle(ctx context.Context, orderID, paymentID string, paidOn time.Time) (Invoice, error) {
+	var fv Invoice
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM payments WHERE payment_id = $1 AND order_id = $2 AND status = 'completed'`,
 			paymentID, orderID).Scan(&n); err != nil {
@@ -210,12 +220,33 @@ func (s *Store) MarkPaid(ctx context.Context, orderID, paymentID string) error {
 		if n == 0 {
 			return fmt.Errorf("payment %s of order %s: %w", paymentID, orderID, ErrNotFound)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID); err != nil {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
-		_, err := transition(ctx, tx, orderID, string(order.ProvisioningTenant), order.ProvisioningTenant, "payment "+paymentID+" received")
+		var err error
+		fv, err = invoiceOf(ctx, tx, orderID, "invoice")
+		if errors.Is(err, ErrNotFound) {
+			var pf Invoice
+			if pf, err = invoiceOf(ctx, tx, orderID, "proforma"); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
+				return err
+			}
+			if fv, err = issue(ctx, tx, orderID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1`, fv.ID); err != nil {
+				return err
+			}
+			fv.Status = "paid"
+		} else if err != nil {
+			return err
+		}
+		_, err = transition(ctx, tx, orderID, string(order.ProvisioningTenant), order.ProvisioningTenant, "payment "+paymentID+" received")
 		return err
 	})
+	return fv, err
 }
 
 // RecordRefund (kept for orders started before the compensation stack) ends a paid order whose tenant could not be made: the money

@@ -51,7 +51,9 @@ func (s *Store) VoidInvoice(ctx context.Context, orderID, reason string, issued 
 			return err
 		}
 		kor.Status = status
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE id = $1`, orig.ID); err != nil {
+		// The corrected document is void, and so is the pro-forma that led
+		// to it: nothing of the sale stands.
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE id = $1 OR (order_id = $2 AND kind = 'proforma')`, orig.ID, orderID); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, orderID, "undo:void_invoice", order.Compensating,
