@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/codec"
+	"github.com/officeflow/officeflow/internal/document"
 	"github.com/officeflow/officeflow/internal/order"
 )
 
@@ -60,6 +61,10 @@ type Config struct {
 	CodecToken string
 	// CodecOrigins are the Web UI origins allowed to call the codec endpoint.
 	CodecOrigins []string
+
+	// Seller is printed on every billing document; an empty name prints
+	// store.DefaultSeller, which is for -dev only.
+	Seller document.Party
 
 	// WorkflowCache is how many workflows the worker keeps in memory
 	// between their tasks (the SDK's sticky cache, process-wide). One that
@@ -164,6 +169,14 @@ func Load(dev bool) (Config, error) {
 	c.PaymentDeadline = d
 	if c.PaymentReminders, err = order.ParseReminders(env("PAYMENT_REMINDERS", order.DefaultReminders)); err != nil {
 		return c, fmt.Errorf("PAYMENT_REMINDERS: %w", err)
+	}
+	c.Seller = document.Party{
+		Name: os.Getenv("SELLER_NAME"), Address: os.Getenv("SELLER_ADDRESS"), PostalCode: os.Getenv("SELLER_POSTAL_CODE"),
+		City: os.Getenv("SELLER_CITY"), Country: env("SELLER_COUNTRY", "PL"), NIP: os.Getenv("SELLER_NIP"),
+		BankAccount: os.Getenv("SELLER_BANK_ACCOUNT"),
+	}
+	if c.Seller.Name != "" && !order.ValidNIP(c.Seller.NIP) {
+		return c, fmt.Errorf("SELLER_NIP: %q is not a valid NIP", c.Seller.NIP)
 	}
 	c.WorkflowCache = DefaultWorkflowCache
 	if s := os.Getenv("WORKFLOW_CACHE_SIZE"); s != "" {

@@ -170,6 +170,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	st.Store.Seller = cfg.Seller
+	if cfg.Seller.Name == "" && !cfg.Dev {
+		log.Warn("SELLER_NAME is not set: documents name the placeholder seller " + store.DefaultSeller.Name)
+	}
 	st.closers = append(st.closers, st.Store.Close)
 	if o.Worker {
 		if err := st.startWorker(o, cfg); err != nil {

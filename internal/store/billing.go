@@ -62,7 +62,7 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 		b.Invoice, err = invoiceOf(ctx, tx, orderID, "proforma")
 		if errors.Is(err, ErrNotFound) {
 			net := price * money.Grosze(seats*order.Months(cycle))
-			b.Invoice, err = issue(ctx, tx, orderID, "proforma", SeriesProforma, net, money.VAT(net), issued, &due, nil)
+			b.Invoice, err = s.issue(ctx, tx, orderID, "proforma", SeriesProforma, net, money.VAT(net), issued, &due, nil)
 		}
 		if err != nil {
 			return err
@@ -76,7 +76,7 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 
 // issue numbers and writes a document; the counter row stays locked until the
 // transaction ends, so numbers have no gaps and no repeats under concurrency.
-func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
 	year := issued.Year()
 	var seq int
 	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
@@ -98,6 +98,12 @@ func issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, va
 	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, issued_at, due_date`,
 		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
+	if err != nil {
+		return inv, err
+	}
+	// Rendered in the issuing transaction: a document never exists without
+	// its PDF, and a retried step that finds the document finds the PDF.
+	_, err = s.renderPDF(ctx, tx, inv.ID)
 	return inv, err
 }
 
@@ -233,7 +239,7 @@ func (s *Store) Settle(ctx context.Context, orderID, paymentID string, paidOn ti
 			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
 				return err
 			}
-			if fv, err = issue(ctx, tx, orderID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
+			if fv, err = s.issue(ctx, tx, orderID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1`, fv.ID); err != nil {

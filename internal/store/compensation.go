@@ -37,7 +37,7 @@ func (s *Store) VoidInvoice(ctx context.Context, orderID, reason string, issued 
 		if err != nil {
 			return err
 		}
-		kor, err = issue(ctx, tx, orderID, "correction", SeriesCorrection, -orig.Net, -orig.VAT, issued, nil, &orig.ID)
+		kor, err = s.issue(ctx, tx, orderID, "correction", SeriesCorrection, -orig.Net, -orig.VAT, issued, nil, &orig.ID)
 		if err != nil {
 			return err
 		}

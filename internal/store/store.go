@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/officeflow/officeflow/internal/document"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -25,6 +26,8 @@ var migrations embed.FS
 // Store wraps the connection pool.
 type Store struct {
 	Pool *pgxpool.Pool
+	// Seller is printed on every document; empty prints DefaultSeller.
+	Seller document.Party
 }
 
 // ErrNotFound is returned when a row that must exist does not.

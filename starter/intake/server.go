@@ -46,6 +46,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/orders", s.shop(s.placeOrder))
 	mux.Handle("GET /v1/orders/{order_id}", s.shop(s.getOrder))
 	mux.Handle("POST /v1/orders/{order_id}/cancel", s.shop(s.cancelOrder))
+	mux.Handle("GET /v1/orders/{order_id}/documents", s.shop(s.listDocuments))
+	mux.Handle("GET /v1/documents/{file}", s.shop(s.documentPDF))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
 	mux.HandleFunc("GET /healthz", Healthz)
 	mux.HandleFunc("GET /readyz", Readyz(func(ctx context.Context) error {
