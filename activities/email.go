@@ -66,6 +66,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		}
 	}
 	credentials := kind == EmailCredentials
+	var attachments []mail.Attachment
 	switch kind {
 	case EmailCredentials:
 		t := o.Tenant
@@ -80,6 +81,11 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
+	case EmailPaymentReceived:
+		// The VAT invoice, issued with the payment, goes with the confirmation.
+		if attachments, err = a.attach(ctx, orderID, "invoice"); err != nil {
+			return err
+		}
 	case EmailCancelled, EmailRefunded:
 		// Billing access is revoked by now: no link to a panel that refuses.
 		d.BillingPanelURL = ""
@@ -92,6 +98,9 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 				d.CreditNote = doc.Number
 			}
 		}
+		if attachments, err = a.attach(ctx, orderID, "correction"); err != nil {
+			return err
+		}
 	case EmailInstallerReady:
 		plan, _ := order.PlanByCode(o.Plan)
 		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps
@@ -101,7 +110,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
 	}
 	msgID := messageID(orderID, kind)
-	err = a.Mail.Send(ctx, mail.Message{To: o.Customer.Email, Subject: subject, Text: text, HTML: html, MessageID: msgID})
+	err = a.Mail.Send(ctx, mail.Message{To: o.Customer.Email, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: attachments})
 	result := "sent"
 	if err != nil {
 		result = "failed"
@@ -157,4 +166,25 @@ func (a *Activities) panelURL(orderID string) string {
 func messageID(orderID, kind string) string {
 	h := sha256.Sum256([]byte(orderID))
 	return hex.EncodeToString(h[:10]) + "." + kind + "@officeflow"
+}
+
+// attach is the order's document of kind as a PDF attachment, named after
+// its number; none if the order has no such document.
+func (a *Activities) attach(ctx context.Context, orderID, kind string) ([]mail.Attachment, error) {
+	docs, err := a.Store.Documents(ctx, orderID)
+	if err != nil {
+		return nil, err
+	}
+	for _, doc := range docs {
+		if doc.Kind != kind {
+			continue
+		}
+		_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
+		if err != nil {
+			return nil, dbError(err)
+		}
+		name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
+		return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, nil
+	}
+	return nil, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/order"
@@ -78,8 +79,13 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 		status, _, _ = getPDF(t, d["pdf"].(string), "other-key")
 		require.Equal(t, 404, status, "another shop's document does not exist for it")
 	}
-	require.Contains(t, pdfText(t, func() []byte { _, _, b := getPDF(t, docs[1]["pdf"].(string), shopKey); return b }()),
-		"Rozlicza fakturę pro forma nr "+docs[0]["number"].(string))
+	_, _, fv := getPDF(t, docs[1]["pdf"].(string), shopKey)
+	require.Contains(t, pdfText(t, fv), "Rozlicza fakturę pro forma nr "+docs[0]["number"].(string))
+	// The payment confirmation carries the VAT invoice, the same bytes.
+	confirmation := waitMail(t, emailOf(o), "payment_received")
+	require.Len(t, confirmation.Attachments, 1)
+	require.Equal(t, strings.ReplaceAll(docs[1]["number"].(string), "/", "_")+".pdf", confirmation.Attachments[0].Name)
+	require.Equal(t, fv, confirmation.Attachments[0].Data)
 	status, _, _ := getPDF(t, "/v1/documents/999999999.pdf", shopKey)
 	require.Equal(t, 404, status)
 	require.Equal(t, 404, call(t, "GET", "/v1/orders/no-such-order/documents", shopKey, nil).Status)
@@ -105,4 +111,8 @@ func TestRefundedOrderHasOneCorrectionForTheFullGross(t *testing.T) {
 		"Przed korektą:", "Po korekcie:", "Różnica:", "Do zwrotu: 332,10 PLN"} {
 		require.Contains(t, text, want, text)
 	}
+	// The refund notice carries the correction.
+	notice := waitMail(t, emailOf(o), "refunded")
+	require.Len(t, notice.Attachments, 1)
+	require.Equal(t, pdf, notice.Attachments[0].Data)
 }
