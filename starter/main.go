@@ -39,6 +39,8 @@ commands:
                                gross amount (payment id cli-ORDER_ID unless given)
   cancel [-reason TEXT] ORDER_ID
                                cancel an order that has not been provisioned yet
+  documents ORDER_ID           list an order's pro-forma, VAT invoice and correction
+  pdf -o FILE DOCUMENT_ID      download a document's PDF (- writes stdout)
   bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
                                measure the saga against a bare workflow of the same
                                shape on an in-process stack (PostgreSQL from DATABASE_URL)
@@ -53,7 +55,7 @@ commands:
                                                           by hand (-reason required)
   help                         show this help
 
-environment of place, status, pay and cancel:
+environment of place, status, pay, cancel, documents and pdf:
   INTAKE_URL              API base URL (default http:// + HTTP_ADDR, default 127.0.0.1:8080)
   INTAKE_API_KEY          the shop's key (default the first of INTAKE_API_KEYS, else dev-key)
   PAYMENT_WEBHOOK_SECRET  HMAC key of payment notifications (default dev-secret)
@@ -141,6 +143,22 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return benchCmd(ctx, flags, args, stdout, stderr)
 	case "op":
 		return opCmd(ctx, flags, args, stdout)
+	case "documents":
+		pos, err := parse(flags, args, 1)
+		if err != nil {
+			return helpOr(err, stdout)
+		}
+		return documents(ctx, pos[0], stdout)
+	case "pdf":
+		out := flags.String("o", "", "write the PDF to `FILE` (- for stdout)")
+		pos, err := parse(flags, args, 1)
+		if err != nil {
+			return helpOr(err, stdout)
+		}
+		if *out == "" {
+			return usagef("pdf: -o FILE is required")
+		}
+		return downloadPDF(ctx, pos[0], *out, stdout)
 	case "cancel":
 		reason := flags.String("reason", "", "why, for the order's timeline")
 		pos, err := parse(flags, args, 1)

@@ -80,6 +80,24 @@ func (f *fakeAPI) handler() http.Handler {
 		w.WriteHeader(202)
 		_ = json.NewEncoder(w).Encode(map[string]string{"order_id": r.PathValue("order_id"), "status": "compensating"})
 	}))
+	mux.HandleFunc("GET /v1/orders/{order_id}/documents", shop(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("order_id") != "shop-1" {
+			fail(w, 404, "not_found", "order_id", "no order "+r.PathValue("order_id"))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(intake.Documents{Documents: []intake.DocumentView{
+			{ID: "7", Kind: "proforma", Number: "PF/2026/000001", IssuedAt: "2026-11-25", Status: "paid", Gross: "332.10", Currency: "PLN", PDF: "/v1/documents/7.pdf"},
+			{ID: "9", Kind: "invoice", Number: "FV/2026/000001", IssuedAt: "2026-11-26", Status: "paid", Gross: "332.10", Currency: "PLN", PDF: "/v1/documents/9.pdf"},
+		}})
+	}))
+	mux.HandleFunc("GET /v1/documents/{file}", shop(func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("file") != "9.pdf" {
+			fail(w, 404, "not_found", "id", "no document "+r.PathValue("file"))
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		_, _ = io.WriteString(w, fakePDF)
+	}))
 	mux.HandleFunc("POST /v1/payments/notifications", func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
 		if !intake.Verify([]byte(f.secret), raw, r.Header.Get("X-Signature")) {
@@ -289,4 +307,33 @@ func TestServeNeedsItsSecrets(t *testing.T) {
 	r := cli(t, "", "serve")
 	requireOneLine(t, r, 1)
 	require.Contains(t, r.stderr, "PAYMENT_WEBHOOK_SECRET")
+}
+
+const fakePDF = "%PDF-1.3\nnot really\n%%EOF\n"
+
+func TestDocumentsListsTheOrdersDocuments(t *testing.T) {
+	startFake(t)
+	r := cli(t, "", "documents", "shop-1")
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 3)
+	require.Regexp(t, `^ID\s+KIND\s+NUMBER`, lines[0])
+	require.Regexp(t, `^9\s+invoice\s+FV/2026/000001\s+2026-11-26\s+paid\s+332.10 PLN\s+/v1/documents/9.pdf$`, lines[2])
+	requireOneLine(t, cli(t, "", "documents", "nope"), 1)
+}
+
+func TestPDFWritesTheFile(t *testing.T) {
+	startFake(t)
+	out := filepath.Join(t.TempDir(), "fv.pdf")
+	r := cli(t, "", "pdf", "9", "-o", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, fakePDF, string(b))
+	require.Contains(t, r.stdout, "wrote "+out)
+
+	r = cli(t, "", "pdf", "-o", "-", "9")
+	require.Equal(t, fakePDF, r.stdout)
+	requireOneLine(t, cli(t, "", "pdf", "-o", out, "8"), 1)
+	requireOneLine(t, cli(t, "", "pdf", "9"), 2)
 }

@@ -102,6 +102,27 @@ func (c *Client) Cancel(ctx context.Context, orderID, reason string) error {
 	return c.do(ctx, http.MethodPost, path, body, nil, nil)
 }
 
+// Documents lists an order's billing documents, oldest first.
+func (c *Client) Documents(ctx context.Context, orderID string) ([]DocumentView, error) {
+	path, err := orderPath(orderID, "/documents")
+	if err != nil {
+		return nil, err
+	}
+	var out Documents
+	err = c.do(ctx, http.MethodGet, path, nil, nil, &out)
+	return out.Documents, err
+}
+
+// PDF downloads a document's PDF by its id.
+func (c *Client) PDF(ctx context.Context, documentID string) ([]byte, error) {
+	if documentID == "" || strings.ContainsAny(documentID, "/?#.") {
+		return nil, fmt.Errorf("invalid document id %q", documentID)
+	}
+	var pdf []byte
+	err := c.do(ctx, http.MethodGet, "/v1/documents/"+documentID+".pdf", nil, nil, &pdf)
+	return pdf, err
+}
+
 // Notify sends a payment notification as the payment gateway does, signed
 // with secret. duplicate tells that the server had it already.
 func (c *Client) Notify(ctx context.Context, secret []byte, n Notification) (duplicate bool, err error) {
@@ -147,7 +168,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 	req.Header.Set("Accept", "application/json")
 	// Payment notifications are authenticated by their signature; the shop's
 	// key has no business travelling with them.
-	if strings.HasPrefix(path, "/v1/orders") {
+	if strings.HasPrefix(path, "/v1/orders") || strings.HasPrefix(path, "/v1/documents") {
 		req.Header.Set("Authorization", "Bearer "+c.key)
 	}
 	resp, err := c.hc.Do(req)
@@ -163,6 +184,10 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		return apiError(resp.StatusCode, raw)
 	}
 	if out == nil {
+		return nil
+	}
+	if b, ok := out.(*[]byte); ok {
+		*b = raw
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
