@@ -2,6 +2,7 @@ package document_test
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +63,18 @@ func TestInvoiceTextAsPdftotextReadsIt(t *testing.T) {
 		require.Contains(t, text, want, "the PDF's text:\n%s", text)
 	}
 	require.Equal(t, 1, strings.Count(text, "\f"), "one page")
+}
+
+// -sample FILE writes the sample VAT invoice, for scripts/invoice-png.sh.
+var sampleFile = flag.String("sample", "", "write the sample VAT invoice PDF to `FILE`")
+
+func TestSampleInvoice(t *testing.T) {
+	pdf, err := document.Render(sample())
+	require.NoError(t, err)
+	require.Greater(t, len(pdf), 1000)
+	if *sampleFile != "" {
+		require.NoError(t, os.WriteFile(*sampleFile, pdf, 0o644))
+	}
 }
 
 func TestSameDocumentSameBytes(t *testing.T) {
