@@ -36,7 +36,8 @@ var requiredSecrets = []string{"POSTGRES_PASSWORD", "CREDENTIALS_KEY", "INTAKE_A
 // not list (the README does); anything else in the worker's or intake's
 // environment is a typo the processes would silently ignore.
 var extraEnv = []string{"CREDENTIALS_KEY", "BILLING_PANEL_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "TEMPORAL_TLS", "TEMPORAL_API_KEY",
-	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS"}
+	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "WORKFLOW_CACHE_SIZE",
+	"SELLER_NAME", "SELLER_ADDRESS", "SELLER_POSTAL_CODE", "SELLER_CITY", "SELLER_NIP", "SELLER_BANK_ACCOUNT"}
 
 const extraEnvPrefix = "TEMPORAL_TLS_"
 
