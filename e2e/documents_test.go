@@ -55,7 +55,7 @@ func documentsOf(t *testing.T, id string) []map[string]any {
 func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 	o := newOrder(t)
 	c := o["customer"].(map[string]any)
-	c["company"], c["address_line1"], c["city"] = "Żółta Łąka sp. z o.o.", "ul. Świętej Ęki 5", "Łódź"
+	c["company"], c["address_line1"], c["city"] = "Żółta Łąka sp. z o.o.", "ul. Żwirowa Łąka 5, Gęsiówka Ścieżka", "Łódź"
 	id := placeAndPay(t, o, "completed")
 	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
 
@@ -71,7 +71,7 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 		require.Equal(t, "application/pdf", ctype)
 		text := pdfText(t, pdf)
 		for _, want := range []string{d["number"].(string), "NIP: 5260250995", "332,10", "270,00", "62,10",
-			"Żółta Łąka sp. z o.o.", "ul. Świętej Ęki 5", "Łódź"} {
+			"Żółta Łąka sp. z o.o.", "ul. Żwirowa Łąka 5, Gęsiówka Ścieżka", "Łódź"} {
 			require.Contains(t, text, want, "%s:\n%s", d["number"], text)
 		}
 		again := func() []byte { _, _, b := getPDF(t, d["pdf"].(string), shopKey); return b }()

@@ -48,7 +48,7 @@ func TestSettleIssuesOneVATInvoiceForThePaidProforma(t *testing.T) {
 func TestConcurrentSettlementsNumberInvoicesWithoutGaps(t *testing.T) {
 	ctx := context.Background()
 	year := newYear()
-	const n = 40
+	const n = 200
 	ids, pids := make([]string, n), make([]string, n)
 	for i := range n {
 		var b store.Billing
