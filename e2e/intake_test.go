@@ -112,7 +112,9 @@ func TestRepeatedOrderAndNotificationHaveNoSecondEffect(t *testing.T) {
 
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM orders WHERE order_id = $1`, id))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM payments WHERE order_id = $1`, id))
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1`, id))
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'proforma'`, id))
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "one VAT invoice for the one payment")
+	require.Equal(t, 2, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1`, id))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
 	require.Equal(t, 1, runsOf(t, id), "one workflow run")
 	require.Equal(t, 4, mailsTo(email))
