@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime/pprof"
 	"time"
@@ -232,18 +231,11 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	n, c := r.o.Orders, r.o.Concurrency
 	cfg := r.o.Config
-	srv := &intake.Server{
-		Store: r.st.Store, Temporal: r.st.Client, TaskQueue: parkedQueue, Keys: cfg.IntakeKeys,
-		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: r.o.Logger.Named("intake"),
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	shop, stop, err := r.intakeOn(parkedQueue)
 	if err != nil {
 		return err
 	}
-	hs := intake.NewHTTPServer(r.st.Telemetry.WrapHTTP(srv.Handler(), "intake"))
-	go func() { _ = hs.Serve(l) }()
-	defer hs.Close()
-	shop := r.client("http://" + l.Addr().String())
+	defer stop()
 	_, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
 		req := r.request("a", i)
 		if _, err := shop.Place(ctx, req); err != nil {
@@ -283,19 +275,11 @@ func (r *runner) waitingPhase(ctx context.Context, res *Result) error {
 		return fmt.Errorf("waiting orders: %w", err)
 	}
 	defer w.stop()
-	cfg := r.o.Config
-	srv := &intake.Server{
-		Store: r.st.Store, Temporal: r.st.Client, TaskQueue: waitingQueue, Keys: cfg.IntakeKeys,
-		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: r.o.Logger.Named("intake"),
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	shop, stop, err := r.intakeOn(waitingQueue)
 	if err != nil {
 		return err
 	}
-	hs := intake.NewHTTPServer(srv.Handler())
-	go func() { _ = hs.Serve(l) }()
-	defer hs.Close()
-	shop := r.client("http://" + l.Addr().String())
+	defer stop()
 
 	before, err := w.memory()
 	if err != nil {
@@ -304,17 +288,7 @@ func (r *runner) waitingPhase(ctx context.Context, res *Result) error {
 	if err := each(ctx, n, c, func(ctx context.Context, i int) error {
 		ctx, cancel := context.WithTimeout(ctx, orderTimeout)
 		defer cancel()
-		req := r.request("w", i)
-		got := r.mail.expect(req.Customer.Email)
-		if _, err := shop.Place(ctx, req); err != nil {
-			return fmt.Errorf("place %s: %w", req.OrderID, err)
-		}
-		select {
-		case <-got:
-			return nil
-		case <-ctx.Done():
-			return fmt.Errorf("order %s: no billing email: %w", req.OrderID, ctx.Err())
-		}
+		return r.place(ctx, shop, r.request("w", i))
 	}); err != nil {
 		return fmt.Errorf("waiting orders: %w", err)
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +37,23 @@ type runner struct {
 
 // client is a shop's client of the intake at base, with one idle connection
 // per order in flight: the default two would dial for nearly every request.
+// intakeOn serves an intake API of its own that starts its orders on queue,
+// and returns a client of it and the func that stops it.
+func (r *runner) intakeOn(queue string) (*intake.Client, func(), error) {
+	cfg := r.o.Config
+	srv := &intake.Server{
+		Store: r.st.Store, Temporal: r.st.Client, TaskQueue: queue, Keys: cfg.IntakeKeys,
+		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: r.o.Logger.Named("intake"),
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	hs := intake.NewHTTPServer(r.st.Telemetry.WrapHTTP(srv.Handler(), "intake"))
+	go func() { _ = hs.Serve(l) }()
+	return r.client("http://" + l.Addr().String()), func() { _ = hs.Close() }, nil
+}
+
 func (r *runner) client(base string) *intake.Client {
 	return intake.NewClient(base, r.o.Config.IntakeKeys[0], &http.Client{
 		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: r.o.Concurrency},
@@ -57,11 +75,11 @@ func (r *runner) request(kind string, i int) order.Request {
 	}
 }
 
-// place posts the order and returns when its billing email is in the sink,
-// which the saga sends just before it waits for payment.
-func (r *runner) place(ctx context.Context, req order.Request) error {
+// place posts the order through shop and returns when its billing email is
+// in the sink, which the saga sends just before it waits for payment.
+func (r *runner) place(ctx context.Context, shop *intake.Client, req order.Request) error {
 	got := r.mail.expect(req.Customer.Email)
-	if _, err := r.shop.Place(ctx, req); err != nil {
+	if _, err := shop.Place(ctx, req); err != nil {
 		return fmt.Errorf("place %s: %w", req.OrderID, err)
 	}
 	select {
@@ -75,7 +93,7 @@ func (r *runner) place(ctx context.Context, req order.Request) error {
 // sagaOnce is one order through the intake: placed, paid when its billing
 // email arrived, and waited for until installer_ready.
 func (r *runner) sagaOnce(ctx context.Context, req order.Request) error {
-	if err := r.place(ctx, req); err != nil {
+	if err := r.place(ctx, r.shop, req); err != nil {
 		return err
 	}
 	n := intake.Notification{OrderID: req.OrderID, PaymentID: "pay-" + req.OrderID, Status: "completed", Amount: r.gross, Currency: "PLN"}
@@ -102,7 +120,7 @@ func (r *runner) warmUp(ctx context.Context) error {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	req := r.request("warm", 0)
-	if err := r.place(ctx, req); err != nil {
+	if err := r.place(ctx, r.shop, req); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
 	v, err := r.shop.Get(ctx, req.OrderID)

@@ -37,7 +37,8 @@ func (f *flakyTemporal) DescribeWorkflowExecution(context.Context, string, strin
 	return &workflowservice.DescribeWorkflowExecutionResponse{}, f.describeErr
 }
 
-func startServer(t *testing.T, tc *flakyTemporal) (*store.Store, func() *http.Response) {
+// newServer is a real Server on a fresh PostgreSQL database and tc.
+func newServer(t *testing.T, tc *flakyTemporal) (*store.Store, http.Handler) {
 	t.Helper()
 	url, drop, err := pgtest.NewDatabase("officeflow_intake")
 	require.NoError(t, err)
@@ -45,10 +46,16 @@ func startServer(t *testing.T, tc *flakyTemporal) (*store.Store, func() *http.Re
 	st, err := store.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(st.Close)
-	srv := httptest.NewServer((&Server{
+	return st, (&Server{
 		Store: st, Temporal: tc, TaskQueue: "orders", Keys: []string{"shop-key"},
 		Deadline: 168 * time.Hour, Log: zap.NewNop(),
-	}).Handler())
+	}).Handler()
+}
+
+func startServer(t *testing.T, tc *flakyTemporal) (*store.Store, func() *http.Response) {
+	t.Helper()
+	st, h := newServer(t, tc)
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	body := []byte(validOrder)
 	post := func() *http.Response {
@@ -104,13 +111,7 @@ func TestStartOfUnknownOutcomeKeepsTheOrderForTheRetry(t *testing.T) {
 // harmless, and nothing is recorded or started.
 func TestUnknownFieldIsRefusedByName(t *testing.T) {
 	tc := &flakyTemporal{}
-	url, drop, err := pgtest.NewDatabase("officeflow_intake")
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	st, err := store.Open(context.Background(), url)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	h := (&Server{Store: st, Temporal: tc, TaskQueue: "orders", Keys: []string{"shop-key"}, Deadline: time.Hour, Log: zap.NewNop()}).Handler()
+	st, h := newServer(t, tc)
 	for field, body := range map[string]string{
 		"status":            strings.Replace(validOrder, `"plan":`, `"status":"installer_ready","plan":`, 1),
 		"customer.is_admin": strings.Replace(validOrder, `"company":`, `"is_admin":true,"company":`, 1),
@@ -125,7 +126,7 @@ func TestUnknownFieldIsRefusedByName(t *testing.T) {
 		require.Equal(t, "unknown_field", eb.Error.Code)
 		require.Contains(t, eb.Error.Field, field[strings.LastIndexByte(field, '.')+1:], w.Body.String())
 	}
-	_, err = st.GetOrder(context.Background(), "shop-123")
+	_, err := st.GetOrder(context.Background(), "shop-123")
 	require.ErrorIs(t, err, store.ErrNotFound)
 	require.Zero(t, tc.starts)
 }
