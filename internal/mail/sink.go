@@ -59,6 +59,8 @@ type Sink struct {
 	refuseCode  int
 	refuseLeft  int
 	dropLeft    int
+	refused     int // refusals served so far
+	dropped     int // connections dropped so far
 }
 
 // StartSink listens on addr (e.g. "127.0.0.1:0"). With a non-empty dir every
@@ -224,6 +226,7 @@ func (s *Sink) refusal(stage Stage) error {
 		return nil
 	}
 	s.refuseLeft--
+	s.refused++
 	return &smtp.SMTPError{
 		Code:         s.refuseCode,
 		EnhancedCode: smtp.EnhancedCodeNotSet,
@@ -238,7 +241,16 @@ func (s *Sink) takeDrop() bool {
 		return false
 	}
 	s.dropLeft--
+	s.dropped++
 	return true
+}
+
+// Faults is how many refusals and dropped connections the sink has served,
+// whoever met them.
+func (s *Sink) Faults() (refused, dropped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused, s.dropped
 }
 
 func (s *Sink) deliver(from string, to []string, raw []byte) {
