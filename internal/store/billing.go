@@ -204,13 +204,6 @@ func refundPayments(ctx context.Context, tx pgx.Tx, orderID, reason string) erro
 	return err
 }
 
-// MarkPaid settles the pro-forma with a recorded payment and moves the order
-// on to provisioning, in one transaction.
-func (s *Store) MarkPaid(ctx context.Context, orderID, paymentID string) error {
-	_, err := s.Settle(ctx, orderID, paymentID, time.Now())
-	return err
-}
-
 // Settle records that the pro-forma is paid and issues the VAT invoice
 // (faktura VAT) for it, dated paidOn and referring to the pro-forma it
 // settles, in the same transaction; the order moves on to provisioning. A

@@ -192,17 +192,17 @@ func TestMarkPaidNeedsCompletedPayment(t *testing.T) {
 	id, b := placeBilled(t, "paid", year)
 	other, ob := placeBilled(t, "paid-other", year)
 
-	require.ErrorIs(t, st.MarkPaid(ctx, id, newID("p-none")), store.ErrNotFound)
+	require.ErrorIs(t, markPaid(ctx, id, newID("p-none")), store.ErrNotFound)
 
 	failedID := newID("p-failed")
 	failed, err := st.RecordPayment(ctx, store.Payment{PaymentID: failedID, OrderID: id, Status: "failed", Amount: b.Invoice.Gross, Currency: "PLN"})
 	require.NoError(t, err)
 	require.True(t, failed.First)
-	require.ErrorIs(t, st.MarkPaid(ctx, id, failedID), store.ErrNotFound)
+	require.ErrorIs(t, markPaid(ctx, id, failedID), store.ErrNotFound)
 
 	otherPayment := newID("p-other")
 	pay(t, other, otherPayment, ob.Invoice.Gross)
-	require.ErrorIs(t, st.MarkPaid(ctx, id, otherPayment), store.ErrNotFound, "another order's payment")
+	require.ErrorIs(t, markPaid(ctx, id, otherPayment), store.ErrNotFound, "another order's payment")
 
 	o, err := st.GetOrder(ctx, id)
 	require.NoError(t, err)
@@ -211,8 +211,8 @@ func TestMarkPaidNeedsCompletedPayment(t *testing.T) {
 
 	ok := newID("p-ok")
 	pay(t, id, ok, b.Invoice.Gross)
-	require.NoError(t, st.MarkPaid(ctx, id, ok))
-	require.NoError(t, st.MarkPaid(ctx, id, ok))
+	require.NoError(t, markPaid(ctx, id, ok))
+	require.NoError(t, markPaid(ctx, id, ok))
 	o, err = st.GetOrder(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, order.ProvisioningTenant, o.Status)
@@ -241,7 +241,7 @@ func TestRecordRefund(t *testing.T) {
 	id, b := placeBilled(t, "refund", newYear())
 	paymentID := newID("p-refund")
 	pay(t, id, paymentID, b.Invoice.Gross)
-	require.NoError(t, st.MarkPaid(ctx, id, paymentID))
+	require.NoError(t, markPaid(ctx, id, paymentID))
 	require.NoError(t, st.RecordRefund(ctx, id, "tenant could not be made"))
 	require.NoError(t, st.RecordRefund(ctx, id, "tenant could not be made"))
 

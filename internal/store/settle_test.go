@@ -74,3 +74,9 @@ func TestConcurrentSettlementsNumberInvoicesWithoutGaps(t *testing.T) {
 		require.Equal(t, fmt.Sprintf("FV/%d/%06d", year, i+1), num, "numbers 1..%d, no gap, no repeat", n)
 	}
 }
+
+// markPaid settles an order as the MarkPaid step does, dated now.
+func markPaid(ctx context.Context, orderID, paymentID string) error {
+	_, err := st.Settle(ctx, orderID, paymentID, time.Now())
+	return err
+}

@@ -296,7 +296,7 @@ func TestTenantSavedOnceAndPasswordForgotten(t *testing.T) {
 	require.Equal(t, "t-1", o.TenantID)
 	require.Equal(t, want.Domain, o.Domain)
 
-	sent, err := st.EmailSent(ctx, id, "billing_access")
+	_, sent, err := st.OrderForEmail(ctx, id, "billing_access")
 	require.NoError(t, err)
 	require.False(t, sent)
 	require.NoError(t, st.RecordEmail(ctx, id, "billing_access", "x@acme.pl", "m-1", false))
@@ -306,7 +306,7 @@ func TestTenantSavedOnceAndPasswordForgotten(t *testing.T) {
 
 	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
 	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
-	sent, err = st.EmailSent(ctx, id, "credentials")
+	_, sent, err = st.OrderForEmail(ctx, id, "credentials")
 	require.NoError(t, err)
 	require.True(t, sent)
 	tn, err = st.Tenant(ctx, id)

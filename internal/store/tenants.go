@@ -82,13 +82,6 @@ func (s *Store) OfferID(ctx context.Context, plan string) (string, error) {
 	return id, err
 }
 
-// EmailSent tells whether the email under key already left for this order.
-func (s *Store) EmailSent(ctx context.Context, orderID, key string) (bool, error) {
-	var n int
-	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM sent_emails WHERE order_id = $1 AND key = $2`, orderID, key).Scan(&n)
-	return n > 0, err
-}
-
 // RecordEmail notes that an email left. With forgetPassword, the sealed
 // temporary password is dropped in the same transaction: once the customer
 // has it, we keep no copy.
