@@ -2,14 +2,13 @@ package store_test
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/printer"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/srcscan"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,21 +33,10 @@ func TestAllSQLIsParameterised(t *testing.T) {
 	fset := token.NewFileSet()
 	calls := 0
 	var found []string
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" || d.Name() == "node_modules") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
+	files, err := srcscan.Parse(root, fset)
+	require.NoError(t, err)
+	for _, file := range files {
+		f, rel := file.AST, file.Rel
 		consts := constNames(f)
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
@@ -80,15 +68,13 @@ func TestAllSQLIsParameterised(t *testing.T) {
 			if constantSQL(sql, consts) {
 				return true
 			}
-			if _, ok := trustedSQL[filepath.ToSlash(rel)+":"+text]; ok {
+			if _, ok := trustedSQL[rel+":"+text]; ok {
 				return true
 			}
 			found = append(found, fset.Position(sql.Pos()).String()+": "+text)
 			return true
 		})
-		return nil
-	})
-	require.NoError(t, err)
+	}
 	require.Greater(t, calls, 30, "the scan found the repository's SQL calls")
 	require.Empty(t, found, "SQL text built at run time; pass values as $n parameters")
 }
