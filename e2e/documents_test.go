@@ -3,13 +3,11 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,16 +23,6 @@ func getPDF(t *testing.T, path, key string) (int, string, []byte) {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, resp.Header.Get("Content-Type"), b
-}
-
-// pdfText is what pdftotext (Debian's poppler-utils) reads in a PDF.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	in := filepath.Join(t.TempDir(), "doc.pdf")
-	require.NoError(t, os.WriteFile(in, pdf, 0o644))
-	out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", in, "-").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return string(out)
 }
 
 func documentsOf(t *testing.T, id string) []map[string]any {
@@ -69,7 +57,7 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 		status, ctype, pdf := getPDF(t, d["pdf"].(string), shopKey)
 		require.Equal(t, 200, status)
 		require.Equal(t, "application/pdf", ctype)
-		text := pdfText(t, pdf)
+		text := pdftest.Text(t, pdf)
 		for _, want := range []string{d["number"].(string), "NIP: 5260250995", "332,10", "270,00", "62,10",
 			"Żółta Łąka sp. z o.o.", "ul. Żwirowa Łąka 5, Gęsiówka Ścieżka", "Łódź"} {
 			require.Contains(t, text, want, "%s:\n%s", d["number"], text)
@@ -80,7 +68,7 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 		require.Equal(t, 404, status, "another shop's document does not exist for it")
 	}
 	_, _, fv := getPDF(t, docs[1]["pdf"].(string), shopKey)
-	require.Contains(t, pdfText(t, fv), "Rozlicza fakturę pro forma nr "+docs[0]["number"].(string))
+	require.Contains(t, pdftest.Text(t, fv), "Rozlicza fakturę pro forma nr "+docs[0]["number"].(string))
 	// The payment confirmation carries the VAT invoice, the same bytes.
 	confirmation := waitMail(t, emailOf(o), "payment_received")
 	require.Len(t, confirmation.Attachments, 1)
@@ -106,7 +94,7 @@ func TestRefundedOrderHasOneCorrectionForTheFullGross(t *testing.T) {
 	require.Equal(t, []any{"void", "void", "unpaid"}, []any{docs[0]["status"], docs[1]["status"], docs[2]["status"]})
 	require.Equal(t, "-332.10", docs[2]["gross"])
 	_, _, pdf := getPDF(t, docs[2]["pdf"].(string), shopKey)
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{"Faktura korygująca nr " + docs[2]["number"].(string), "Korekta dokumentu nr " + docs[1]["number"].(string),
 		"Przed korektą:", "Po korekcie:", "Różnica:", "Do zwrotu: 332,10 PLN"} {
 		require.Contains(t, text, want, text)

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"flag"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/document"
 	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/stretchr/testify/require"
@@ -34,16 +33,6 @@ func sample() document.Document {
 	}
 }
 
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "doc.pdf")
-	require.NoError(t, os.WriteFile(in, pdf, 0o644))
-	out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", in, "-").CombinedOutput()
-	require.NoError(t, err, "pdftotext (Debian's poppler-utils): %s", out)
-	return string(out)
-}
-
 func TestInvoiceTextAsPdftotextReadsIt(t *testing.T) {
 	d := sample()
 	pdf, err := document.Render(d)
@@ -52,7 +41,7 @@ func TestInvoiceTextAsPdftotextReadsIt(t *testing.T) {
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationStrict
 	require.NoError(t, api.Validate(bytes.NewReader(pdf), conf), "pdfcpu validate (strict)")
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	for _, want := range []string{
 		"Faktura VAT nr FV/2026/000042", "Data wystawienia: 2026-11-25", "Rozlicza fakturę pro forma nr PF/2026/000041",
 		"NIP: 5260250995", "NIP: 7680002466",
@@ -97,7 +86,7 @@ func TestProformaAndCorrectionSayWhatTheyAre(t *testing.T) {
 	pf.Due = &due
 	pdf, err := document.Render(pf)
 	require.NoError(t, err)
-	text := pdfText(t, pdf)
+	text := pdftest.Text(t, pdf)
 	require.Contains(t, text, "Faktura pro forma nr PF/2026/000041")
 	require.Contains(t, text, "nie jest fakturą VAT")
 	require.Contains(t, text, "Termin płatności: 2026-12-02")
@@ -113,7 +102,7 @@ func TestProformaAndCorrectionSayWhatTheyAre(t *testing.T) {
 	}
 	pdf, err = document.Render(kor)
 	require.NoError(t, err)
-	text = pdfText(t, pdf)
+	text = pdftest.Text(t, pdf)
 	for _, want := range []string{"Faktura korygująca nr KOR/2026/000007", "Korekta dokumentu nr FV/2026/000042",
 		"Przed korektą:", "Po korekcie:", "Różnica:", "-332,10", "Do zwrotu: 332,10 PLN", money.Grosze(33210).Words()} {
 		require.Contains(t, text, want, "the PDF's text:\n%s", text)
