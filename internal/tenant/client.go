@@ -91,12 +91,16 @@ func (c *Client) GetSubscription(ctx context.Context, customerID, subID string, 
 	return out, err
 }
 
-// ListSubscriptions returns all subscriptions of a customer. An answer whose
-// totalCount promises more items than it carries (a paged answer, which this
-// client does not follow) is an error rather than a silently short list.
+// ListSubscriptions returns all subscriptions of a customer.
 func (c *Client) ListSubscriptions(ctx context.Context, customerID string, call Call) ([]Subscription, error) {
-	path := "/v1/customers/" + url.PathEscape(customerID) + "/subscriptions"
-	var out collection[Subscription]
+	return list[Subscription](ctx, c, "/v1/customers/"+url.PathEscape(customerID)+"/subscriptions", call)
+}
+
+// list fetches a collection. An answer whose totalCount promises more items
+// than it carries (a paged answer, which this client does not follow) is an
+// error rather than a silently short list. The result is never nil.
+func list[T any](ctx context.Context, c *Client, path string, call Call) ([]T, error) {
+	var out collection[T]
 	if err := c.do(ctx, http.MethodGet, path, call, nil, &out); err != nil {
 		return nil, err
 	}
@@ -104,7 +108,7 @@ func (c *Client) ListSubscriptions(ctx context.Context, customerID string, call 
 		return nil, fmt.Errorf("tenant: %s %s: answer holds %d of %d items", http.MethodGet, path, len(out.Items), out.TotalCount)
 	}
 	if out.Items == nil {
-		out.Items = []Subscription{}
+		out.Items = []T{}
 	}
 	return out.Items, nil
 }
@@ -145,6 +149,19 @@ func (c *Client) do(ctx context.Context, method, path string, call Call, in, out
 		return fmt.Errorf("tenant: %s %s: malformed %d answer (%d bytes)", method, path, resp.StatusCode, len(body))
 	}
 	return nil
+}
+
+// remove sends a DELETE. A 404 means the thing is already gone, which is
+// what the caller wanted: a retry after a lost answer must not fail.
+func (c *Client) remove(ctx context.Context, path string, call Call) error {
+	resp, body, err := c.roundTrip(ctx, http.MethodDelete, path, call, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusNotFound || (resp.StatusCode >= 200 && resp.StatusCode <= 299) {
+		return nil
+	}
+	return newAPIError(http.MethodDelete, path, resp.StatusCode, resp.Header, body, time.Now())
 }
 
 // roundTrip returns any answer the server gave together with its body.

@@ -237,7 +237,7 @@ func TestUpdateSubscription(t *testing.T) {
 	require.Equal(t, []Subscription{got}, fake.Subscriptions(cust.ID))
 
 	for name, patch := range map[string]Subscription{
-		"bad status":   {Status: "deleted"},
+		"bad status":   {Status: "cancelled"},
 		"too few":      {Quantity: -1},
 		"too many":     {Quantity: 301},
 		"empty change": {},

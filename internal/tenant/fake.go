@@ -33,6 +33,12 @@ type Fault struct {
 // Fake is an in-memory Partner Center. It implements http.Handler and is safe
 // for concurrent use.
 type Fake struct {
+	// VerifyTXT decides whether the TXT record text is visible for domain
+	// when a domain is verified; nil means always. It runs with the fake's
+	// lock held, so it must not call the Fake. Set it before serving or
+	// between requests.
+	VerifyTXT func(domain, text string) bool
+
 	token string
 	mux   *http.ServeMux
 
@@ -44,6 +50,12 @@ type Fake struct {
 	subs      map[string]map[string]Subscription
 	suspended map[string]map[string]int // customer -> subscription -> effective suspensions
 	replies   map[string]reply          // idempotency key -> first successful answer
+
+	users         map[string]map[string]User   // customer -> user id -> user, without password
+	ownDomains    map[string]map[string]Domain // customer -> custom domain name -> domain
+	domainOwner   map[string]string            // custom domain name -> customer id
+	reactivations int                          // suspended -> active transitions
+	deletions     int                          // -> deleted transitions
 }
 
 // NewFake returns an empty fake. With a non-empty token, requests must carry
@@ -57,6 +69,10 @@ func NewFake(token string) *Fake {
 		subs:      map[string]map[string]Subscription{},
 		suspended: map[string]map[string]int{},
 		replies:   map[string]reply{},
+
+		users:       map[string]map[string]User{},
+		ownDomains:  map[string]map[string]Domain{},
+		domainOwner: map[string]string{},
 	}
 	f.mux.HandleFunc("HEAD /v1/domains/{domain}", f.headDomain)
 	f.mux.HandleFunc("POST /v1/customers", f.createCustomer)
@@ -65,10 +81,20 @@ func NewFake(token string) *Fake {
 	f.mux.HandleFunc("GET /v1/customers/{id}/subscriptions", f.listSubscriptions)
 	f.mux.HandleFunc("GET /v1/customers/{id}/subscriptions/{sid}", f.getSubscription)
 	f.mux.HandleFunc("PATCH /v1/customers/{id}/subscriptions/{sid}", f.patchSubscription)
+	f.mux.HandleFunc("POST /v1/customers/{id}/users", f.createUser)
+	f.mux.HandleFunc("GET /v1/customers/{id}/users", f.listUsers)
+	f.mux.HandleFunc("DELETE /v1/customers/{id}/users/{uid}", f.deleteUser)
+	f.mux.HandleFunc("POST /v1/customers/{id}/users/{uid}/licenseupdates", f.updateLicences)
+	f.mux.HandleFunc("POST /v1/customers/{id}/domains", f.addDomain)
+	f.mux.HandleFunc("GET /v1/customers/{id}/domains", f.listDomains)
+	f.mux.HandleFunc("POST /v1/customers/{id}/domains/{domain}/verify", f.verifyDomain)
+	f.mux.HandleFunc("PATCH /v1/customers/{id}/domains/{domain}", f.patchDomain)
+	f.mux.HandleFunc("DELETE /v1/customers/{id}/domains/{domain}", f.deleteDomain)
 	return f
 }
 
-// TakeDomain marks domain as registered by someone else.
+// TakeDomain marks domain as registered by someone else: it is no longer
+// available as an initial domain, and adding it as a custom domain conflicts.
 func (f *Fake) TakeDomain(domain string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -92,6 +118,14 @@ func (f *Fake) Subscriptions(customerID string) []Subscription {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.sortedSubscriptions(strings.ToLower(customerID))
+}
+
+// Subscription returns one subscription of a customer.
+func (f *Fake) Subscription(customerID, subID string) (Subscription, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.subs[strings.ToLower(customerID)][strings.ToLower(subID)]
+	return s, ok
 }
 
 // sortedSubscriptions runs with f.mu held; customerID is lower-case. The
@@ -120,6 +154,22 @@ func (f *Fake) Suspensions() int {
 		}
 	}
 	return n
+}
+
+// Reactivations returns how many PATCHes moved a subscription from
+// StatusSuspended to StatusActive; replays do not count.
+func (f *Fake) Reactivations() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reactivations
+}
+
+// Deletions returns how many PATCHes moved a subscription into
+// StatusDeleted; replays do not count.
+func (f *Fake) Deletions() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deletions
 }
 
 // Requests returns how many requests reached the fake, faulted ones included.

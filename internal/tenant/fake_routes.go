@@ -3,6 +3,7 @@ package tenant
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ func (f *Fake) createCustomer(w http.ResponseWriter, r *http.Request) {
 	f.customers[c.ID] = c
 	f.domains[domain] = true
 
-	c.UserCredentials = &UserCredentials{UserName: "admin@" + domain, Password: newPassword()}
+	c.UserCredentials = &UserCredentials{UserName: "admin@" + domain, Password: NewPassword()}
 	writeJSON(w, http.StatusCreated, c)
 }
 
@@ -143,6 +144,10 @@ func (f *Fake) patchSubscription(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if s.Status == StatusDeleted {
+		writeError(w, http.StatusConflict, "SubscriptionDeleted", "the subscription is deleted and cannot be changed")
+		return
+	}
 	var in Subscription
 	if !decode(w, r, &in) {
 		return
@@ -155,24 +160,49 @@ func (f *Fake) patchSubscription(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "InvalidQuantity", "quantity must be 1..300")
 		return
 	}
-	if in.Status != "" && in.Status != StatusActive && in.Status != StatusSuspended {
-		writeError(w, http.StatusBadRequest, "InvalidStatus", "status must be active or suspended")
+	if in.Status != "" && in.Status != StatusActive && in.Status != StatusSuspended && in.Status != StatusDeleted {
+		writeError(w, http.StatusBadRequest, "InvalidStatus", "status must be active, suspended or deleted")
 		return
+	}
+	customerID := strings.ToLower(r.PathValue("id"))
+	if in.Quantity != 0 && in.Quantity < s.Quantity && in.Status != StatusDeleted {
+		// Seats of the offer's other live subscriptions still cover users.
+		seats := in.Quantity
+		for _, o := range f.subs[customerID] {
+			if o.ID != s.ID && o.OfferID == s.OfferID && o.Status != StatusDeleted {
+				seats += o.Quantity
+			}
+		}
+		if held := f.holders(customerID, s.OfferID, ""); seats < held {
+			writeError(w, http.StatusConflict, "LicencesInUse",
+				fmt.Sprintf("%d licences of %s are assigned to users; unassign them first", held, s.OfferID))
+			return
+		}
 	}
 	if in.Quantity != 0 {
 		s.Quantity = in.Quantity
 	}
-	customerID := strings.ToLower(r.PathValue("id"))
-	if in.Status == StatusSuspended && s.Status != StatusSuspended {
+	switch {
+	case in.Status == StatusSuspended && s.Status != StatusSuspended:
 		if f.suspended[customerID] == nil {
 			f.suspended[customerID] = map[string]int{}
 		}
 		f.suspended[customerID][s.ID]++
+	case in.Status == StatusActive && s.Status == StatusSuspended:
+		f.reactivations++
+	case in.Status == StatusDeleted:
+		f.deletions++
 	}
 	if in.Status != "" {
 		s.Status = in.Status
 	}
 	f.subs[customerID][s.ID] = s
+	if s.Status == StatusDeleted {
+		// Users lose the licence once nothing sells it any more.
+		if _, _, known := f.offerSeats(customerID, s.OfferID); !known {
+			f.dropSku(customerID, s.OfferID)
+		}
+	}
 	writeJSON(w, http.StatusOK, s)
 }
 

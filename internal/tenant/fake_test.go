@@ -117,7 +117,7 @@ func TestFaultsApplyInInjectionOrder(t *testing.T) {
 func TestFakePasswordsAreStrongAndDistinct(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
-		pw := newPassword()
+		pw := NewPassword()
 		requireStrongPassword(t, pw)
 		require.False(t, seen[pw])
 		seen[pw] = true

@@ -68,9 +68,9 @@ const (
 	pwLength  = 20
 )
 
-// newPassword returns a temporary password that satisfies Microsoft's
+// NewPassword returns a temporary password that satisfies Microsoft's
 // complexity rules: every character class appears at least once.
-func newPassword() string {
+func NewPassword() string {
 	classes := []string{pwLower, pwUpper, pwDigits, pwSymbols}
 	all := pwLower + pwUpper + pwDigits + pwSymbols
 	b := make([]byte, pwLength)

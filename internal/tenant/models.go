@@ -6,6 +6,7 @@ package tenant
 const (
 	StatusActive    = "active"
 	StatusSuspended = "suspended"
+	StatusDeleted   = "deleted" // terminal: a deleted subscription cannot be changed again
 )
 
 // Seat limits per subscription; the fake enforces them like Partner Center.
@@ -78,6 +79,58 @@ type Subscription struct {
 	OfferID  string `json:"offerId"`
 	Quantity int    `json:"quantity"`
 	Status   string `json:"status"`
+}
+
+// User is a user of a customer's tenant. UserPrincipalName is
+// local@<a domain of the customer>.
+type User struct {
+	ID                string `json:"id"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	DisplayName       string `json:"displayName"`
+	FirstName         string `json:"firstName,omitempty"`
+	LastName          string `json:"lastName,omitempty"`
+	UsageLocation     string `json:"usageLocation"`
+	// PasswordProfile is sent at creation only: the partner chooses the
+	// initial password and answers never carry it.
+	PasswordProfile *PasswordProfile `json:"passwordProfile,omitempty"`
+	// AssignedSkus are the offer ids of the licences the user holds.
+	AssignedSkus []string `json:"assignedSkus,omitempty"`
+}
+
+// PasswordProfile is a user's initial password.
+type PasswordProfile struct {
+	Password            string `json:"password"`
+	ForceChangePassword bool   `json:"forceChangePassword"`
+}
+
+// LicenseUpdate assigns and removes licences of one user; the answer carries
+// Status "success".
+type LicenseUpdate struct {
+	LicensesToAssign []LicenseAssignment `json:"licensesToAssign"`
+	LicensesToRemove []string            `json:"licensesToRemove,omitempty"`
+	Status           string              `json:"status,omitempty"`
+}
+
+// LicenseAssignment names a licence by SkuID, the offer id of a subscription.
+type LicenseAssignment struct {
+	SkuID string `json:"skuId"`
+}
+
+// Domain is a custom domain added to a customer's tenant. ID is the domain
+// name in lower case.
+type Domain struct {
+	ID                     string      `json:"id"`
+	IsVerified             bool        `json:"isVerified"`
+	IsDefault              bool        `json:"isDefault"`
+	VerificationDNSRecords []DNSRecord `json:"verificationDnsRecords,omitempty"`
+}
+
+// DNSRecord is a record the domain's owner publishes to prove ownership.
+type DNSRecord struct {
+	RecordType string `json:"recordType"` // "Txt"
+	Label      string `json:"label"`      // the domain
+	Text       string `json:"text"`       // e.g. "MS=ms12345678"
+	TTL        int    `json:"ttl"`
 }
 
 // collection is Partner Center's envelope for lists, e.g.
