@@ -22,12 +22,40 @@ const (
 	KindInstallerReady  Kind = "installer_ready"
 	KindCancelled       Kind = "cancelled"
 	KindRefunded        Kind = "refunded"
+
+	// Licence changes of a running subscription.
+	KindLicencesInvoice   Kind = "licences_invoice"
+	KindLicencesAdded     Kind = "licences_added"
+	KindLicencesReduced   Kind = "licences_reduced"
+	KindLicencesCancelled Kind = "licences_cancelled"
+	KindUserCreated       Kind = "user_created"
+
+	// Adding the customer's own domain to the tenant.
+	KindDomainDNS      Kind = "domain_dns"
+	KindDomainReminder Kind = "domain_reminder"
+	KindDomainVerified Kind = "domain_verified"
+	KindDomainFailed   Kind = "domain_failed"
+
+	// Renewal and the end of a subscription.
+	KindRenewalInvoice          Kind = "renewal_invoice"
+	KindRenewalPaid             Kind = "renewal_paid"
+	KindSubscriptionSuspended   Kind = "subscription_suspended"
+	KindSubscriptionReactivated Kind = "subscription_reactivated"
+	KindSubscriptionEnding      Kind = "subscription_ending"
+	KindSubscriptionTerminated  Kind = "subscription_terminated"
 )
 
-// Kinds lists every Kind in saga order.
+// Kinds lists every Kind: the order saga's in saga order, then the ones
+// sent while a subscription runs. Reminders for licence and renewal
+// payments reuse KindPaymentReminder.
 func Kinds() []Kind {
 	return []Kind{KindBillingAccess, KindPaymentReminder, KindPaymentReceived,
-		KindCredentials, KindInstallerReady, KindCancelled, KindRefunded}
+		KindCredentials, KindInstallerReady, KindCancelled, KindRefunded,
+		KindLicencesInvoice, KindLicencesAdded, KindLicencesReduced, KindLicencesCancelled,
+		KindUserCreated,
+		KindDomainDNS, KindDomainReminder, KindDomainVerified, KindDomainFailed,
+		KindRenewalInvoice, KindRenewalPaid, KindSubscriptionSuspended,
+		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated}
 }
 
 // Languages lists the template languages; the first is the fallback.
@@ -39,7 +67,8 @@ type Data struct {
 	Language                              string // "pl" or "en"; anything else -> "pl"
 	OrderID, Company, FirstName, LastName string
 	PlanName                              string
-	Seats                                 int
+	Seats                                 int    // licences of the subscription (after the change, for licence mails)
+	AddedSeats                            int    // licence mails: the change; negative when lowered
 	BillingCycle                          string // "monthly" / "annual"
 	InvoiceNumber, Net, VAT, Gross        string
 	Currency                              string // "" -> "PLN"
@@ -50,7 +79,15 @@ type Data struct {
 	InstallerURL                          string // desktop installer, or the web apps link when WebOnly
 	WebOnly                               bool
 	Reason                                string // cancellation / refund reason, human readable
-	CreditNote                            string // the correcting invoice's number, cancellation / refund only
+	CreditNote                            string // the correcting invoice's number, when one was issued
+	PeriodStart, PeriodEnd                string // billing period, YYYY-MM-DD
+	UserName, DisplayName                 string // user_created: the new user's UPN and name
+	Licensed                              bool   // user_created: a PlanName licence was assigned
+	DNSName, DNSText                      string // TXT record the customer must publish: name and value
+	CheckUntil                            string // date the automatic domain checks stop
+	ReminderDay                           int    // domain_reminder: the day of checking
+	IsDefault                             bool   // domain_verified: now the default domain
+	TerminateOn                           string // subscription_suspended: date the subscription ends unless paid
 }
 
 // view is what templates execute against; Subject lets the HTML layout put
@@ -165,12 +202,17 @@ func loadSet(lang string, kind Kind) (*tmplSet, error) {
 func funcs(lang string) texttemplate.FuncMap {
 	if lang == "en" {
 		return texttemplate.FuncMap{
-			"seats": func(n int) string {
+			"seats": enSeats,
+			// English has no cases; Polish needs the accusative after
+			// verbs and prepositions, so the templates share the name.
+			"seatsAcc": enSeats,
+			"moreSeats": func(n int) string {
 				if n == 1 {
-					return "1 licence"
+					return "1 more licence"
 				}
-				return strconv.Itoa(n) + " licences"
+				return strconv.Itoa(n) + " more licences"
 			},
+			"abs": abs,
 			"cycle": func(c string) string {
 				switch c {
 				case "monthly":
@@ -186,6 +228,15 @@ func funcs(lang string) texttemplate.FuncMap {
 		"seats": func(n int) string {
 			return strconv.Itoa(n) + " " + plPlural(n, "licencja", "licencje", "licencji")
 		},
+		// Accusative ("dodaliśmy 1 licencję", "obejmuje 5 licencji").
+		"seatsAcc": func(n int) string {
+			return strconv.Itoa(n) + " " + plPlural(n, "licencję", "licencje", "licencji")
+		},
+		// "za 1 licencję więcej", "na 5 licencji więcej".
+		"moreSeats": func(n int) string {
+			return strconv.Itoa(n) + " " + plPlural(n, "licencję", "licencje", "licencji") + " więcej"
+		},
+		"abs": abs,
 		"cycle": func(c string) string {
 			switch c {
 			case "monthly":
@@ -198,6 +249,13 @@ func funcs(lang string) texttemplate.FuncMap {
 	}
 }
 
+func enSeats(n int) string {
+	if n == 1 {
+		return "1 licence"
+	}
+	return strconv.Itoa(n) + " licences"
+}
+
 // plPlural picks the Polish plural form: 1 licencja, 2–4 licencje (but
 // 12–14 licencji), otherwise licencji.
 func plPlural(n int, one, few, many string) string {
@@ -208,4 +266,13 @@ func plPlural(n int, one, few, many string) string {
 		return few
 	}
 	return many
+}
+
+// abs lets a template show a lowered licence count (negative AddedSeats)
+// as a positive number.
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -32,6 +32,18 @@ func sampleData(lang string) Data {
 		InstallerURL:    "https://portal.office.com/account/#installs",
 		Reason:          "payment not received before 2026-12-02",
 		CreditNote:      "KOR/2026/000007",
+		AddedSeats:      3,
+		PeriodStart:     "2026-12-01",
+		PeriodEnd:       "2027-11-30",
+		UserName:        "jan.kowalski@acme.pl",
+		DisplayName:     "Jan Kowalski",
+		Licensed:        true,
+		DNSName:         "acme.pl",
+		DNSText:         "MS=ms12345678",
+		CheckUntil:      "2026-12-09",
+		ReminderDay:     3,
+		IsDefault:       true,
+		TerminateOn:     "2027-01-30",
 	}
 }
 
@@ -50,6 +62,30 @@ var kindFacts = map[Kind]func(Data) []string{
 	KindInstallerReady: func(d Data) []string { return []string{d.InstallerURL, d.Domain} },
 	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber, d.CreditNote} },
 	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN", d.CreditNote} },
+
+	KindLicencesInvoice: func(d Data) []string {
+		return []string{d.InvoiceNumber, d.Net + " PLN", d.VAT + " PLN", d.Gross + " PLN", d.DueDate, d.BillingPanelURL, d.PeriodEnd, d.PlanName}
+	},
+	KindLicencesAdded:     func(d Data) []string { return []string{d.PlanName, d.InvoiceNumber, d.BillingPanelURL} },
+	KindLicencesReduced:   func(d Data) []string { return []string{d.PlanName, d.PeriodEnd} },
+	KindLicencesCancelled: func(d Data) []string { return []string{d.Reason, d.InvoiceNumber, d.CreditNote} },
+	KindUserCreated: func(d Data) []string {
+		return []string{d.DisplayName, d.UserName, d.TempPassword, d.AdminURL, d.PlanName}
+	},
+	KindDomainDNS:      func(d Data) []string { return []string{d.Domain, d.DNSName, d.DNSText, d.CheckUntil} },
+	KindDomainReminder: func(d Data) []string { return []string{d.Domain, d.DNSName, d.DNSText, d.CheckUntil} },
+	KindDomainVerified: func(d Data) []string { return []string{d.Domain} },
+	KindDomainFailed:   func(d Data) []string { return []string{d.Domain, d.DNSText, d.CheckUntil} },
+	KindRenewalInvoice: func(d Data) []string {
+		return []string{d.InvoiceNumber, d.Net + " PLN", d.VAT + " PLN", d.Gross + " PLN", d.DueDate, d.BillingPanelURL, d.PeriodStart, d.PeriodEnd, d.PlanName}
+	},
+	KindRenewalPaid: func(d Data) []string { return []string{d.PeriodEnd, d.Gross + " PLN", d.InvoiceNumber} },
+	KindSubscriptionSuspended: func(d Data) []string {
+		return []string{d.TerminateOn, d.Gross + " PLN", d.InvoiceNumber, d.BillingPanelURL}
+	},
+	KindSubscriptionReactivated: func(d Data) []string { return []string{d.PeriodEnd, d.Gross + " PLN"} },
+	KindSubscriptionEnding:      func(d Data) []string { return []string{d.PeriodEnd, d.PlanName} },
+	KindSubscriptionTerminated:  func(d Data) []string { return []string{d.Reason, d.CreditNote, d.InvoiceNumber} },
 }
 
 func TestRenderAllKindsBothLanguages(t *testing.T) {
