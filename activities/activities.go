@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/secret"
@@ -26,6 +27,11 @@ type Activities struct {
 	BillingPanelURL string
 	// Location is where invoice dates are counted; Poland for Polish VAT.
 	Location *time.Location
+	// DNS checks the customer's own domains.
+	DNS *dnscheck.Checker
+	// StartSubscription starts the order's subscription workflow at
+	// installer_ready, once; nil starts none.
+	StartSubscription func(ctx context.Context, orderID string, period int, periodEnd time.Time) error
 }
 
 // Invoice is what the saga keeps of the pro-forma; money is formatted.
@@ -103,7 +109,19 @@ func (a *Activities) FinishInstaller(ctx context.Context, orderID string) (strin
 		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", errInvalidOrder, nil)
 	}
 	url := plan.InstallerURL()
-	return url, dbError(a.Store.FinishInstaller(ctx, orderID, url))
+	if err := a.Store.FinishInstaller(ctx, orderID, url); err != nil {
+		return "", dbError(err)
+	}
+	if a.StartSubscription != nil {
+		sv, err := a.Store.GetService(ctx, orderID)
+		if err != nil {
+			return "", dbError(err)
+		}
+		if err := a.StartSubscription(ctx, orderID, sv.Period, a.midnight(sv.PeriodEnd)); err != nil {
+			return "", err
+		}
+	}
+	return url, nil
 }
 
 func (a *Activities) loc() *time.Location {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
@@ -94,7 +95,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return err
 		}
 		for _, doc := range docs {
-			if doc.Kind == "correction" {
+			if doc.Kind == "correction" && doc.ChargeID == "" {
 				d.CreditNote = doc.Number
 			}
 		}
@@ -105,17 +106,26 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		plan, _ := order.PlanByCode(o.Plan)
 		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps
 	}
-	subject, text, html, err := mail.Render(mail.Kind(template), d)
+	return a.deliver(ctx, orderID, kind, mail.Kind(template), o.Customer.Email, d, attachments, func(ctx context.Context, msgID string) error {
+		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
+	})
+}
+
+// deliver renders and sends one email whose key is kind, then records it
+// with record, through a database outage (see persist).
+func (a *Activities) deliver(ctx context.Context, orderID, kind string, template mail.Kind, to string, d mail.Data, attachments []mail.Attachment,
+	record func(ctx context.Context, msgID string) error) error {
+	subject, text, html, err := mail.Render(template, d)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
 	}
 	msgID := messageID(orderID, kind)
-	err = a.Mail.Send(ctx, mail.Message{To: o.Customer.Email, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: attachments})
+	err = a.Mail.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: attachments})
 	result := "sent"
 	if err != nil {
 		result = "failed"
 	}
-	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": kind, "result": result}).Counter(telemetry.MetricEmails).Inc(1)
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(template), "result": result}).Counter(telemetry.MetricEmails).Inc(1)
 	if err != nil {
 		if !mail.IsTemporary(err) {
 			return temporal.NewNonRetryableApplicationError(err.Error(), errEmailRejected, nil)
@@ -123,9 +133,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		return err
 	}
 	activity.GetLogger(ctx).Info("email sent", "OrderID", orderID, "Kind", kind)
-	return persist(ctx, activity.GetInfo(ctx).Deadline, func(ctx context.Context) error {
-		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
-	})
+	return persist(ctx, activity.GetInfo(ctx).Deadline, func(ctx context.Context) error { return record(ctx, msgID) })
 }
 
 // persist keeps trying to record what has already happened outside: once a
@@ -165,6 +173,15 @@ func (a *Activities) panelURL(orderID string) string {
 
 func messageID(orderID, kind string) string {
 	h := sha256.Sum256([]byte(orderID))
+	if strings.ContainsFunc(kind, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("_#-.", r)
+	}) {
+		// Keys naming a user, a domain or a charge hold "@" or ":", which a
+		// Message-ID's left part may not: such keys go in hashed.
+		k := sha256.Sum256([]byte(kind))
+		prefix, _, _ := strings.Cut(kind, ":")
+		kind = prefix + "." + hex.EncodeToString(k[:8])
+	}
 	return hex.EncodeToString(h[:10]) + "." + kind + "@officeflow"
 }
 
@@ -176,7 +193,7 @@ func (a *Activities) attach(ctx context.Context, orderID, kind string) ([]mail.A
 		return nil, err
 	}
 	for _, doc := range docs {
-		if doc.Kind != kind {
+		if doc.Kind != kind || doc.ChargeID != "" {
 			continue
 		}
 		_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)

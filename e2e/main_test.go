@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/dnstest"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -23,6 +24,9 @@ var (
 	spans = tracetest.NewInMemoryExporter()
 	logs  *observer.ObservedLogs
 	cfg   config.Config // what the stack was started with
+	// dns is the resolver the worker checks customers' domains with; tests
+	// publish (or never publish) their TXT records in it.
+	dns *dnstest.Server
 )
 
 const (
@@ -42,7 +46,14 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer drop()
+	if dns, err = dnstest.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: dns:", err)
+		return 1
+	}
+	defer dns.Close()
 	for k, v := range map[string]string{
+		// Domains are checked every 200 ms backing off to 1 s, for 15 s.
+		"DNS_RESOLVER": dns.Addr(), "DOMAIN_CHECK_INTERVAL": "200ms", "DOMAIN_CHECK_MAX_INTERVAL": "1s", "DOMAIN_CHECK_FOR": "15s",
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
 		"INTAKE_API_KEYS": "other-key," + shopKey, "PAYMENT_WEBHOOK_SECRET": secret, "PAYMENT_DEADLINE": "168h",
 		"METRICS_ADDR": "127.0.0.1:0",

@@ -27,7 +27,7 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-const usage = `usage: starter <command> [flags] [arguments]
+var usage = `usage: starter <command> [flags] [arguments]
 
 commands:
   serve                        run the HTTP intake API alone, against an existing
@@ -54,6 +54,7 @@ commands:
                                resolve                    needs_attention: the failed undo was done
                                                           by hand (-reason required)
   help                         show this help
+` + afterUsage[1:] + `
 
 environment of place, status, pay, cancel, documents and pdf:
   INTAKE_URL              API base URL (default http:// + HTTP_ADDR, default 127.0.0.1:8080)
@@ -134,11 +135,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	case "pay":
 		paymentID := flags.String("payment-id", "", "payment `id` (default cli-ORDER_ID, so that a repeat is a duplicate)")
 		failed := flags.Bool("failed", false, "report a failed payment instead of a completed one")
+		charge := flags.String("charge", "", "pay this later purchase's `charge_id` instead of the order")
 		pos, err := parse(flags, args, 1)
 		if err != nil {
 			return helpOr(err, stdout)
 		}
-		return pay(ctx, pos[0], *paymentID, *failed, stdout)
+		return pay(ctx, pos[0], *paymentID, *charge, *failed, stdout)
 	case "bench":
 		return benchCmd(ctx, flags, args, stdout, stderr)
 	case "op":
@@ -166,6 +168,9 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return helpOr(err, stdout)
 		}
 		return cancel(ctx, pos[0], *reason, stdout)
+	}
+	if ok, err := afterCmd(ctx, cmd, flags, args, stdout); ok {
+		return err
 	}
 	return usagef("unknown command %q", cmd)
 }
@@ -278,22 +283,32 @@ func status(ctx context.Context, orderID string, stdout io.Writer) error {
 
 // pay pays what the invoice says, not what a person types, so that the CLI
 // exercises the happy path; a fixed payment id makes a repeat a duplicate.
-func pay(ctx context.Context, orderID, paymentID string, failed bool, stdout io.Writer) error {
+func pay(ctx context.Context, orderID, paymentID, chargeID string, failed bool, stdout io.Writer) error {
 	c, secret, err := clientFromEnv()
 	if err != nil {
 		return err
 	}
-	v, err := c.Get(ctx, orderID)
-	if err != nil {
-		return err
+	n := intake.Notification{OrderID: orderID, PaymentID: paymentID, Status: "completed", ChargeID: chargeID}
+	if chargeID != "" {
+		if n.Amount, n.Currency, err = chargeAmount(ctx, c, orderID, chargeID); err != nil {
+			return err
+		}
+		if n.PaymentID == "" {
+			n.PaymentID = "cli-" + chargeID
+		}
+	} else {
+		v, err := c.Get(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		if v.Invoice == nil {
+			return fmt.Errorf("order %s has no invoice yet (status %s)", orderID, v.Status)
+		}
+		n.Amount, n.Currency = v.Invoice.Gross, v.Invoice.Currency
+		if n.PaymentID == "" {
+			n.PaymentID = "cli-" + v.OrderID
+		}
 	}
-	if v.Invoice == nil {
-		return fmt.Errorf("order %s has no invoice yet (status %s)", orderID, v.Status)
-	}
-	if paymentID == "" {
-		paymentID = "cli-" + v.OrderID
-	}
-	n := intake.Notification{OrderID: v.OrderID, PaymentID: paymentID, Status: "completed", Amount: v.Invoice.Gross, Currency: v.Invoice.Currency}
 	if failed {
 		n.Status = "failed"
 	}

@@ -97,6 +97,8 @@ type Payment struct {
 	Status    string // "completed" or "failed"
 	Amount    string
 	Currency  string
+	// ChargeID names the later purchase paid for; empty for the order's own.
+	ChargeID string `json:",omitempty"`
 }
 
 // CancelRequest asks to end an order that is not yet provisioned.

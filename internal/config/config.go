@@ -70,6 +70,9 @@ type Config struct {
 	// between their tasks (the SDK's sticky cache, process-wide). One that
 	// is not cached is rebuilt from its history at its next task.
 	WorkflowCache int
+
+	// After is the calendar of the workflows after the first order.
+	After After
 }
 
 // DefaultWorkflowCache holds the orders a busy worker has in flight, not
@@ -235,6 +238,9 @@ func Load(dev bool) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CodecOrigins = append(c.CodecOrigins, o)
 		}
+	}
+	if c.After, err = loadAfter(); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/officeflow/officeflow/internal/codec"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/devserver"
+	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
@@ -33,7 +34,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 )
 
@@ -91,6 +91,8 @@ var SearchAttributes = map[string]enumspb.IndexedValueType{
 	workflows.InvoiceNumberKey.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	workflows.SeatsKey.GetName():          enumspb.INDEXED_VALUE_TYPE_INT,
 	workflows.PaidAtKey.GetName():         enumspb.INDEXED_VALUE_TYPE_DATETIME,
+	workflows.OrderIDKey.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	workflows.StageKey.GetName():          enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 }
 
 // Start starts the parts in dependency order; on error, what started is
@@ -245,10 +247,22 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	}
 	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
-	st.Worker.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	RegisterWorkflows(st.Worker)
+	dns := &dnscheck.Checker{Server: cfg.After.DNSResolver, Timeout: 5 * time.Second}
+	if st.Fake != nil {
+		// The fake verifies a domain as Microsoft does: by looking the
+		// record up, here through the same resolver.
+		st.Fake.VerifyTXT = func(domain, text string) bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ok, _ := dns.HasTXT(ctx, domain, text)
+			return ok
+		}
+	}
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
-		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw,
+		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw, DNS: dns,
+		StartSubscription: SubscriptionStarter(st.Client, st.Store, cfg),
 	})
 	if err := st.Worker.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -264,7 +278,7 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	st.Intake = &intake.Server{
 		Store: st.Store, Temporal: st.Client, TaskQueue: cfg.TaskQueue, Keys: cfg.IntakeKeys,
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
-		Ready: st.Ready,
+		Ready: st.Ready, DomainSchedule: DomainSchedule(cfg),
 	}
 	var h http.Handler = st.Intake.Handler()
 	if st.Codec != nil {
@@ -344,7 +358,7 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	for {
 		_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
 			// Every attribute in the query: each must be known.
-			Namespace: namespace, Query: `OrderStatus = "placed" AND Plan = "x" AND CustomerDomain = "x" AND InvoiceNumber = "x" AND Seats = 1 AND PaidAt > "2026-01-01T00:00:00Z"`,
+			Namespace: namespace, Query: `OrderStatus = "placed" AND Plan = "x" AND CustomerDomain = "x" AND InvoiceNumber = "x" AND Seats = 1 AND PaidAt > "2026-01-01T00:00:00Z" AND OrderID = "x" AND Stage = "x"`,
 		})
 		if err == nil {
 			return nil

@@ -77,6 +77,11 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 // issue numbers and writes a document; the counter row stays locked until the
 // transaction ends, so numbers have no gaps and no repeats under concurrency.
 func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+	return s.issueFor(ctx, tx, orderID, "", kind, series, net, vat, issued, due, refersTo)
+}
+
+// issueFor is issue for a charge's document; chargeID "" is the order's own.
+func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
 	year := issued.Year()
 	var seq int
 	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
@@ -95,9 +100,9 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, kind, series stri
 		DueDate:  due,
 	}
 	inv.Gross = inv.Net + inv.VAT
-	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id, issued_at, due_date`,
-		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
+	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, '')) RETURNING id, issued_at, due_date`,
+		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo, chargeID).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
 	if err != nil {
 		return inv, err
 	}
@@ -110,7 +115,7 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, kind, series stri
 func invoiceOf(ctx context.Context, q querier, orderID, kind string) (Invoice, error) {
 	var inv Invoice
 	err := q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date
-		FROM invoices WHERE order_id = $1 AND kind = $2`, orderID, kind).Scan(
+		FROM invoices WHERE order_id = $1 AND kind = $2 AND charge_id IS NULL`, orderID, kind).Scan(
 		&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, ErrNotFound
@@ -122,9 +127,12 @@ func invoiceOf(ctx context.Context, q querier, orderID, kind string) (Invoice, e
 type Payment struct {
 	PaymentID string
 	OrderID   string
-	Status    string
-	Amount    money.Grosze
-	Currency  string
+	// ChargeID names a later purchase of the order (more licences, a
+	// renewal); empty for the order's own pro-forma.
+	ChargeID string
+	Status   string
+	Amount   money.Grosze
+	Currency string
 }
 
 // Recorded is what RecordPayment did with a notification.
@@ -134,12 +142,12 @@ type Recorded struct {
 }
 
 // RecordPayment keeps a notification once per payment id. A completed
-// payment for an order that no longer waits for one (cancelled, being
-// compensated, refunded), or one that already has a payment it keeps, is
-// kept and marked for refund in the same transaction, so no money that
-// arrives is lost. The order row is locked, so
-// a payment and the order's cancellation are ordered: whichever comes second
-// sees the other (see Close).
+// payment for an order or charge that no longer waits for one (cancelled,
+// being compensated, refunded), or one that already has a payment it keeps,
+// is kept and marked for refund in the same transaction, so no money that
+// arrives is lost. The order row is locked, so a payment and the order's
+// cancellation are ordered: whichever comes second sees the other (see
+// Close).
 func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) {
 	var r Recorded
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -151,8 +159,21 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.PaymentID, p.OrderID, p.Status, p.Amount, p.Currency)
+		late, what := status.Late(), "order was "+string(status)
+		if p.ChargeID != "" {
+			var cs string
+			err := tx.QueryRow(ctx, `SELECT status FROM charges WHERE id = $1 AND order_id = $2`, p.ChargeID, p.OrderID).Scan(&cs)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("charge %s of order %s: %w", p.ChargeID, p.OrderID, ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+			late, what = cs == "cancelled", "charge was "+cs
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency, charge_id)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')) ON CONFLICT (payment_id) DO NOTHING`,
+			p.PaymentID, p.OrderID, p.Status, p.Amount, p.Currency, p.ChargeID)
 		if err != nil {
 			return err
 		}
@@ -168,15 +189,16 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 		} else if p.Status == "completed" {
 			var paidBefore bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
-				AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID).Scan(&paidBefore); err != nil {
+				AND charge_id IS NOT DISTINCT FROM NULLIF($3, '')
+				AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID, p.ChargeID).Scan(&paidBefore); err != nil {
 				return err
 			}
 			reason := ""
 			switch {
-			case status.Late():
-				reason = "paid after the order was " + string(status)
+			case late:
+				reason = "paid after the " + what
 			case paidBefore:
-				// The customer paid twice: the first payment settles the order.
+				// The customer paid twice: the first payment settles it.
 				reason = "the order was already paid"
 			}
 			if reason != "" {
@@ -271,7 +293,7 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) error {
 		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE order_id = $1 AND kind = 'proforma' AND charge_id IS NULL AND status = 'unpaid'`, orderID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE billing_accounts SET active = false, revoked_at = now() WHERE order_id = $1 AND active`, orderID); err != nil {

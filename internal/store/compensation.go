@@ -53,7 +53,7 @@ func (s *Store) VoidInvoice(ctx context.Context, orderID, reason string, issued 
 		kor.Status = status
 		// The corrected document is void, and so is the pro-forma that led
 		// to it: nothing of the sale stands.
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE id = $1 OR (order_id = $2 AND kind = 'proforma')`, orig.ID, orderID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE id = $1 OR (order_id = $2 AND kind = 'proforma' AND charge_id IS NULL)`, orig.ID, orderID); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, orderID, "undo:void_invoice", order.Compensating,
@@ -149,14 +149,15 @@ func (s *Store) Refunds(ctx context.Context, orderID string) ([]string, error) {
 
 // Documents lists an order's billing documents, oldest first.
 func (s *Store) Documents(ctx context.Context, orderID string) ([]Invoice, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date
+	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date,
+			coalesce(charge_id, '')
 		FROM invoices WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) {
 		var inv Invoice
-		err := r.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate)
+		err := r.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &inv.ChargeID)
 		return inv, err
 	})
 }
@@ -193,7 +194,7 @@ func (s *Store) ExtendDeadline(ctx context.Context, orderID string, until time.T
 		if _, err := tx.Exec(ctx, `UPDATE orders SET payment_deadline = $2, updated_at = now() WHERE order_id = $1`, orderID, until); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET due_date = $2::timestamptz::date WHERE order_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, orderID, until); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET due_date = $2::timestamptz::date WHERE order_id = $1 AND kind = 'proforma' AND charge_id IS NULL AND status = 'unpaid'`, orderID, until); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, orderID, e.Key, e.Status, e.Reason, e.Actor)

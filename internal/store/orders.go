@@ -53,6 +53,7 @@ type Invoice struct {
 	Currency string
 	IssuedAt time.Time
 	DueDate  *time.Time
+	ChargeID string // the later purchase it bills; "" for the order's own
 }
 
 // Event is one line of an order's log.
@@ -210,7 +211,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
-		LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'proforma'
+		LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'proforma' AND i.charge_id IS NULL
 		WHERE o.order_id = $1`, orderID, emailKey).Scan(
 		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,

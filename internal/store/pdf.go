@@ -44,18 +44,21 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	var due *time.Time
 	var refNumber *string
 	var refNet, refVAT, refGross *money.Grosze
+	var chKind *string
+	var chSeats *int
+	var chStart, chEnd *time.Time
 	err := q.QueryRow(ctx, `
 		SELECT i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
 			o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
 			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id,
-			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze
+			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end
 		FROM invoices i JOIN orders o ON o.order_id = i.order_id JOIN customers c ON c.id = o.customer_id
-		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
+		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,
 		&seats, &cycle, &planName, &price, &d.SaleDate,
 		&b.Name, &b.Address, &b.PostalCode, &b.City, &b.Country, &b.NIP,
-		&refNumber, &refNet, &refVAT, &refGross)
+		&refNumber, &refNet, &refVAT, &refGross, &chKind, &chSeats, &chStart, &chEnd)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
 	}
@@ -68,6 +71,18 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 		Name: planName, Seats: seats, Period: strconv.Itoa(months) + " mies.", UnitNet: price * money.Grosze(months),
 		Net: d.Totals.Net, VAT: d.Totals.VAT, Gross: d.Totals.Gross,
 	}}
+	if chKind != nil {
+		// A charge bills its own seats for its own dates: added licences
+		// from the day of purchase, or the renewed period.
+		l := &d.Lines[0]
+		l.Seats = max(*chSeats, 1)
+		l.Period = chStart.Format("2006-01-02") + " – " + chEnd.AddDate(0, 0, -1).Format("2006-01-02")
+		l.UnitNet = money.Grosze((int64(l.Net) + int64(l.Seats)/2) / int64(l.Seats))
+		if l.UnitNet < 0 {
+			l.UnitNet = -l.UnitNet
+		}
+		d.SaleDate = *chStart
+	}
 	d.PaymentMethod = "przelew lub płatność online (bramka płatności)"
 	if refNumber != nil {
 		d.Refers = *refNumber

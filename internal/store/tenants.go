@@ -106,7 +106,16 @@ func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL strin
 		if _, err := tx.Exec(ctx, `UPDATE orders SET installer_url = $2 WHERE order_id = $1`, orderID, installerURL); err != nil {
 			return err
 		}
-		_, err := transition(ctx, tx, orderID, string(order.InstallerReady), order.InstallerReady, "installer ready: "+installerURL)
-		return err
+		if _, err := transition(ctx, tx, orderID, string(order.InstallerReady), order.InstallerReady, "installer ready: "+installerURL); err != nil {
+			return err
+		}
+		// The order goes on as a subscription from here.
+		return startService(ctx, tx, orderID)
 	})
+}
+
+// MarkSubscription records a subscription's state at the tenant.
+func (s *Store) MarkSubscription(ctx context.Context, orderID, subscriptionID, status string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE subscriptions SET status = $3 WHERE order_id = $1 AND subscription_id = $2`, orderID, subscriptionID, status)
+	return err
 }

@@ -21,6 +21,9 @@ type DocumentView struct {
 	Gross    string `json:"gross"`
 	Currency string `json:"currency"`
 	PDF      string `json:"pdf"`
+	// ChargeID names the later purchase (licences, a renewal) the document
+	// bills; payments for it carry the same charge_id.
+	ChargeID string `json:"charge_id,omitempty"`
 }
 
 // Documents is the answer to GET /v1/orders/{id}/documents.
@@ -44,7 +47,7 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 		out.Documents = append(out.Documents, DocumentView{
 			ID: id, Kind: d.Kind, Number: d.Number, IssuedAt: d.IssuedAt.Format("2006-01-02"), Status: d.Status,
 			Net: d.Net.String(), VAT: d.VAT.String(), Gross: d.Gross.String(), Currency: d.Currency,
-			PDF: "/v1/documents/" + id + ".pdf",
+			PDF: "/v1/documents/" + id + ".pdf", ChargeID: d.ChargeID,
 		})
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -21,6 +21,8 @@ type ErrorDetail struct {
 	Code    string `json:"code"`
 	Field   string `json:"field,omitempty"`
 	Message string `json:"message"`
+	// Free is how many seats are free, where a lack of them is the error.
+	Free *int `json:"free,omitempty"`
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

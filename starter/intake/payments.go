@@ -26,6 +26,9 @@ type Notification struct {
 	Status    string `json:"status"`
 	Amount    string `json:"amount"`
 	Currency  string `json:"currency"`
+	// ChargeID names a later purchase (more licences, a renewal) the
+	// payment is for; empty for the order's own pro-forma.
+	ChargeID string `json:"charge_id,omitempty"`
 }
 
 // Sign is the X-Signature value for a raw body.
@@ -89,19 +92,32 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, "read order", err)
 		return
 	}
-	if o.Invoice == nil {
-		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice yet")
+	due, waiting, workflowID := o.Invoice, o.Status.Cancellable(), workflows.WorkflowID(n.OrderID)
+	if n.ChargeID != "" {
+		c, err := s.Store.GetCharge(ctx, n.ChargeID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && c.OrderID != n.OrderID {
+			writeError(w, http.StatusNotFound, "not_found", "charge_id", "no charge "+n.ChargeID+" of order "+n.OrderID)
+			return
+		}
+		if err != nil {
+			s.unavailable(w, "read charge", err)
+			return
+		}
+		due, waiting, workflowID = c.Invoice, c.Status == "awaiting_payment", c.WorkflowID
+	}
+	if due == nil {
+		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice to pay yet")
 		return
 	}
 	// Money that comes after the order stopped waiting (paid already,
 	// cancelled) is kept and owed back whatever its amount; only a payment
 	// the order still waits for must match the invoice.
-	if n.Status == "completed" && o.Status.Cancellable() && (amount != o.Invoice.Gross || n.Currency != o.Invoice.Currency) {
+	if n.Status == "completed" && waiting && (amount != due.Gross || n.Currency != due.Currency) {
 		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount",
-			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+o.Invoice.Number+" of "+o.Invoice.Gross.String()+" "+o.Invoice.Currency)
+			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+due.Number+" of "+due.Gross.String()+" "+due.Currency)
 		return
 	}
-	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, Status: n.Status, Amount: amount, Currency: n.Currency})
+	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency})
 	if err != nil {
 		s.unavailable(w, "record payment", err)
 		return
@@ -113,8 +129,8 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	}
 	// Signalled on repeats too: if the first signal was lost, this delivers
 	// it; if not, the saga has moved on and ignores it.
-	err = s.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(n.OrderID), "", workflows.SignalPayment, workflows.Payment{
-		PaymentID: n.PaymentID, Status: n.Status, Amount: amount.String(), Currency: n.Currency,
+	err = s.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalPayment, workflows.Payment{
+		PaymentID: n.PaymentID, Status: n.Status, Amount: amount.String(), Currency: n.Currency, ChargeID: n.ChargeID,
 	})
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
@@ -135,6 +151,8 @@ func (n *Notification) validate() (money.Grosze, *order.FieldError) {
 		return 0, &order.FieldError{Field: "payment_id", Code: "invalid", Message: "payment_id must be 1-128 letters, digits, '.', '_', ':' or '-'"}
 	case n.Status != "completed" && n.Status != "failed":
 		return 0, &order.FieldError{Field: "status", Code: "invalid", Message: "status must be completed or failed"}
+	case n.ChargeID != "" && len(n.ChargeID) > 200:
+		return 0, &order.FieldError{Field: "charge_id", Code: "invalid", Message: "charge_id is at most 200 characters"}
 	case !currencyRe.MatchString(n.Currency):
 		return 0, &order.FieldError{Field: "currency", Code: "invalid", Message: "currency must be an ISO 4217 code such as PLN"}
 	}

@@ -36,6 +36,9 @@ type Server struct {
 	Log           *zap.Logger
 	// Ready reports whether the parts the API needs answer; nil is always ready.
 	Ready func(ctx context.Context) error
+	// DomainSchedule is how customers' own domains are checked; zero is
+	// workflows.DefaultDomainSchedule.
+	DomainSchedule workflows.DomainSchedule
 }
 
 const maxBody = 64 << 10
@@ -48,6 +51,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/orders/{order_id}/cancel", s.shop(s.cancelOrder))
 	mux.Handle("GET /v1/orders/{order_id}/documents", s.shop(s.listDocuments))
 	mux.Handle("GET /v1/documents/{file}", s.shop(s.documentPDF))
+	mux.Handle("POST /v1/orders/{order_id}/licences", s.shop(s.changeLicences))
+	mux.Handle("POST /v1/orders/{order_id}/users", s.shop(s.addUser))
+	mux.Handle("POST /v1/orders/{order_id}/domains", s.shop(s.addDomain))
+	mux.Handle("POST /v1/orders/{order_id}/subscription/cancel", s.shop(s.cancelSubscription))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
 	mux.HandleFunc("GET /healthz", Healthz)
 	mux.HandleFunc("GET /readyz", Readyz(func(ctx context.Context) error {
@@ -269,6 +276,9 @@ type OrderView struct {
 	UpdatedAt       time.Time    `json:"updated_at"`
 	PaymentDeadline time.Time    `json:"payment_deadline"`
 	Invoice         *InvoiceView `json:"invoice,omitempty"`
+	// Subscription is what the order became once provisioned: its state
+	// (active, renewal_due, suspended, terminated), period and seats.
+	Subscription *SubscriptionView `json:"subscription,omitempty"`
 }
 
 // InvoiceView is an invoice with money as decimal strings.
@@ -296,6 +306,17 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		v.Invoice = &InvoiceView{Number: inv.Number, Status: inv.Status, Net: inv.Net.String(), VAT: inv.VAT.String(), Gross: inv.Gross.String(), Currency: inv.Currency}
 		if inv.DueDate != nil {
 			v.Invoice.DueDate = inv.DueDate.Format(time.DateOnly)
+		}
+	}
+	if o.Status == order.InstallerReady {
+		sv, err := s.Store.GetService(r.Context(), o.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.unavailable(w, "read subscription", err)
+			return
+		}
+		if err == nil {
+			v.Subscription = &SubscriptionView{Status: sv.Status, Period: sv.Period, PeriodStart: sv.PeriodStart.Format(time.DateOnly),
+				PeriodEnd: sv.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly), Seats: sv.Seats, CancelAtPeriodEnd: sv.CancelAtPeriodEnd}
 		}
 	}
 	writeJSON(w, http.StatusOK, v)

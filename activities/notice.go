@@ -1,0 +1,155 @@
+package activities
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Emails of the post-purchase workflows; each is sent once per Notice.Key.
+const (
+	EmailPaymentReminder         = string(mail.KindPaymentReminder)
+	EmailLicencesInvoice         = string(mail.KindLicencesInvoice)
+	EmailLicencesAdded           = string(mail.KindLicencesAdded)
+	EmailLicencesReduced         = string(mail.KindLicencesReduced)
+	EmailLicencesCancelled       = string(mail.KindLicencesCancelled)
+	EmailUserCreated             = string(mail.KindUserCreated)
+	EmailDomainDNS               = string(mail.KindDomainDNS)
+	EmailDomainReminder          = string(mail.KindDomainReminder)
+	EmailDomainVerified          = string(mail.KindDomainVerified)
+	EmailDomainFailed            = string(mail.KindDomainFailed)
+	EmailRenewalInvoice          = string(mail.KindRenewalInvoice)
+	EmailRenewalPaid             = string(mail.KindRenewalPaid)
+	EmailSubscriptionSuspended   = string(mail.KindSubscriptionSuspended)
+	EmailSubscriptionReactivated = string(mail.KindSubscriptionReactivated)
+	EmailSubscriptionEnding      = string(mail.KindSubscriptionEnding)
+	EmailSubscriptionTerminated  = string(mail.KindSubscriptionTerminated)
+)
+
+// Notice is one email of a post-purchase workflow. It names what the email
+// is about; the activity reads the rest (and any password) from the database.
+type Notice struct {
+	OrderID     string
+	Kind        string
+	Key         string // unique per order: the email goes out once per key
+	ChargeID    string `json:",omitempty"`
+	UserName    string `json:",omitempty"`
+	Domain      string `json:",omitempty"`
+	Reason      string `json:",omitempty"`
+	Day         int    `json:",omitempty"`
+	TerminateOn time.Time
+}
+
+// SendNotice sends one post-purchase email to the customer's address, once
+// per key. A payment reminder is skipped once its charge is no longer
+// waiting for payment.
+func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
+	o, sent, err := a.Store.OrderForEmail(ctx, n.OrderID, n.Key)
+	if err != nil || sent {
+		return dbError(err)
+	}
+	lang := o.Language
+	d := mail.Data{
+		Language: lang, OrderID: o.ID, Company: o.Customer.Company, FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
+		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle, BillingPanelURL: a.panelURL(n.OrderID),
+		Domain: o.Domain, Reason: n.Reason, AdminURL: order.AdminURL,
+	}
+	if sv, err := a.Store.GetService(ctx, n.OrderID); err == nil {
+		d.Seats = sv.Seats
+		d.PeriodStart, d.PeriodEnd = sv.PeriodStart.Format(time.DateOnly), lastDay(sv.PeriodEnd)
+	}
+	if !n.TerminateOn.IsZero() {
+		d.TerminateOn = n.TerminateOn.In(a.loc()).Format(time.DateOnly)
+	}
+	var attachments []mail.Attachment
+	if n.ChargeID != "" {
+		c, err := a.Store.GetCharge(ctx, n.ChargeID)
+		if err != nil {
+			return dbError(err)
+		}
+		if n.Kind == EmailPaymentReminder && c.Status != "awaiting_payment" {
+			activity.GetLogger(ctx).Info("reminder not needed", "OrderID", n.OrderID, "ChargeID", n.ChargeID, "Status", c.Status)
+			return nil
+		}
+		d.AddedSeats = c.Seats
+		d.PeriodStart, d.PeriodEnd = c.PeriodStart.Format(time.DateOnly), lastDay(c.PeriodEnd)
+		if inv := c.Invoice; inv != nil {
+			d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.Local(lang), inv.VAT.Local(lang), inv.Gross.Local(lang), inv.Currency
+			if inv.DueDate != nil {
+				d.DueDate = inv.DueDate.Format(time.DateOnly)
+			}
+		}
+		if attachments, d.CreditNote, err = a.chargeAttachment(ctx, n); err != nil {
+			return err
+		}
+	}
+	record := func(ctx context.Context, msgID string) error {
+		return a.Store.RecordEmail(ctx, n.OrderID, n.Key, o.Customer.Email, msgID, false)
+	}
+	switch {
+	case n.UserName != "":
+		u, err := a.Store.GetUser(ctx, n.OrderID, n.UserName)
+		if err != nil {
+			return dbError(err)
+		}
+		if u.PasswordSealed == nil {
+			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+n.UserName, errInvalidOrder, nil)
+		}
+		pw, err := a.Box.Open(u.PasswordSealed, userSeal(n.OrderID, n.UserName))
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+		}
+		d.UserName, d.DisplayName, d.Licensed, d.TempPassword = u.UserName, u.DisplayName, u.Licensed, pw
+		record = func(ctx context.Context, msgID string) error {
+			return a.Store.RecordUserEmail(ctx, n.OrderID, n.Key, o.Customer.Email, msgID, n.UserName)
+		}
+	case n.Domain != "":
+		dom, err := a.Store.GetDomain(ctx, n.Domain)
+		if err != nil {
+			return dbError(err)
+		}
+		d.Domain, d.DNSName, d.DNSText, d.IsDefault, d.ReminderDay = dom.Domain, dom.TXTName, dom.TXTText, dom.MakeDefault, n.Day
+		d.CheckUntil = dom.CheckUntil.In(a.loc()).Format(time.DateOnly)
+	}
+	return a.deliver(ctx, n.OrderID, n.Key, mail.Kind(n.Kind), o.Customer.Email, d, attachments, record)
+}
+
+// chargeAttachment is the document a charge's email carries: the VAT
+// invoice once paid, the credit note once cancelled.
+func (a *Activities) chargeAttachment(ctx context.Context, n Notice) ([]mail.Attachment, string, error) {
+	kind := ""
+	switch n.Kind {
+	case EmailLicencesAdded, EmailRenewalPaid, EmailSubscriptionReactivated:
+		kind = "invoice"
+	case EmailLicencesCancelled, EmailSubscriptionTerminated:
+		kind = "correction"
+	default:
+		return nil, "", nil
+	}
+	doc, err := a.Store.ChargeDocument(ctx, n.ChargeID, kind)
+	if err == store.ErrNotFound {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
+	if err != nil {
+		return nil, "", dbError(err)
+	}
+	number := ""
+	if kind == "correction" {
+		number = doc.Number
+	}
+	name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
+	return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, number, nil
+}
+
+// lastDay is the last day a period pays for: the day before its end.
+func lastDay(end time.Time) string { return end.AddDate(0, 0, -1).Format(time.DateOnly) }

@@ -1,0 +1,211 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/workflows"
+	"github.com/stretchr/testify/require"
+)
+
+// More licences, paid: prorated pro-forma, VAT invoice on payment, the new
+// quantity at the tenant, one email of each kind; the same request again
+// changes nothing.
+func TestMoreLicencesPaidRaiseTheQuantityAtTheTenant(t *testing.T) {
+	id, o := provisioned(t, 5)
+	v := getOrder(t, id)
+	sub := v.Body["subscription"].(map[string]any)
+	require.Equal(t, "active", sub["status"])
+	require.EqualValues(t, 5, sub["seats"])
+
+	body := map[string]any{"request_id": "more-3", "add_seats": 3}
+	a := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, body)
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	chargeID := a.Body["charge_id"].(string)
+	require.Equal(t, "awaiting_payment", a.Body["status"])
+	require.NotEqual(t, "0.00", a.Body["gross"])
+	again := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, body)
+	require.Equal(t, 202, again.Status)
+	require.Equal(t, chargeID, again.Body["charge_id"])
+	conflict := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "more-3", "add_seats": 4})
+	require.Equal(t, 409, conflict.Status)
+	require.Equal(t, "add_seats", conflict.errField())
+
+	waitNotice(t, emailOf(o), "licences_invoice")
+	pf := chargeProforma(t, id, chargeID)
+	require.Equal(t, a.Body["gross"], pf.Gross.String(), "the answer's amount is the pro-forma's")
+	wrong := notify(t, notification(id, chargeID, "0.01"))
+	require.Equal(t, 422, wrong.Status, "an amount that is not the charge's is refused")
+	p := payCharge(t, id, chargeID, "completed")
+	require.Equal(t, 200, p.Status, string(p.Raw))
+
+	r := waitAfter(t, workflows.LicencesWorkflowID(id, "more-3"))
+	require.Equal(t, workflows.StageDone, r.Stage)
+	require.Equal(t, 8, r.Seats)
+	_, s := atTenant(t, id)
+	require.Equal(t, 8, s.Quantity, "the tenant's subscription has the new seats")
+	require.Equal(t, 8, dbCount(t, `SELECT seats FROM services WHERE order_id = $1`, id))
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'invoice' AND status = 'paid'`, chargeID))
+	m := waitNotice(t, emailOf(o), "licences_added")
+	require.Len(t, m.Attachments, 1, "the VAT invoice goes with the confirmation")
+	require.Equal(t, 1, noticesTo(emailOf(o), "licences_invoice"))
+	require.Equal(t, 1, noticesTo(emailOf(o), "licences_added"))
+
+	// A repeat of the request after it is done starts nothing new.
+	again = call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, body)
+	require.Equal(t, 202, again.Status)
+	require.Equal(t, "applied", again.Body["status"])
+	_, s = atTenant(t, id)
+	require.Equal(t, 8, s.Quantity)
+}
+
+func notification(orderID, chargeID, amount string) intake.Notification {
+	return intake.Notification{OrderID: orderID, PaymentID: "x-" + chargeID, Status: "completed", Amount: amount, Currency: "PLN", ChargeID: chargeID}
+}
+
+// A failed payment for more licences ends in a credit note, and nothing
+// changes at the tenant.
+func TestLicencesNotPaidGetACreditNoteAndChangeNothing(t *testing.T) {
+	id, o := provisioned(t, 5)
+	a := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "two", "add_seats": 2})
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	chargeID := a.Body["charge_id"].(string)
+	require.Equal(t, 200, payCharge(t, id, chargeID, "failed").Status)
+
+	r := waitAfter(t, workflows.LicencesWorkflowID(id, "two"))
+	require.Equal(t, workflows.StageCancelled, r.Stage)
+	_, s := atTenant(t, id)
+	require.Equal(t, 5, s.Quantity)
+	require.Equal(t, 5, dbCount(t, `SELECT seats FROM services WHERE order_id = $1`, id))
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'proforma' AND status = 'void'`, chargeID))
+	m := waitNotice(t, emailOf(o), "licences_cancelled")
+	require.Len(t, m.Attachments, 1, "the credit note goes with the notice")
+}
+
+// Users take free seats; with none free the request is refused naming the
+// free count; fewer licences stop where assigned licences would be lost.
+func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
+	id, o := provisioned(t, 2)
+	for _, name := range []string{"anna", "piotr"} {
+		a := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": name, "display_name": "Test " + name, "assign_licence": true})
+		require.Equal(t, 202, a.Status, string(a.Raw))
+		require.Equal(t, workflows.StageDone, waitAfter(t, a.Body["workflow_id"].(string)).Stage)
+	}
+	full := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": "ewa", "display_name": "Ewa", "assign_licence": true})
+	require.Equal(t, 409, full.Status, string(full.Raw))
+	e := full.Body["error"].(map[string]any)
+	require.EqualValues(t, 0, e["free"])
+	require.Contains(t, e["message"], "free: 0")
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND user_name LIKE 'ewa@%'`, id))
+
+	customer, s := atTenant(t, id)
+	users := st.Fake.Users(customer)
+	require.Len(t, users, 2)
+	for _, u := range users {
+		require.Equal(t, []string{s.OfferID}, u.AssignedSkus, "user %s holds the plan's licence", u.UserPrincipalName)
+	}
+	// The first-login details go to the admin address; the password is
+	// forgotten once they are out.
+	m := waitNotice(t, emailOf(o), "user_created")
+	require.Contains(t, m.Text, "@")
+	require.Eventually(t, func() bool {
+		return dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND password_sealed IS NOT NULL`, id) == 0
+	}, 30*time.Second, 50*time.Millisecond)
+
+	tooFew := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-1", "add_seats": -1})
+	require.Equal(t, 409, tooFew.Status, string(tooFew.Raw))
+	require.Contains(t, tooFew.Body["error"].(map[string]any)["message"], "2 of 2 seats hold a licence")
+
+	more := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "up-2", "add_seats": 2})
+	require.Equal(t, 202, more.Status)
+	require.Equal(t, 200, payCharge(t, id, more.Body["charge_id"].(string), "completed").Status)
+	require.Equal(t, 4, waitAfter(t, more.Body["workflow_id"].(string)).Seats)
+	down := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-2", "add_seats": -2})
+	require.Equal(t, 202, down.Status, string(down.Raw))
+	require.Equal(t, 2, waitAfter(t, down.Body["workflow_id"].(string)).Seats)
+	_, s = atTenant(t, id)
+	require.Equal(t, 2, s.Quantity)
+	waitNotice(t, emailOf(o), "licences_reduced")
+}
+
+// The customer's own domain: the TXT record is emailed, the DNS is checked
+// until the record is published in the test's DNS server, then the tenant
+// verifies it and makes it the default; users may then live in it.
+func TestOwnDomainIsVerifiedOnceTheRecordIsPublished(t *testing.T) {
+	id, o := provisioned(t, 5)
+	domain := fmt.Sprintf("acme%d.pl", time.Now().UnixNano()%1e9)
+	a := call(t, "POST", "/v1/orders/"+id+"/domains", shopKey, map[string]any{"domain": strings.ToUpper(domain), "make_default": true})
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	require.Equal(t, domain, a.Body["domain"])
+	early := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": "jan@" + domain, "display_name": "Jan"})
+	require.Equal(t, 400, early.Status, "no user in a domain not yet verified")
+
+	m := waitNotice(t, emailOf(o), "domain_dns")
+	var name, text string
+	require.NoError(t, st.Store.Pool.QueryRow(context.Background(), `SELECT txt_name, txt_text FROM tenant_domains WHERE domain = $1`, domain).Scan(&name, &text))
+	require.Contains(t, m.Text, text, "the email names the record to publish")
+	before := dns.Queries()
+	require.Eventually(t, func() bool { return dns.Queries() >= before+3 }, 30*time.Second, 20*time.Millisecond, "checked again while the record is missing")
+	require.Equal(t, "checking_dns", stageOf(t, a.Body["workflow_id"].(string)))
+
+	dns.SetTXT(name, "some-other=record", text)
+	r := waitAfter(t, a.Body["workflow_id"].(string))
+	require.Equal(t, workflows.StageVerified, r.Stage)
+	customer, _ := atTenant(t, id)
+	doms := st.Fake.Domains(customer)
+	require.Len(t, doms, 1)
+	require.True(t, doms[0].IsVerified)
+	require.True(t, doms[0].IsDefault)
+	require.Equal(t, "verified", dbString(t, `SELECT status FROM tenant_domains WHERE domain = $1`, domain))
+	waitNotice(t, emailOf(o), "domain_verified")
+
+	u := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": "jan@" + domain, "display_name": "Jan"})
+	require.Equal(t, 202, u.Status, string(u.Raw))
+	require.Equal(t, workflows.StageDone, waitAfter(t, u.Body["workflow_id"].(string)).Stage)
+	other, _ := provisioned(t, 1)
+	taken := call(t, "POST", "/v1/orders/"+other+"/domains", shopKey, map[string]any{"domain": domain})
+	require.Equal(t, 409, taken.Status)
+}
+
+// A record never published: the domain is removed from the tenant when the
+// checks end, the customer told, and the same domain may be tried again.
+func TestOwnDomainNeverPublishedIsRemovedAndMayBeTriedAgain(t *testing.T) {
+	id, o := provisioned(t, 5)
+	domain := fmt.Sprintf("never%d.pl", time.Now().UnixNano()%1e9)
+	a := call(t, "POST", "/v1/orders/"+id+"/domains", shopKey, map[string]any{"domain": domain})
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	r := waitAfter(t, a.Body["workflow_id"].(string))
+	require.Equal(t, workflows.StageFailed, r.Stage)
+	customer, _ := atTenant(t, id)
+	require.Empty(t, st.Fake.Domains(customer), "removed from the tenant")
+	require.Equal(t, "failed", dbString(t, `SELECT status FROM tenant_domains WHERE domain = $1`, domain))
+	waitNotice(t, emailOf(o), "domain_failed")
+
+	again := call(t, "POST", "/v1/orders/"+id+"/domains", shopKey, map[string]any{"domain": domain})
+	require.Equal(t, 202, again.Status, string(again.Raw))
+	require.NotEqual(t, a.Body["workflow_id"], again.Body["workflow_id"], "a second attempt runs anew")
+	waitNotice(t, emailOf(o), "domain_dns")
+	require.Eventually(t, func() bool { return len(st.Fake.Domains(customer)) == 1 }, 30*time.Second, 20*time.Millisecond)
+	require.NoError(t, st.Client.TerminateWorkflow(context.Background(), again.Body["workflow_id"].(string), "", "test done"))
+}
+
+func stageOf(t *testing.T, workflowID string) string {
+	t.Helper()
+	v, err := st.Client.QueryWorkflow(context.Background(), workflowID, "", workflows.QueryStage)
+	require.NoError(t, err)
+	var r workflows.AfterResult
+	require.NoError(t, v.Get(&r))
+	return r.Stage
+}
+
+func dbString(t *testing.T, sql string, args ...any) string {
+	t.Helper()
+	var s string
+	require.NoError(t, st.Store.Pool.QueryRow(context.Background(), sql, args...).Scan(&s))
+	return s
+}

@@ -1,0 +1,63 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// RegisterWorkflows registers every workflow under its public name.
+func RegisterWorkflows(w worker.Registry) {
+	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.LicencesWorkflow, workflow.RegisterOptions{Name: workflows.LicencesWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.UserWorkflow, workflow.RegisterOptions{Name: workflows.UserWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.DomainWorkflow, workflow.RegisterOptions{Name: workflows.DomainWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: workflows.SubscriptionWorkflowName})
+}
+
+// Timing is the renewal calendar from the configuration.
+func Timing(cfg config.Config) workflows.SubscriptionTiming {
+	t := workflows.DefaultTiming
+	t.Notice, t.Grace, t.Suspension = cfg.After.RenewalNotice, cfg.After.RenewalGrace, cfg.After.SuspensionPeriod
+	return t
+}
+
+// DomainSchedule is the DNS check schedule from the configuration.
+func DomainSchedule(cfg config.Config) workflows.DomainSchedule {
+	s := workflows.DefaultDomainSchedule
+	s.First, s.Max, s.GiveUpAfter = cfg.After.DomainCheckFirst, cfg.After.DomainCheckMax, cfg.After.DomainCheckFor
+	return s
+}
+
+// SubscriptionStarter starts an order's subscription workflow, once: the
+// id is the order's, and a run that exists or existed counts as started.
+func SubscriptionStarter(c client.Client, st *store.Store, cfg config.Config) func(ctx context.Context, orderID string, period int, end time.Time) error {
+	return func(ctx context.Context, orderID string, period int, end time.Time) error {
+		o, err := st.GetOrder(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID:                       workflows.SubscriptionWorkflowID(orderID),
+			TaskQueue:                cfg.TaskQueue,
+			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+			TypedSearchAttributes:    workflows.AfterAttributes(orderID, o.Plan, o.Domain, o.Seats, store.ServiceActive),
+			StaticSummary:            "Subscription of order " + orderID,
+		}, workflows.SubscriptionWorkflowName, workflows.SubscriptionInput{OrderID: orderID, Period: period, PeriodEnd: end, Timing: Timing(cfg)})
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return nil
+		}
+		return err
+	}
+}

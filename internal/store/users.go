@@ -1,0 +1,304 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// User is a user made in an order's tenant.
+type User struct {
+	OrderID        string
+	UserName       string // user principal name, lower case
+	DisplayName    string
+	Licensed       bool // holds one of the service's seats
+	Status         string
+	TenantUserID   string
+	PasswordSealed []byte
+	Created        bool // this call recorded it
+}
+
+// UserRequest asks for a user in the tenant.
+type UserRequest struct {
+	OrderID, UserName, DisplayName string
+	Licensed                       bool
+	Hash                           []byte
+}
+
+// licensed counts the service's seats held by users.
+func licensed(ctx context.Context, tx pgx.Tx, orderID string) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND licensed AND status <> 'failed'`, orderID).Scan(&n)
+	return n, err
+}
+
+// AddUser records a user request. A licensed user takes a free seat at
+// once, under the order's lock, so two requests never take the last seat
+// twice; with none free it is a *SeatsError naming the free count. The same
+// request again returns the same user; another under the same name is
+// ErrConflict.
+func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
+	var u User
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, r.OrderID); err != nil {
+			return err
+		}
+		var hash []byte
+		err := tx.QueryRow(ctx, `SELECT request_hash FROM tenant_users WHERE order_id = $1 AND user_name = $2`, r.OrderID, r.UserName).Scan(&hash)
+		if err == nil {
+			if !bytes.Equal(hash, r.Hash) {
+				return ErrConflict
+			}
+			u, err = userOf(ctx, tx, r.OrderID, r.UserName)
+			return err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		sv, err := serviceOf(ctx, tx, r.OrderID)
+		if errors.Is(err, ErrNotFound) || err == nil && sv.Status != ServiceActive && sv.Status != ServiceRenewalDue {
+			return ErrNotActive
+		}
+		if err != nil {
+			return err
+		}
+		if r.Licensed {
+			inUse, err := licensed(ctx, tx, r.OrderID)
+			if err != nil {
+				return err
+			}
+			if free := sv.Seats - inUse; free <= 0 {
+				return &SeatsError{Free: 0, InUse: inUse, Seats: sv.Seats,
+					Message: fmt.Sprintf("no free seat: %d of %d hold a licence (free: 0); buy more licences first", inUse, sv.Seats)}
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tenant_users (order_id, user_name, request_hash, display_name, licensed, status)
+			VALUES ($1, $2, $3, $4, $5, 'creating')`, r.OrderID, r.UserName, r.Hash, r.DisplayName, r.Licensed); err != nil {
+			return err
+		}
+		if err := insertEvent(ctx, tx, r.OrderID, "user:"+r.UserName, "installer_ready", "user "+r.UserName+" requested", "intake"); err != nil {
+			return err
+		}
+		u, err = userOf(ctx, tx, r.OrderID, r.UserName)
+		u.Created = true
+		return err
+	})
+	return u, err
+}
+
+// GetUser reads one user of an order.
+func (s *Store) GetUser(ctx context.Context, orderID, userName string) (User, error) {
+	return userOf(ctx, s.Pool, orderID, userName)
+}
+
+func userOf(ctx context.Context, q querier, orderID, userName string) (User, error) {
+	u := User{OrderID: orderID, UserName: userName}
+	err := q.QueryRow(ctx, `SELECT display_name, licensed, status, tenant_user_id, password_sealed FROM tenant_users
+		WHERE order_id = $1 AND user_name = $2`, orderID, userName).Scan(&u.DisplayName, &u.Licensed, &u.Status, &u.TenantUserID, &u.PasswordSealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, fmt.Errorf("user %s of order %s: %w", userName, orderID, ErrNotFound)
+	}
+	return u, err
+}
+
+// Users lists an order's users by name.
+func (s *Store) Users(ctx context.Context, orderID string) ([]User, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT user_name, display_name, licensed, status, tenant_user_id FROM tenant_users
+		WHERE order_id = $1 ORDER BY user_name`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
+		u := User{OrderID: orderID}
+		err := r.Scan(&u.UserName, &u.DisplayName, &u.Licensed, &u.Status, &u.TenantUserID)
+		return u, err
+	})
+}
+
+// SealUserPassword keeps the user's temporary password, sealed, before it is
+// sent to the tenant API; a retry gets the first one back, so the tenant and
+// the email agree.
+func (s *Store) SealUserPassword(ctx context.Context, orderID, userName string, sealed []byte) ([]byte, error) {
+	var kept []byte
+	err := s.Pool.QueryRow(ctx, `UPDATE tenant_users SET password_sealed = coalesce(password_sealed, $3)
+		WHERE order_id = $1 AND user_name = $2 RETURNING password_sealed`, orderID, userName, sealed).Scan(&kept)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("user %s of order %s: %w", userName, orderID, ErrNotFound)
+	}
+	return kept, err
+}
+
+// UserMade records the tenant's id of a user.
+func (s *Store) UserMade(ctx context.Context, orderID, userName, tenantUserID string) error {
+	return s.userStep(ctx, orderID, "user_created:"+userName, "user "+userName+" created", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tenant_users SET status = 'created', tenant_user_id = $3 WHERE order_id = $1 AND user_name = $2`,
+			orderID, userName, tenantUserID)
+		return err
+	})
+}
+
+// UserFailed gives the user's seat back: the user could not be made, or was
+// removed again.
+func (s *Store) UserFailed(ctx context.Context, orderID, userName, reason string) error {
+	return s.userStep(ctx, orderID, "user_failed:"+userName, "user "+userName+" not made: "+reason, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tenant_users SET status = 'failed', password_sealed = NULL WHERE order_id = $1 AND user_name = $2`,
+			orderID, userName)
+		return err
+	})
+}
+
+func (s *Store) userStep(ctx context.Context, orderID, key, reason string, write func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		if err := write(tx); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, orderID, key, "installer_ready", reason, "system")
+	})
+}
+
+// Domain is one of the customer's own domains.
+type Domain struct {
+	Domain      string
+	OrderID     string
+	MakeDefault bool
+	Status      string // pending, verified, failed
+	Attempt     int
+	TXTName     string
+	TXTText     string
+	CheckUntil  time.Time
+	VerifiedAt  *time.Time
+	Created     bool // this call started an attempt
+}
+
+// ErrDomainTaken is returned when another order holds the domain.
+var ErrDomainTaken = errors.New("the domain is held by another order")
+
+// AddDomain records the wish to add a domain to the order's tenant. The
+// same domain again while pending or verified returns it; after a failed
+// attempt it starts the next one.
+func (s *Store) AddDomain(ctx context.Context, orderID, domain string, makeDefault bool, checkUntil time.Time) (Domain, error) {
+	var d Domain
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		sv, err := serviceOf(ctx, tx, orderID)
+		if errors.Is(err, ErrNotFound) || err == nil && sv.Status != ServiceActive && sv.Status != ServiceRenewalDue {
+			return ErrNotActive
+		}
+		if err != nil {
+			return err
+		}
+		cur, err := domainOf(ctx, tx, domain)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			_, err = tx.Exec(ctx, `INSERT INTO tenant_domains (domain, order_id, make_default, status, check_until) VALUES ($1, $2, $3, 'pending', $4)`,
+				domain, orderID, makeDefault, checkUntil)
+		case err != nil:
+			return err
+		case cur.Status != "failed" && cur.OrderID != orderID:
+			return ErrDomainTaken
+		case cur.Status != "failed":
+			d = cur
+			return nil
+		default:
+			_, err = tx.Exec(ctx, `UPDATE tenant_domains SET order_id = $2, make_default = $3, status = 'pending', attempt = attempt + 1,
+				txt_name = '', txt_text = '', check_until = $4, verified_at = NULL, created_at = now() WHERE domain = $1`,
+				domain, orderID, makeDefault, checkUntil)
+		}
+		if err != nil {
+			return err
+		}
+		if d, err = domainOf(ctx, tx, domain); err != nil {
+			return err
+		}
+		d.Created = true
+		return insertEvent(ctx, tx, orderID, fmt.Sprintf("domain:%s#%d", domain, d.Attempt), "installer_ready", "domain "+domain+" requested", "intake")
+	})
+	return d, err
+}
+
+// GetDomain reads a domain.
+func (s *Store) GetDomain(ctx context.Context, domain string) (Domain, error) {
+	return domainOf(ctx, s.Pool, domain)
+}
+
+func domainOf(ctx context.Context, q querier, domain string) (Domain, error) {
+	d := Domain{Domain: domain}
+	err := q.QueryRow(ctx, `SELECT order_id, make_default, status, attempt, txt_name, txt_text, check_until, verified_at
+		FROM tenant_domains WHERE domain = $1`, domain).Scan(&d.OrderID, &d.MakeDefault, &d.Status, &d.Attempt, &d.TXTName, &d.TXTText, &d.CheckUntil, &d.VerifiedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("domain %s: %w", domain, ErrNotFound)
+	}
+	return d, err
+}
+
+// Domains lists an order's domains.
+func (s *Store) Domains(ctx context.Context, orderID string) ([]Domain, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT domain FROM tenant_domains WHERE order_id = $1 ORDER BY domain`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Domain, 0, len(names))
+	for _, n := range names {
+		d, err := domainOf(ctx, s.Pool, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// DomainRecord keeps the TXT record the tenant asks the customer to publish.
+func (s *Store) DomainRecord(ctx context.Context, domain, name, text string) error {
+	_, err := s.Pool.Exec(ctx, `UPDATE tenant_domains SET txt_name = $2, txt_text = $3 WHERE domain = $1`, domain, name, text)
+	return err
+}
+
+// DomainDone ends an attempt: verified, or failed.
+func (s *Store) DomainDone(ctx context.Context, domain string, verified bool, reason string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		d, err := domainOf(ctx, tx, domain)
+		if err != nil {
+			return err
+		}
+		if err := lockOrder(ctx, tx, d.OrderID); err != nil {
+			return err
+		}
+		status := "failed"
+		if verified {
+			status = "verified"
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tenant_domains SET status = $2, verified_at = CASE WHEN $2 = 'verified' THEN now() END WHERE domain = $1`,
+			domain, status); err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, d.OrderID, fmt.Sprintf("domain_%s:%s#%d", status, domain, d.Attempt), "installer_ready", "domain "+domain+" "+status+": "+reason, "system")
+	})
+}
+
+// RecordUserEmail records a sent first-login email and drops the user's
+// temporary password in the same transaction, as RecordEmail does for the
+// admin's.
+func (s *Store) RecordUserEmail(ctx context.Context, orderID, key, recipient, messageID, userName string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, recipient, messageID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE tenant_users SET password_sealed = NULL WHERE order_id = $1 AND user_name = $2`, orderID, userName)
+		return err
+	})
+}
