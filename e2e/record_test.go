@@ -31,10 +31,17 @@ const generation = "v1"
 // -record is given.
 func record(t *testing.T, orderID, name string) {
 	t.Helper()
+	recordRun(t, workflows.WorkflowID(orderID), "", name)
+}
+
+// recordRun keeps one run of any workflow (the latest for runID "") as the
+// named fixture when -record is given.
+func recordRun(t *testing.T, workflowID, runID, name string) {
+	t.Helper()
 	if !*recordHistories {
 		return
 	}
-	it := st.Client.GetWorkflowHistory(context.Background(), workflows.WorkflowID(orderID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := st.Client.GetWorkflowHistory(context.Background(), workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		e, err := it.Next()

@@ -92,6 +92,7 @@ func TestRenewalMissedSuspendsThenPaymentReactivates(t *testing.T) {
 		last = e.EventType
 	}
 	require.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, last)
+	recordRun(t, wid, first, "subscription_suspended_then_paid")
 	t.Logf("history of the suspended-then-paid period: %d events", events)
 	require.Less(t, events, 100, "one period's history is bounded")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'invoice'`, chargeID))
@@ -111,6 +112,8 @@ func TestSubscriptionCancelledEndsAtThePeriodsEnd(t *testing.T) {
 	require.False(t, time.Now().Before(end), "not before the paid period ends")
 	waitNotice(t, emailOf(o), "subscription_terminated")
 	require.Equal(t, "terminated", subscriptionOf(t, id)["status"])
+	waitAfter(t, workflows.SubscriptionWorkflowID(id))
+	recordRun(t, workflows.SubscriptionWorkflowID(id), "", "subscription_cancelled_at_period_end")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM charges WHERE order_id = $1 AND kind = 'renewal'`, id), "nothing billed for a period not wanted")
 	again := call(t, "POST", "/v1/orders/"+id+"/subscription/cancel", shopKey, nil)
 	require.Equal(t, 409, again.Status)
@@ -126,6 +129,8 @@ func TestRenewalNeverPaidIsTerminatedWithACreditNote(t *testing.T) {
 	m := waitNotice(t, emailOf(o), "subscription_terminated")
 	require.Len(t, m.Attachments, 1, "the credit note goes with it")
 	require.Equal(t, "terminated", subscriptionOf(t, id)["status"])
+	waitAfter(t, workflows.SubscriptionWorkflowID(id))
+	recordRun(t, workflows.SubscriptionWorkflowID(id), "", "subscription_unpaid_terminated")
 	chargeID := id + ":renewal:2"
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
 	require.Equal(t, "void", dbString(t, `SELECT status FROM invoices WHERE charge_id = $1 AND kind = 'proforma'`, chargeID))

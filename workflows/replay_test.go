@@ -37,6 +37,10 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter()})
 			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: OrderWorkflowName})
+			r.RegisterWorkflowWithOptions(LicencesWorkflow, workflow.RegisterOptions{Name: LicencesWorkflowName})
+			r.RegisterWorkflowWithOptions(UserWorkflow, workflow.RegisterOptions{Name: UserWorkflowName})
+			r.RegisterWorkflowWithOptions(DomainWorkflow, workflow.RegisterOptions{Name: DomainWorkflowName})
+			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: SubscriptionWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
