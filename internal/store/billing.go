@@ -98,6 +98,7 @@ func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind
 		Currency: "PLN",
 		IssuedAt: issued,
 		DueDate:  due,
+		ChargeID: chargeID,
 	}
 	inv.Gross = inv.Net + inv.VAT
 	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id)

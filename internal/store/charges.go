@@ -135,6 +135,14 @@ func prorate(full money.Grosze, from, start, end time.Time) money.Grosze {
 	return money.Grosze((int64(full)*left*2 + days) / (days * 2))
 }
 
+// addMonths moves a date by months as PostgreSQL does for the first period:
+// the 31st plus a month is the last day of a shorter month, not the 3rd of
+// the one after.
+func addMonths(d time.Time, months int) time.Time {
+	first := time.Date(d.Year(), d.Month()+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
+	return first.AddDate(0, 0, min(d.Day(), first.AddDate(0, 1, -1).Day())-1)
+}
+
 func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 
 // OpenRenewal makes the charge for the period after the service's current
@@ -157,7 +165,7 @@ func (s *Store) OpenRenewal(ctx context.Context, orderID, workflowID string, dea
 			return err
 		}
 		start := sv.PeriodEnd
-		end := start.AddDate(0, sv.Months, 0)
+		end := addMonths(start, sv.Months)
 		net := sv.Price * money.Grosze(sv.Months*sv.Seats)
 		if _, err := tx.Exec(ctx, `INSERT INTO charges (id, order_id, kind, workflow_id, seats, period, period_start, period_end, net_grosze, status, payment_deadline)
 			VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9)`,
@@ -184,10 +192,7 @@ func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Ti
 	var c Charge
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		var err error
-		if c, err = chargeOf(ctx, tx, chargeID); err != nil {
-			return err
-		}
-		if err := lockOrder(ctx, tx, c.OrderID); err != nil {
+		if c, err = lockCharge(ctx, tx, chargeID); err != nil {
 			return err
 		}
 		if c.Invoice != nil || c.Kind == ChargeReduction {
@@ -204,6 +209,20 @@ func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Ti
 // GetCharge reads a charge with its pro-forma.
 func (s *Store) GetCharge(ctx context.Context, chargeID string) (Charge, error) {
 	return chargeOf(ctx, s.Pool, chargeID)
+}
+
+// lockCharge locks the charge's order and reads the charge again under that
+// lock: a step that acted on what it read before the lock could apply (or
+// return) seats twice, or issue a second document, when run concurrently.
+func lockCharge(ctx context.Context, tx pgx.Tx, chargeID string) (Charge, error) {
+	c, err := chargeOf(ctx, tx, chargeID)
+	if err != nil {
+		return c, err
+	}
+	if err := lockOrder(ctx, tx, c.OrderID); err != nil {
+		return c, err
+	}
+	return chargeOf(ctx, tx, chargeID)
 }
 
 func chargeOf(ctx context.Context, q querier, id string) (Charge, error) {
@@ -223,7 +242,7 @@ func chargeOf(ctx context.Context, q querier, id string) (Charge, error) {
 	}
 	if invID != nil {
 		inv.ID, inv.Kind, inv.Number, inv.Status, inv.Currency = *invID, "proforma", *invNumber, *invStatus, *invCurrency
-		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt = *invNet, *invVAT, *invGross, *invIssued
+		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt, inv.ChargeID = *invNet, *invVAT, *invGross, *invIssued, c.ID
 		c.Invoice = &inv
 	}
 	return c, err
@@ -237,6 +256,7 @@ func chargeInvoice(ctx context.Context, q querier, chargeID, kind string) (Invoi
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, ErrNotFound
 	}
+	inv.ChargeID = chargeID
 	return inv, err
 }
 
@@ -259,7 +279,7 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 		if n == 0 {
 			return fmt.Errorf("payment %s of charge %s: %w", paymentID, chargeID, ErrNotFound)
 		}
-		if err := lockOrder(ctx, tx, c.OrderID); err != nil {
+		if c, err = lockCharge(ctx, tx, chargeID); err != nil {
 			return err
 		}
 		if fv, err = chargeInvoice(ctx, tx, chargeID, "invoice"); !errors.Is(err, ErrNotFound) {
@@ -303,11 +323,8 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 func (s *Store) ApplySeats(ctx context.Context, chargeID string) (int, error) {
 	var seats int
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		c, err := chargeOf(ctx, tx, chargeID)
+		c, err := lockCharge(ctx, tx, chargeID)
 		if err != nil {
-			return err
-		}
-		if err := lockOrder(ctx, tx, c.OrderID); err != nil {
 			return err
 		}
 		sv, err := serviceOf(ctx, tx, c.OrderID)
@@ -351,11 +368,8 @@ func (s *Store) ApplySeats(ctx context.Context, chargeID string) (int, error) {
 func (s *Store) VoidCharge(ctx context.Context, chargeID, reason string, issued time.Time) (Invoice, error) {
 	var kor Invoice
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		c, err := chargeOf(ctx, tx, chargeID)
+		c, err := lockCharge(ctx, tx, chargeID)
 		if err != nil {
-			return err
-		}
-		if err := lockOrder(ctx, tx, c.OrderID); err != nil {
 			return err
 		}
 		if c.Status == "applied" {

@@ -1,0 +1,198 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/stretchr/testify/require"
+)
+
+func userRequest(id, name string, licensed bool) store.UserRequest {
+	return store.UserRequest{OrderID: id, UserName: name, DisplayName: "User " + name, Licensed: licensed,
+		Hash: fmt.Appendf(nil, "%s/%t", name, licensed)}
+}
+
+func addUser(t *testing.T, id, name string, licensed bool) store.User {
+	t.Helper()
+	u, err := st.AddUser(context.Background(), userRequest(id, name, licensed))
+	require.NoError(t, err)
+	require.True(t, u.Created)
+	return u
+}
+
+func TestAddUserTakesASeat(t *testing.T) {
+	ctx := context.Background()
+	year := newYear()
+	id := provision(t, "users", year, "monthly", 2)
+	a := addUser(t, id, "a@acme.pl", true)
+	require.Equal(t, store.User{OrderID: id, UserName: "a@acme.pl", DisplayName: "User a@acme.pl", Licensed: true, Status: "creating", Created: true}, a)
+	addUser(t, id, "b@acme.pl", true)
+	addUser(t, id, "unlicensed@acme.pl", false)
+
+	_, err := st.AddUser(ctx, userRequest(id, "c@acme.pl", true))
+	var se *store.SeatsError
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, store.SeatsError{Free: 0, InUse: 2, Seats: 2, Message: se.Message}, *se)
+	require.Contains(t, se.Message, "free: 0")
+	_, err = st.GetUser(ctx, id, "c@acme.pl")
+	require.ErrorIs(t, err, store.ErrNotFound, "a refused request leaves nothing")
+
+	again, err := st.AddUser(ctx, userRequest(id, "a@acme.pl", true))
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	require.Equal(t, "a@acme.pl", again.UserName)
+	other := userRequest(id, "a@acme.pl", true)
+	other.DisplayName, other.Hash = "Someone else", []byte("other")
+	_, err = st.AddUser(ctx, other)
+	require.ErrorIs(t, err, store.ErrConflict)
+
+	require.NoError(t, st.UserMade(ctx, id, "a@acme.pl", "tenant-user-a"))
+	require.NoError(t, st.UserFailed(ctx, id, "b@acme.pl", "UPN refused"))
+	require.NoError(t, st.UserFailed(ctx, id, "b@acme.pl", "UPN refused"))
+	addUser(t, id, "c@acme.pl", true)
+
+	users, err := st.Users(ctx, id)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, u := range users {
+		got[u.UserName] = u.Status + "/" + u.TenantUserID
+	}
+	require.Equal(t, map[string]string{"a@acme.pl": "created/tenant-user-a", "b@acme.pl": "failed/", "c@acme.pl": "creating/",
+		"unlicensed@acme.pl": "creating/"}, got)
+	require.Equal(t, "a@acme.pl", users[0].UserName, "sorted by name")
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = 'user_failed:b@acme.pl'`, id))
+
+	early, _ := placeBilled(t, "users-early", year)
+	_, err = st.AddUser(ctx, userRequest(early, "a@acme.pl", false))
+	require.ErrorIs(t, err, store.ErrNotActive)
+}
+
+func TestConcurrentUsersTakeTheLastSeatOnce(t *testing.T) {
+	ctx := context.Background()
+	id := provision(t, "users-race", newYear(), "monthly", 3)
+	addUser(t, id, "a@acme.pl", true)
+	addUser(t, id, "b@acme.pl", true)
+	const n = 10
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = st.AddUser(ctx, userRequest(id, fmt.Sprintf("u%d@acme.pl", i), true))
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		var se *store.SeatsError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, 0, se.Free)
+	}
+	require.Equal(t, 1, ok)
+	require.Equal(t, 3, count(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND licensed`, id))
+}
+
+func TestUserPassword(t *testing.T) {
+	ctx := context.Background()
+	id := provision(t, "users-password", newYear(), "monthly", 1)
+	addUser(t, id, "a@acme.pl", true)
+	kept, err := st.SealUserPassword(ctx, id, "a@acme.pl", []byte("first"))
+	require.NoError(t, err)
+	require.Equal(t, []byte("first"), kept)
+	kept, err = st.SealUserPassword(ctx, id, "a@acme.pl", []byte("second"))
+	require.NoError(t, err)
+	require.Equal(t, []byte("first"), kept, "a retry gets the password the tenant was given")
+	_, err = st.SealUserPassword(ctx, id, "nobody@acme.pl", []byte("x"))
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	for range 2 {
+		require.NoError(t, st.RecordUserEmail(ctx, id, "user_created:a@acme.pl", "admin@acme.pl", "m-1", "a@acme.pl"))
+	}
+	u, err := st.GetUser(ctx, id, "a@acme.pl")
+	require.NoError(t, err)
+	require.Nil(t, u.PasswordSealed)
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM sent_emails WHERE order_id = $1 AND key = 'user_created:a@acme.pl'`, id))
+}
+
+func TestAddDomain(t *testing.T) {
+	ctx := context.Background()
+	year := newYear()
+	a := provision(t, "domains-a", year, "monthly", 1)
+	b := provision(t, "domains-b", year, "monthly", 1)
+	name := newID("acme") + ".pl"
+	until := time.Date(2030, 2, 1, 12, 0, 0, 0, time.UTC)
+
+	d, err := st.AddDomain(ctx, a, name, true, until)
+	require.NoError(t, err)
+	require.True(t, d.Created)
+	require.Equal(t, store.Domain{Domain: name, OrderID: a, MakeDefault: true, Status: "pending", Attempt: 1, CheckUntil: d.CheckUntil, Created: true}, d)
+	require.True(t, d.CheckUntil.Equal(until))
+
+	again, err := st.AddDomain(ctx, a, name, false, until.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	require.Equal(t, 1, again.Attempt)
+	require.True(t, again.MakeDefault, "a repeat changes nothing")
+	_, err = st.AddDomain(ctx, b, name, false, until)
+	require.ErrorIs(t, err, store.ErrDomainTaken)
+
+	require.NoError(t, st.DomainRecord(ctx, name, name, "MS=ms12345678"))
+	d, err = st.GetDomain(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, name, d.TXTName)
+	require.Equal(t, "MS=ms12345678", d.TXTText)
+
+	require.NoError(t, st.DomainDone(ctx, name, false, "record never appeared"))
+	d, err = st.GetDomain(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, "failed", d.Status)
+	require.Nil(t, d.VerifiedAt)
+
+	// After a failed attempt another order may try it.
+	d, err = st.AddDomain(ctx, b, name, false, until)
+	require.NoError(t, err)
+	require.True(t, d.Created)
+	require.Equal(t, 2, d.Attempt)
+	require.Equal(t, b, d.OrderID)
+	require.Equal(t, "pending", d.Status)
+	require.Empty(t, d.TXTText, "a new attempt gets its own record")
+	require.NoError(t, st.DomainDone(ctx, name, true, "TXT found"))
+	d, err = st.GetDomain(ctx, name)
+	require.NoError(t, err)
+	require.Equal(t, "verified", d.Status)
+	require.NotNil(t, d.VerifiedAt)
+	_, err = st.AddDomain(ctx, a, name, false, until)
+	require.ErrorIs(t, err, store.ErrDomainTaken)
+	again, err = st.AddDomain(ctx, b, name, false, until)
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	require.Equal(t, "verified", again.Status)
+
+	// And the same order may try again.
+	own := newID("own") + ".pl"
+	_, err = st.AddDomain(ctx, a, own, false, until)
+	require.NoError(t, err)
+	require.NoError(t, st.DomainDone(ctx, own, false, "record never appeared"))
+	d, err = st.AddDomain(ctx, a, own, false, until)
+	require.NoError(t, err)
+	require.True(t, d.Created)
+	require.Equal(t, 2, d.Attempt)
+	require.Contains(t, eventKeys(t, a), "domain:"+own+"#2")
+
+	domains, err := st.Domains(ctx, b)
+	require.NoError(t, err)
+	require.Len(t, domains, 1)
+	require.Equal(t, name, domains[0].Domain)
+
+	early, _ := placeBilled(t, "domains-early", year)
+	_, err = st.AddDomain(ctx, early, newID("early")+".pl", false, until)
+	require.ErrorIs(t, err, store.ErrNotActive)
+	require.ErrorIs(t, st.DomainDone(ctx, "no-such-domain.pl", true, ""), store.ErrNotFound)
+}
