@@ -114,7 +114,18 @@ func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
 	// The first-login details go to the admin address; the password is
 	// forgotten once they are out.
 	m := waitNotice(t, emailOf(o), "user_created")
-	require.Contains(t, m.Text, "@")
+	_, rest, ok := strings.Cut(m.Text, "Hasło tymczasowe:")
+	require.True(t, ok, "the email carries the temporary password")
+	password := strings.Fields(rest)[0]
+	require.Len(t, password, 20)
+	require.NotContains(t, m.Subject, password)
+	for _, e := range logs.All() {
+		line := e.Message
+		for k, v := range e.ContextMap() {
+			line += " " + k + "=" + fmt.Sprint(v)
+		}
+		require.NotContains(t, line, password, "a log entry carries a user's temporary password")
+	}
 	require.Eventually(t, func() bool {
 		return dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND password_sealed IS NOT NULL`, id) == 0
 	}, 30*time.Second, 50*time.Millisecond)
