@@ -86,8 +86,12 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	for _, o := range orders {
 		domains = append(domains, `"`+domainOf(o)+`"`)
 	}
-	mine := `CustomerDomain IN (` + strings.Join(domains, ", ") + `)`
+	// The provisioned order's subscription carries the same attributes;
+	// the workflow type tells the order sagas apart.
+	mine := `CustomerDomain IN (` + strings.Join(domains, ", ") + `) AND WorkflowType = "` + workflows.OrderWorkflowName + `"`
 	findOrders(t, mine, A, B, C, D, E)
+	waitListed(t, `CustomerDomain IN (`+strings.Join(domains, ", ")+`) AND WorkflowType = "`+workflows.SubscriptionWorkflowName+
+		`" AND OrderID = "`+B+`" AND Stage = "active"`, 1)
 	findOrders(t, mine+` AND PaidAt > "`+since+`"`, B, D, E)
 	findOrders(t, mine+` AND Seats = 5`, B, C, D, E)
 
