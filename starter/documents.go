@@ -19,9 +19,11 @@ func documents(ctx context.Context, orderID string, stdout io.Writer) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tNUMBER\tISSUED\tSTATUS\tGROSS\tPDF")
+	fmt.Fprintln(tw, "ID\tKIND\tNUMBER\tISSUED\tSTATUS\tGROSS\tPDF\tCHARGE")
 	for _, d := range docs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\n", d.ID, d.Kind, d.Number, d.IssuedAt, d.Status, d.Gross, d.Currency, d.PDF)
+		// The charge column names what `pay -charge` pays; empty for the
+		// order's own documents.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\t%s\n", d.ID, d.Kind, d.Number, d.IssuedAt, d.Status, d.Gross, d.Currency, d.PDF, d.ChargeID)
 	}
 	return tw.Flush()
 }

@@ -28,6 +28,7 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	notified []intake.Notification
 	cancels  []string
+	posted   []string // path and body of the post-purchase requests
 	seen     map[string]bool
 }
 
@@ -88,8 +89,20 @@ func (f *fakeAPI) handler() http.Handler {
 		_ = json.NewEncoder(w).Encode(intake.Documents{Documents: []intake.DocumentView{
 			{ID: "7", Kind: "proforma", Number: "PF/2026/000001", IssuedAt: "2026-11-25", Status: "paid", Gross: "332.10", Currency: "PLN", PDF: "/v1/documents/7.pdf"},
 			{ID: "9", Kind: "invoice", Number: "FV/2026/000001", IssuedAt: "2026-11-26", Status: "paid", Gross: "332.10", Currency: "PLN", PDF: "/v1/documents/9.pdf"},
+			{ID: "11", Kind: "proforma", Number: "PF/2026/000002", IssuedAt: "2026-12-01", Status: "unpaid", Gross: "81.00", Currency: "PLN",
+				PDF: "/v1/documents/11.pdf", ChargeID: "shop-1:licences:r1"},
 		}})
 	}))
+	for _, path := range []string{"/licences", "/users", "/domains", "/subscription/cancel"} {
+		mux.HandleFunc("POST /v1/orders/{order_id}"+path, shop(func(w http.ResponseWriter, r *http.Request) {
+			raw, _ := io.ReadAll(r.Body)
+			f.mu.Lock()
+			f.posted = append(f.posted, r.URL.Path+" "+string(raw))
+			f.mu.Unlock()
+			w.WriteHeader(202)
+			_, _ = io.WriteString(w, `{"order_id":"`+r.PathValue("order_id")+`","status":"accepted"}`)
+		}))
+	}
 	mux.HandleFunc("GET /v1/documents/{file}", shop(func(w http.ResponseWriter, r *http.Request) {
 		if r.PathValue("file") != "9.pdf" {
 			fail(w, 404, "not_found", "id", "no document "+r.PathValue("file"))
@@ -316,9 +329,10 @@ func TestDocumentsListsTheOrdersDocuments(t *testing.T) {
 	r := cli(t, "", "documents", "shop-1")
 	require.Equal(t, 0, r.code, r.stderr)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	require.Len(t, lines, 3)
+	require.Len(t, lines, 4)
 	require.Regexp(t, `^ID\s+KIND\s+NUMBER`, lines[0])
-	require.Regexp(t, `^9\s+invoice\s+FV/2026/000001\s+2026-11-26\s+paid\s+332.10 PLN\s+/v1/documents/9.pdf$`, lines[2])
+	require.Regexp(t, `^9\s+invoice\s+FV/2026/000001\s+2026-11-26\s+paid\s+332.10 PLN\s+/v1/documents/9.pdf\s*$`, lines[2])
+	require.Regexp(t, `^11\s+proforma\s+PF/2026/000002\s+2026-12-01\s+unpaid\s+81.00 PLN\s+/v1/documents/11.pdf\s+shop-1:licences:r1$`, lines[3])
 	requireOneLine(t, cli(t, "", "documents", "nope"), 1)
 }
 
