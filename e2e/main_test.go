@@ -40,6 +40,13 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	ctx := context.Background()
+	// This package and e2e/fault take turns (see pgtest.Turn).
+	release, err := pgtest.Turn(ctx, "e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: turn:", err)
+		return 1
+	}
+	defer release()
 	dbURL, drop, err := pgtest.NewDatabase("officeflow_test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: postgres:", err)

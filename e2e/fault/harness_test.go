@@ -41,7 +41,7 @@ var runTimeout = func() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("FAULT_TIMEOUT")); err == nil && d > 0 {
 		return d
 	}
-	return 5 * time.Minute
+	return 10 * time.Minute
 }()
 
 // scenario is one fault test.

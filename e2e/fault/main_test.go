@@ -21,7 +21,7 @@
 //	FAULT_ORDERS=50 FAULT_SEED=7 go test ./e2e/fault -run Killed -v
 //
 // FAULT_ORDERS (200) sets the orders per test, FAULT_SEED the kill moments,
-// FAULT_TIMEOUT (5m) how long a test waits for its orders to end.
+// FAULT_TIMEOUT (10m) how long a test waits for its orders to end.
 package fault
 
 import (
@@ -85,6 +85,14 @@ func runMain(m *testing.M) int {
 			binCleanup()
 		}
 	}()
+	// The e2e package and this one take turns (see pgtest.Turn).
+	release, err := pgtest.Turn(ctx, "e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fault: turn:", err)
+		<-built
+		return 1
+	}
+	defer release()
 
 	for k, v := range map[string]string{
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
