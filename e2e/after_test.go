@@ -226,3 +226,42 @@ func dbString(t *testing.T, sql string, args ...any) string {
 	require.NoError(t, st.Store.Pool.QueryRow(context.Background(), sql, args...).Scan(&s))
 	return s
 }
+
+// Bad post-purchase requests get a 4xx naming the field, and record nothing.
+func TestPostPurchaseBadInputIsRefusedNamingTheField(t *testing.T) {
+	id, _ := provisioned(t, 1)
+	for _, c := range []struct {
+		path  string
+		body  any
+		field string
+	}{
+		{"/licences", map[string]any{"request_id": "", "add_seats": 1}, "request_id"},
+		{"/licences", map[string]any{"request_id": "a b", "add_seats": 1}, "request_id"},
+		{"/licences", map[string]any{"request_id": "r", "add_seats": 0}, "add_seats"},
+		{"/licences", map[string]any{"request_id": "r", "add_seats": 301}, "add_seats"},
+		{"/licences", map[string]any{"request_id": "r", "add_seats": "3"}, "add_seats"},
+		{"/licences", map[string]any{"request_id": "r", "add_seats": 1, "price": 0}, "price"},
+		{"/users", map[string]any{"user_name": "", "display_name": "X"}, "user_name"},
+		{"/users", map[string]any{"user_name": "a..b", "display_name": "X"}, "user_name"},
+		{"/users", map[string]any{"user_name": "jan@elsewhere.pl", "display_name": "X"}, "user_name"},
+		{"/users", map[string]any{"user_name": "jan", "display_name": "  "}, "display_name"},
+		{"/domains", map[string]any{"domain": "not a domain"}, "domain"},
+		{"/domains", map[string]any{"domain": "acme.onmicrosoft.com"}, "domain"},
+		{"/domains", map[string]any{"domain": "localhost"}, "domain"},
+	} {
+		a := call(t, "POST", "/v1/orders/"+id+c.path, shopKey, c.body)
+		require.Equal(t, 400, a.Status, "%s %v: %s", c.path, c.body, a.Raw)
+		require.Equal(t, c.field, a.errField(), "%s %v", c.path, c.body)
+	}
+	require.Equal(t, 404, call(t, "POST", "/v1/orders/nope/licences", shopKey, map[string]any{"request_id": "r", "add_seats": 1}).Status)
+	require.Equal(t, 401, call(t, "POST", "/v1/orders/"+id+"/users", "", map[string]any{"user_name": "jan", "display_name": "Jan"}).Status)
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM charges WHERE order_id = $1`, id))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1`, id))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_domains WHERE order_id = $1`, id))
+
+	// Before provisioning there is nothing to add to.
+	o := newOrder(t)
+	require.Equal(t, 202, place(t, o).Status)
+	early := call(t, "POST", "/v1/orders/"+o["order_id"].(string)+"/licences", shopKey, map[string]any{"request_id": "r", "add_seats": 1})
+	require.Equal(t, 409, early.Status, string(early.Raw))
+}
