@@ -43,7 +43,7 @@ func (a *Activities) CreateUser(ctx context.Context, orderID, userName string) e
 	made, err := a.Tenant.CreateUser(ctx, t.PartnerCustomer, tenant.User{
 		UserPrincipalName: userName, DisplayName: u.DisplayName, FirstName: first, LastName: last, UsageLocation: "PL",
 		PasswordProfile: &tenant.PasswordProfile{Password: pw, ForceChangePassword: true},
-	}, call(orderID, "user:"+userName))
+	}, call(orderID, "user:"+userName+"#"+itoa(u.Attempt)))
 	if err != nil {
 		return tenantError(err)
 	}
@@ -68,7 +68,7 @@ func (a *Activities) AssignLicence(ctx context.Context, orderID, userName string
 	if err != nil {
 		return dbError(err)
 	}
-	err = a.Tenant.AssignLicences(ctx, o.Tenant.PartnerCustomer, u.TenantUserID, []string{offer}, call(orderID, "licence:"+userName))
+	err = a.Tenant.AssignLicences(ctx, o.Tenant.PartnerCustomer, u.TenantUserID, []string{offer}, call(orderID, "licence:"+userName+"#"+itoa(u.Attempt)))
 	return tenantError(err)
 }
 
@@ -84,7 +84,7 @@ func (a *Activities) RemoveUser(ctx context.Context, orderID, userName, reason s
 		if err != nil {
 			return dbError(err)
 		}
-		if err := a.Tenant.DeleteUser(ctx, t.PartnerCustomer, u.TenantUserID, call(orderID, "remove-user:"+userName)); err != nil {
+		if err := a.Tenant.DeleteUser(ctx, t.PartnerCustomer, u.TenantUserID, call(orderID, "remove-user:"+userName+"#"+itoa(u.Attempt))); err != nil {
 			return tenantError(err)
 		}
 	}

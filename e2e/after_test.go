@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/tenant"
 	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
@@ -264,4 +265,25 @@ func TestPostPurchaseBadInputIsRefusedNamingTheField(t *testing.T) {
 	require.Equal(t, 202, place(t, o).Status)
 	early := call(t, "POST", "/v1/orders/"+o["order_id"].(string)+"/licences", shopKey, map[string]any{"request_id": "r", "add_seats": 1})
 	require.Equal(t, 409, early.Status, string(early.Raw))
+}
+
+// A user the tenant refused gives its seat back, and may be asked for again.
+func TestRefusedUserMayBeAskedForAgain(t *testing.T) {
+	id, _ := provisioned(t, 1)
+	customer, _ := atTenant(t, id)
+	st.Fake.Inject(tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/" + customer + "/users", Status: 400, Code: "InvalidRequest"})
+	body := map[string]any{"user_name": "ola", "display_name": "Ola", "assign_licence": true}
+	a := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, body)
+	require.Equal(t, 202, a.Status, string(a.Raw))
+	wid := a.Body["workflow_id"].(string)
+	require.Equal(t, workflows.StageFailed, waitAfter(t, wid).Stage)
+	require.Empty(t, st.Fake.Users(customer))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND status <> 'failed'`, id), "the seat is free again")
+
+	again := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, body)
+	require.Equal(t, 202, again.Status, string(again.Raw))
+	require.Equal(t, wid, again.Body["workflow_id"])
+	require.Eventually(t, func() bool { return len(st.Fake.Users(customer)) == 1 }, 60*time.Second, 20*time.Millisecond)
+	require.Equal(t, workflows.StageDone, waitAfter(t, wid).Stage)
+	require.Equal(t, 2, dbCount(t, `SELECT attempt FROM tenant_users WHERE order_id = $1`, id))
 }

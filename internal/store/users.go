@@ -17,6 +17,7 @@ type User struct {
 	DisplayName    string
 	Licensed       bool // holds one of the service's seats
 	Status         string
+	Attempt        int
 	TenantUserID   string
 	PasswordSealed []byte
 	Created        bool // this call recorded it
@@ -48,15 +49,17 @@ func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 			return err
 		}
 		var hash []byte
-		err := tx.QueryRow(ctx, `SELECT request_hash FROM tenant_users WHERE order_id = $1 AND user_name = $2`, r.OrderID, r.UserName).Scan(&hash)
-		if err == nil {
+		var status string
+		err := tx.QueryRow(ctx, `SELECT request_hash, status FROM tenant_users WHERE order_id = $1 AND user_name = $2`, r.OrderID, r.UserName).Scan(&hash, &status)
+		again := err == nil && status == "failed" // nothing of it exists: ask anew
+		if err == nil && !again {
 			if !bytes.Equal(hash, r.Hash) {
 				return ErrConflict
 			}
 			u, err = userOf(ctx, tx, r.OrderID, r.UserName)
 			return err
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		sv, err := serviceOf(ctx, tx, r.OrderID)
@@ -77,15 +80,20 @@ func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO tenant_users (order_id, user_name, request_hash, display_name, licensed, status)
-			VALUES ($1, $2, $3, $4, $5, 'creating')`, r.OrderID, r.UserName, r.Hash, r.DisplayName, r.Licensed); err != nil {
+			VALUES ($1, $2, $3, $4, $5, 'creating')
+			ON CONFLICT (order_id, user_name) DO UPDATE SET request_hash = EXCLUDED.request_hash, display_name = EXCLUDED.display_name,
+				licensed = EXCLUDED.licensed, status = 'creating', attempt = tenant_users.attempt + 1, tenant_user_id = '', password_sealed = NULL`,
+			r.OrderID, r.UserName, r.Hash, r.DisplayName, r.Licensed); err != nil {
 			return err
 		}
-		if err := insertEvent(ctx, tx, r.OrderID, "user:"+r.UserName, "installer_ready", "user "+r.UserName+" requested", "intake"); err != nil {
+		if u, err = userOf(ctx, tx, r.OrderID, r.UserName); err != nil {
 			return err
 		}
-		u, err = userOf(ctx, tx, r.OrderID, r.UserName)
+		if err := insertEvent(ctx, tx, r.OrderID, fmt.Sprintf("user:%s#%d", r.UserName, u.Attempt), "installer_ready", "user "+r.UserName+" requested", "intake"); err != nil {
+			return err
+		}
 		u.Created = true
-		return err
+		return nil
 	})
 	return u, err
 }
@@ -97,8 +105,8 @@ func (s *Store) GetUser(ctx context.Context, orderID, userName string) (User, er
 
 func userOf(ctx context.Context, q querier, orderID, userName string) (User, error) {
 	u := User{OrderID: orderID, UserName: userName}
-	err := q.QueryRow(ctx, `SELECT display_name, licensed, status, tenant_user_id, password_sealed FROM tenant_users
-		WHERE order_id = $1 AND user_name = $2`, orderID, userName).Scan(&u.DisplayName, &u.Licensed, &u.Status, &u.TenantUserID, &u.PasswordSealed)
+	err := q.QueryRow(ctx, `SELECT display_name, licensed, status, attempt, tenant_user_id, password_sealed FROM tenant_users
+		WHERE order_id = $1 AND user_name = $2`, orderID, userName).Scan(&u.DisplayName, &u.Licensed, &u.Status, &u.Attempt, &u.TenantUserID, &u.PasswordSealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, fmt.Errorf("user %s of order %s: %w", userName, orderID, ErrNotFound)
 	}

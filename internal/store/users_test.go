@@ -29,7 +29,7 @@ func TestAddUserTakesASeat(t *testing.T) {
 	year := newYear()
 	id := provision(t, "users", year, "monthly", 2)
 	a := addUser(t, id, "a@acme.pl", true)
-	require.Equal(t, store.User{OrderID: id, UserName: "a@acme.pl", DisplayName: "User a@acme.pl", Licensed: true, Status: "creating", Created: true}, a)
+	require.Equal(t, store.User{OrderID: id, UserName: "a@acme.pl", DisplayName: "User a@acme.pl", Licensed: true, Status: "creating", Attempt: 1, Created: true}, a)
 	addUser(t, id, "b@acme.pl", true)
 	addUser(t, id, "unlicensed@acme.pl", false)
 
@@ -195,4 +195,32 @@ func TestAddDomain(t *testing.T) {
 	_, err = st.AddDomain(ctx, early, newID("early")+".pl", false, until)
 	require.ErrorIs(t, err, store.ErrNotActive)
 	require.ErrorIs(t, st.DomainDone(ctx, "no-such-domain.pl", true, ""), store.ErrNotFound)
+}
+
+func TestFailedUserMayBeAskedForAgain(t *testing.T) {
+	ctx := context.Background()
+	id := provision(t, "userretry", newYear(), "monthly", 1)
+	addUser(t, id, "a@acme.pl", true)
+	_, err := st.SealUserPassword(ctx, id, "a@acme.pl", []byte("sealed-1"))
+	require.NoError(t, err)
+	require.NoError(t, st.UserFailed(ctx, id, "a@acme.pl", "licence refused"))
+
+	// Asked for again, even differently: a fresh attempt that takes the seat again.
+	other := userRequest(id, "a@acme.pl", true)
+	other.DisplayName, other.Hash = "Anna Nowak", []byte("second")
+	u, err := st.AddUser(ctx, other)
+	require.NoError(t, err)
+	require.True(t, u.Created)
+	require.Equal(t, 2, u.Attempt)
+	require.Equal(t, "creating", u.Status)
+	require.Equal(t, "Anna Nowak", u.DisplayName)
+	require.Nil(t, u.PasswordSealed, "the first attempt's password is not reused")
+	_, err = st.AddUser(ctx, userRequest(id, "b@acme.pl", true))
+	var se *store.SeatsError
+	require.ErrorAs(t, err, &se, "the new attempt holds the only seat")
+
+	same, err := st.AddUser(ctx, other)
+	require.NoError(t, err)
+	require.False(t, same.Created, "a repeat of the new attempt is the same attempt")
+	require.Equal(t, 2, same.Attempt)
 }

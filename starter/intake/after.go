@@ -161,7 +161,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	}
 	wid := workflows.UserWorkflowID(o.ID, upn)
 	in := workflows.UserInput{OrderID: o.ID, UserName: upn, Licensed: u.Licensed}
-	if !s.startAfter(w, wid, o, workflows.UserWorkflowName, "User "+upn, workflows.StageCreating, in) {
+	// A user asked for again after a failed attempt runs anew under its id.
+	reuse := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	if u.Created && u.Attempt > 1 {
+		reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	}
+	if !s.startAfter(w, wid, o, workflows.UserWorkflowName, "User "+upn, workflows.StageCreating, in, reuse) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, UserView{OrderID: o.ID, UserName: upn, WorkflowID: wid, Licensed: u.Licensed, Status: u.Status})
@@ -298,12 +303,17 @@ func (s *Server) refused(w http.ResponseWriter, err error, field string) bool {
 
 // startAfter starts a post-purchase workflow; one that runs or ran under
 // the id counts as started. It says whether the request may be answered.
-func (s *Server) startAfter(w http.ResponseWriter, id string, o store.Order, name, summary, stage string, in any) bool {
+func (s *Server) startAfter(w http.ResponseWriter, id string, o store.Order, name, summary, stage string, in any,
+	reuse ...enumspb.WorkflowIdReusePolicy) bool {
+	policy := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	if len(reuse) > 0 {
+		policy = reuse[0]
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(context.Background()), 30*time.Second)
 	defer cancel()
 	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: id, TaskQueue: s.TaskQueue, StaticSummary: summary,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDReusePolicy:    policy,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes:    workflows.AfterAttributes(o.ID, o.Plan, o.Domain, o.Seats, stage),
 	}, name, in)

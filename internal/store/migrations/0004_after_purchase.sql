@@ -57,6 +57,8 @@ CREATE TABLE tenant_users (
     display_name    text NOT NULL,
     licensed        boolean NOT NULL,
     status          text NOT NULL CHECK (status IN ('creating', 'created', 'failed')),
+    -- a user that could not be made may be asked for again: a new attempt
+    attempt         int NOT NULL DEFAULT 1,
     tenant_user_id  text NOT NULL DEFAULT '',
     -- sealed with CREDENTIALS_KEY; cleared once the first-login email is out
     password_sealed bytea,
