@@ -131,12 +131,21 @@ func (f *Fake) Subscription(customerID, subID string) (Subscription, bool) {
 // sortedSubscriptions runs with f.mu held; customerID is lower-case. The
 // result is never nil so it encodes as [] rather than null.
 func (f *Fake) sortedSubscriptions(customerID string) []Subscription {
-	subs := f.subs[customerID]
-	out := make([]Subscription, 0, len(subs))
-	for _, s := range subs {
-		out = append(out, s)
+	return sortedValues(f.subs[customerID], func(s Subscription) string { return s.ID }, nil)
+}
+
+// sortedValues copies m's values out, sorted by key; copyOf, when the values
+// hold slices, makes each copy share nothing with the fake's state. The
+// result is never nil.
+func sortedValues[T any](m map[string]T, key func(T) string, copyOf func(T) T) []T {
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		if copyOf != nil {
+			v = copyOf(v)
+		}
+		out = append(out, v)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
 	return out
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -21,13 +20,8 @@ func (f *Fake) Domains(customerID string) []Domain {
 // sortedDomains runs with f.mu held; customerID is lower-case. The result is
 // never nil and shares no slices with the fake's state.
 func (f *Fake) sortedDomains(customerID string) []Domain {
-	out := make([]Domain, 0, len(f.ownDomains[customerID]))
-	for _, d := range f.ownDomains[customerID] {
-		d.VerificationDNSRecords = slices.Clone(d.VerificationDNSRecords)
-		out = append(out, d)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
+	return sortedValues(f.ownDomains[customerID], func(d Domain) string { return d.ID },
+		func(d Domain) Domain { d.VerificationDNSRecords = slices.Clone(d.VerificationDNSRecords); return d })
 }
 
 // verificationTXTTTL is the TTL Partner Center suggests for the record.

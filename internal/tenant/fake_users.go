@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -19,13 +18,8 @@ func (f *Fake) Users(customerID string) []User {
 // sortedUsers runs with f.mu held; customerID is lower-case. The result is
 // never nil and shares no slices with the fake's state.
 func (f *Fake) sortedUsers(customerID string) []User {
-	out := make([]User, 0, len(f.users[customerID]))
-	for _, u := range f.users[customerID] {
-		u.AssignedSkus = slices.Clone(u.AssignedSkus)
-		out = append(out, u)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UserPrincipalName < out[j].UserPrincipalName })
-	return out
+	return sortedValues(f.users[customerID], func(u User) string { return u.UserPrincipalName },
+		func(u User) User { u.AssignedSkus = slices.Clone(u.AssignedSkus); return u })
 }
 
 // knownCustomer answers 404 for a path whose customer does not exist and
