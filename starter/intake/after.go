@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/money"
@@ -89,11 +90,11 @@ func (s *Server) changeLicences(w http.ResponseWriter, r *http.Request) {
 	if !s.startAfter(w, wid, o, workflows.LicencesWorkflowName, fmt.Sprintf("Licences %+d for order %s", c.Seats, o.ID), stage, in) {
 		return
 	}
-	gross := c.Net + vatOf(c.Net)
+	vat := money.VAT(c.Net)
 	writeJSON(w, http.StatusAccepted, ChargeView{
 		OrderID: o.ID, ChargeID: c.ID, WorkflowID: wid, Kind: c.Kind, Status: c.Status, SeatsChange: c.Seats,
 		PeriodEnd: c.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly),
-		Net:       c.Net.String(), VAT: vatOf(c.Net).String(), Gross: gross.String(), Currency: "PLN", PaymentDeadline: c.Deadline.UTC(),
+		Net:       c.Net.String(), VAT: vat.String(), Gross: (c.Net + vat).String(), Currency: "PLN", PaymentDeadline: c.Deadline.UTC(),
 	})
 }
 
@@ -331,12 +332,10 @@ func hashOf(parts ...any) []byte {
 	return h[:]
 }
 
-// warsaw is where billing dates are counted.
-func warsaw() *time.Location {
+// warsaw is where billing dates are counted; loaded once, not per request.
+var warsaw = sync.OnceValue(func() *time.Location {
 	if loc, err := time.LoadLocation("Europe/Warsaw"); err == nil {
 		return loc
 	}
 	return time.UTC
-}
-
-func vatOf(net money.Grosze) money.Grosze { return money.VAT(net) }
+})
