@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -66,6 +65,9 @@ func (r *Request) Normalize() {
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1} {
 		*p = strings.TrimSpace(*p)
 	}
+	for _, p := range []*string{&c.Company, &c.FirstName, &c.LastName, &c.City, &c.PostalCode, &c.AddressLine1} {
+		*p = nfc(*p)
+	}
 	r.DomainPrefix = strings.ToLower(r.DomainPrefix)
 	r.Plan = strings.ToLower(r.Plan)
 	r.BillingCycle = strings.ToLower(r.BillingCycle)
@@ -105,9 +107,12 @@ func (r *Request) Validate() *FieldError {
 		if utf8.RuneCountInString(f.v) > 200 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\r\n") {
 			return fieldErr(f.name, "invalid", "%s must be one line of at most 200 characters", f.name)
 		}
+		if ch, bad := unprintable(f.v); bad {
+			return unprintableErr(f.name, ch)
+		}
 	}
-	if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || a.Name != "" || !strings.Contains(c.Email[strings.LastIndex(c.Email, "@")+1:], ".") {
-		return fieldErr("customer.email", "invalid", "customer.email must be a plain address such as it@acme.pl")
+	if err := validEmail(c.Email); err != nil {
+		return fieldErr("customer.email", "invalid", "customer.email %s; it must be a plain address such as it@acme.pl", err)
 	}
 	if !countryRe.MatchString(c.Country) || !isCountry(c.Country) {
 		return fieldErr("customer.country", "invalid", "customer.country must be an ISO 3166-1 alpha-2 code such as PL")
@@ -139,6 +144,9 @@ func (r *Request) Validate() *FieldError {
 	}
 	if !domainPrefixRe.MatchString(r.DomainPrefix) {
 		return fieldErr("domain_prefix", "invalid", "domain_prefix must be 3 to 27 letters or digits")
+	}
+	if ReservedPrefix(r.DomainPrefix) {
+		return fieldErr("domain_prefix", "reserved", "domain_prefix %q is reserved; choose the company's own name", r.DomainPrefix)
 	}
 	if r.BillingCycle != "monthly" && r.BillingCycle != "annual" {
 		return fieldErr("billing_cycle", "invalid", "billing_cycle must be monthly or annual")

@@ -97,7 +97,7 @@ func emptyKeyRefused(body []byte) bool {
 	return err != nil && err.Error() == `json: unknown field ""`
 }
 
-var fieldErrorCodes = map[string]bool{"required": true, "invalid": true, "unknown": true, "out_of_range": true, "invalid_type": true, "unknown_field": true}
+var fieldErrorCodes = map[string]bool{"required": true, "invalid": true, "unknown": true, "out_of_range": true, "invalid_type": true, "unknown_field": true, "reserved": true}
 
 func checkPlaceOrder(t *testing.T, si *standIn, body []byte, w *httptest.ResponseRecorder) {
 	t.Helper()
