@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -62,6 +63,7 @@ func newAfterHarness(t *testing.T, stage string, overrides ...func(env *testsuit
 	var s testsuite.WorkflowTestSuite
 	h := &afterHarness{t: t, env: s.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(afterStart)
+	h.env.SetWorkerOptions(worker.Options{Interceptors: Interceptors()})
 	h.env.RegisterWorkflow(LicencesWorkflow)
 	h.env.RegisterWorkflow(UserWorkflow)
 	h.env.RegisterWorkflow(DomainWorkflow)

@@ -94,7 +94,7 @@ func (w *chargeWait) until(ctx workflow.Context, deadline time.Time) (*Payment, 
 			n := activities.Notice{OrderID: w.orderID, Kind: activities.EmailPaymentReminder,
 				Key: activities.ReminderEmail(w.sent) + ":" + w.chargeID, ChargeID: w.chargeID}
 			// A reminder that cannot go out does not change the charge.
-			if err := notify(ctx, n); err != nil {
+			if err := notify(caught(ctx), n); err != nil {
 				workflow.GetLogger(ctx).Warn("payment reminder not sent", "ChargeID", w.chargeID, "Error", err)
 			}
 		}
@@ -146,7 +146,10 @@ func days(d time.Duration) string {
 	return d.String()
 }
 
+// isRejected tells an email that will not go out: the mail server refused
+// the address for good, or an operator gave it up (and told the customer
+// another way). Neither stops the workflow.
 func isRejected(err error) bool {
 	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == ErrEmailRejected
+	return errors.As(err, &appErr) && (appErr.Type() == ErrEmailRejected || appErr.Type() == ErrResolved)
 }

@@ -35,6 +35,7 @@ func (s *saga) showUndo() {
 // operator retries or resolves; nothing is skipped silently.
 func (s *saga) compensate(ctx workflow.Context, end order.Status, reason, notice string) (Result, error) {
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
+	s.compensating = true
 	actor := ""
 	if s.cancel != nil {
 		actor = s.cancel.Actor
@@ -134,11 +135,18 @@ func (s *saga) registerDecisions(ctx workflow.Context) error {
 	for _, action := range []string{UpdateRetryCompensation, UpdateResolve} {
 		err := workflow.SetUpdateHandlerWithOptions(ctx, action,
 			func(ctx workflow.Context, d Decision) (StatusView, error) {
+				if t := s.att; action == UpdateResolve && t.waiting() {
+					t.decide(action, d) // a step that failed for good, not an undo step
+					return s.view, nil
+				}
 				d.action = action
 				s.decision = &d
 				return s.view, nil
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
+				if t := s.att; action == UpdateResolve && t.waiting() {
+					return t.validate(action, d)
+				}
 				switch {
 				case !s.deciding || s.decision != nil:
 					return fmt.Errorf("order is %s: only an order in %s waits for a decision", s.view.Status, order.NeedsAttention)
@@ -187,9 +195,10 @@ func errorMessage(err error) string {
 	return err.Error()
 }
 
-// Undo steps are retried for a bounded time; past it an operator decides.
+// Undo steps are retried for a bounded time; past it an operator decides
+// through the saga's own needs_attention (so they are caught, not parked).
 func withUndo(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	return workflow.WithActivityOptions(caught(ctx), workflow.ActivityOptions{
 		StartToCloseTimeout:    time.Minute,
 		ScheduleToCloseTimeout: time.Hour,
 		Summary:                summary,
@@ -201,7 +210,7 @@ func withUndo(ctx workflow.Context, summary string) workflow.Context {
 }
 
 func withUndoDB(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+	return workflow.WithLocalActivityOptions(caught(ctx), workflow.LocalActivityOptions{
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 15 * time.Minute,
 		Summary:                summary,

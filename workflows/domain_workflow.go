@@ -17,6 +17,14 @@ import (
 // customer told; they may start again. Reminders go out at days 3 and 10.
 // Every ChecksPerRun checks the run continues as new, carrying its schedule.
 func DomainWorkflow(ctx workflow.Context, in DomainInput) (AfterResult, error) {
+	r, err := domain(ctx, in)
+	return givenUp(ctx, r, err, func(reason string) (AfterResult, error) {
+		cur := ""
+		return giveUpDomain(ctx, in, &cur, reason, true)
+	})
+}
+
+func domain(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 	sc := in.Schedule
 	cur := StageCheckingDNS
 	if err := workflow.SetQueryHandler(ctx, QueryStage, func() (AfterResult, error) { return AfterResult{Stage: cur}, nil }); err != nil {
@@ -24,7 +32,7 @@ func DomainWorkflow(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 	}
 	key := func(kind string) string { return kind + ":" + in.Domain + "#" + itoa(in.Attempt) }
 	if in.Started.IsZero() {
-		if err := workflow.ExecuteActivity(withTenant(ctx, "Add domain "+in.Domain), a.AddDomain, in.OrderID, in.Domain).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(withTenant(caught(ctx), "Add domain "+in.Domain), a.AddDomain, in.OrderID, in.Domain).Get(ctx, nil); err != nil {
 			return giveUpDomain(ctx, in, &cur, "the tenant API did not add the domain: "+message(err), false)
 		}
 		in.Started = workflow.Now(ctx)
@@ -41,7 +49,7 @@ func DomainWorkflow(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 		}
 		in.Checks++
 		if seen {
-			err := workflow.ExecuteActivity(withTenant(ctx, "Verify domain "+in.Domain), a.VerifyDomain, in.OrderID, in.Domain).Get(ctx, nil)
+			err := workflow.ExecuteActivity(withTenant(caught(ctx), "Verify domain "+in.Domain), a.VerifyDomain, in.OrderID, in.Domain).Get(ctx, nil)
 			if err == nil {
 				stage(ctx, &cur, StageVerified)
 				if err := notify(ctx, activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainVerified, Key: key(activities.EmailDomainVerified), Domain: in.Domain}); err != nil {
@@ -61,7 +69,7 @@ func DomainWorkflow(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 			day := int(sc.Reminders[in.Reminded] / (24 * time.Hour))
 			in.Reminded++
 			n := activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainReminder, Key: key(activities.EmailDomainReminder) + "/" + itoa(in.Reminded), Domain: in.Domain, Day: day}
-			if err := notify(ctx, n); err != nil {
+			if err := notify(caught(ctx), n); err != nil {
 				workflow.GetLogger(ctx).Warn("domain reminder not sent", "Domain", in.Domain, "Error", err)
 			}
 		}
@@ -106,7 +114,7 @@ func giveUpDomain(ctx workflow.Context, in DomainInput, cur *string, reason stri
 }
 
 func withDNS(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+	return workflow.WithLocalActivityOptions(caught(ctx), workflow.LocalActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
 		Summary:             "Check DNS",
 		// One attempt: the schedule is the retry.

@@ -16,6 +16,14 @@ import (
 // note, with nothing changed at the tenant. Fewer seats cost nothing and are
 // applied at once, as far as no assigned licence is lost.
 func LicencesWorkflow(ctx workflow.Context, in LicencesInput) (AfterResult, error) {
+	r, err := licences(ctx, in)
+	return givenUp(ctx, r, err, func(reason string) (AfterResult, error) {
+		cur := ""
+		return voidLicences(ctx, in, &cur, reason)
+	})
+}
+
+func licences(ctx workflow.Context, in LicencesInput) (AfterResult, error) {
 	defer drainSignals(ctx)
 	cur := ""
 	if attrs := workflow.GetTypedSearchAttributes(ctx); attrs.Size() > 0 {
@@ -61,7 +69,7 @@ func LicencesWorkflow(ctx workflow.Context, in LicencesInput) (AfterResult, erro
 	if err != nil {
 		return AfterResult{}, err
 	}
-	err = workflow.ExecuteActivity(withTenant(ctx, fmt.Sprintf("Subscription quantity %d", seats)), a.SetQuantity, in.OrderID, in.ChargeID).Get(ctx, nil)
+	err = workflow.ExecuteActivity(withTenant(caught(ctx), fmt.Sprintf("Subscription quantity %d", seats)), a.SetQuantity, in.OrderID, in.ChargeID).Get(ctx, nil)
 	if err != nil {
 		// The tenant refused for good: the seats go back and money paid
 		// for them is owed back with the credit note.

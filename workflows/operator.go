@@ -92,7 +92,8 @@ func (s *saga) provisionUntilDone(ctx workflow.Context) error {
 	for n := 1; ; n++ {
 		pctx, stop := workflow.WithCancel(ctx)
 		s.provisioning, s.stopProvision = true, stop
-		err := s.provision(pctx)
+		// Its failures end in a refund (OrderWorkflow), not with an operator.
+		err := s.provision(caught(pctx))
 		s.provisioning = false
 		stop()
 		r := s.retryProvision

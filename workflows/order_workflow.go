@@ -41,12 +41,33 @@ type saga struct {
 	decision  *Decision // an operator's answer while needs_attention
 	deciding  bool      // waiting for that answer
 	reminders []pendingEmail
+
+	att          *attention   // steps that failed for good (nil without the interceptor)
+	compensating bool         // compensate has begun
+	parkedFrom   order.Status // the status before a step failed for good
 }
 
 // OrderWorkflow runs one order from placement to installer_ready, or to
 // cancellation when payment fails, never comes or the shop cancels.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, wake: workflow.NewBufferedChannel(ctx, 1)}
+	if s.att = attentionOf(ctx); s.att != nil {
+		s.att.hook = s
+	}
+	r, err := s.run(ctx)
+	if isType(err, ErrResolved) && !s.compensating {
+		r, err = s.giveUp(ctx)
+	}
+	if isType(err, ErrResolved) {
+		// Given up while compensating: the order ends where it stands, as
+		// the operator decided.
+		return Result{Status: s.view.Status, Reason: message(err)}, nil
+	}
+	return r, err
+}
+
+func (s *saga) run(ctx workflow.Context) (Result, error) {
+	in := s.in
 	s.v = workflow.GetVersion(ctx, changeCompensation, workflow.DefaultVersion, 1)
 	defer drainPayments(ctx)
 	if err := s.register(ctx); err != nil {
@@ -231,7 +252,8 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 			return nil, "cancellation of the workflow requested", "cancelled"
 		case fired && isReminder:
 			sent++
-			s.reminders = append(s.reminders, s.emailAsync(ctx, activities.ReminderEmail(sent)))
+			// A reminder that cannot go out does not stop the order (flushReminders).
+			s.reminders = append(s.reminders, s.emailAsync(caught(ctx), activities.ReminderEmail(sent)))
 			timer, isReminder = next()
 		case fired:
 			return nil, "payment deadline passed", "deadline"
@@ -299,7 +321,7 @@ func (p pendingEmail) get(ctx workflow.Context) error {
 	s, kind := p.s, p.kind
 	err := p.f.Get(ctx, nil)
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == ErrEmailRejected {
+	if isRejected(err) && errors.As(err, &appErr) {
 		s.timeline = append(s.timeline, TimelineEntry{Status: s.view.Status, At: workflow.Now(ctx), Reason: "email " + kind + " rejected: " + appErr.Message()})
 		return nil
 	}

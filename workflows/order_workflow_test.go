@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 )
 
 var (
@@ -37,6 +38,7 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	var s testsuite.WorkflowTestSuite
 	h := &harness{env: s.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(start)
+	h.env.SetWorkerOptions(worker.Options{Interceptors: Interceptors()})
 	h.env.RegisterWorkflow(OrderWorkflow)
 	h.env.RegisterActivity(&activities.Activities{})
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {

@@ -34,7 +34,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			// ones (v0) pass through the codec.
 			cd, err := codec.New(config.DevPayloadKeys()...)
 			require.NoError(t, err)
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter()})
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: cd.DataConverter(), Interceptors: Interceptors()})
 			require.NoError(t, err)
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: OrderWorkflowName})
 			r.RegisterWorkflowWithOptions(LicencesWorkflow, workflow.RegisterOptions{Name: LicencesWorkflowName})

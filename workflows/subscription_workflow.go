@@ -20,6 +20,12 @@ import (
 // and the unpaid pro-forma corrected to zero. A customer's cancellation ends
 // it when the paid period ends.
 func SubscriptionWorkflow(ctx workflow.Context, in SubscriptionInput) (AfterResult, error) {
+	// Given up, a period ends as it stands: the operator settles it by hand.
+	r, err := subscriptionPeriod(ctx, in)
+	return givenUp(ctx, r, err, nil)
+}
+
+func subscriptionPeriod(ctx workflow.Context, in SubscriptionInput) (AfterResult, error) {
 	defer drainSignals(ctx)
 	s := &subscription{in: in, cancel: in.Cancel, wake: workflow.NewBufferedChannel(ctx, 1)}
 	if attrs := workflow.GetTypedSearchAttributes(ctx); attrs.Size() > 0 {

@@ -12,6 +12,14 @@ import (
 // it never enters history. A user whose licence cannot be assigned is
 // removed again, so nothing half-made stays in the tenant.
 func UserWorkflow(ctx workflow.Context, in UserInput) (AfterResult, error) {
+	r, err := user(ctx, in)
+	return givenUp(ctx, r, err, func(reason string) (AfterResult, error) {
+		cur := ""
+		return failUser(ctx, in, &cur, reason)
+	})
+}
+
+func user(ctx workflow.Context, in UserInput) (AfterResult, error) {
 	cur := ""
 	if attrs := workflow.GetTypedSearchAttributes(ctx); attrs.Size() > 0 {
 		cur, _ = attrs.GetKeyword(StageKey)
@@ -20,11 +28,11 @@ func UserWorkflow(ctx workflow.Context, in UserInput) (AfterResult, error) {
 		return AfterResult{}, err
 	}
 	stage(ctx, &cur, StageCreating)
-	if err := workflow.ExecuteActivity(withTenant(ctx, "Create user "+in.UserName), a.CreateUser, in.OrderID, in.UserName).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withTenant(caught(ctx), "Create user "+in.UserName), a.CreateUser, in.OrderID, in.UserName).Get(ctx, nil); err != nil {
 		return failUser(ctx, in, &cur, "the tenant API did not create the user: "+message(err))
 	}
 	if in.Licensed {
-		if err := workflow.ExecuteActivity(withTenant(ctx, "Assign licence to "+in.UserName), a.AssignLicence, in.OrderID, in.UserName).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(withTenant(caught(ctx), "Assign licence to "+in.UserName), a.AssignLicence, in.OrderID, in.UserName).Get(ctx, nil); err != nil {
 			return failUser(ctx, in, &cur, "the licence could not be assigned: "+message(err))
 		}
 	}

@@ -246,7 +246,7 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	if cfg.WorkflowCache > 0 {
 		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	}
-	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
 	RegisterWorkflows(st.Worker)
 	dns := &dnscheck.Checker{Server: cfg.After.DNSResolver, Timeout: 5 * time.Second}
 	if st.Fake != nil {
