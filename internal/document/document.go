@@ -8,11 +8,16 @@ package document
 import (
 	"bytes"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
 	"github.com/officeflow/officeflow/internal/money"
 	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Kinds of document.
@@ -61,6 +66,66 @@ type Document struct {
 	Currency      string
 }
 
+// Replacement is printed for a character the document's font cannot show.
+const Replacement = '?'
+
+// glyphs is the set of BMP characters the embedded font has a glyph for,
+// read once from its cmap (a bit per code point, 8 KiB).
+var glyphs = sync.OnceValue(func() *[0x10000 / 64]uint64 {
+	f, err := sfnt.Parse(goregular.TTF)
+	if err != nil {
+		panic("document: the embedded Go font does not parse: " + err.Error())
+	}
+	var set [0x10000 / 64]uint64
+	var buf sfnt.Buffer
+	for r := rune(0); r < 0x10000; r++ {
+		if g, err := f.GlyphIndex(&buf, r); err == nil && g != 0 {
+			set[r/64] |= 1 << (r % 64)
+		}
+	}
+	return &set
+})
+
+// Printable is the text as the PDF prints it: every string that reaches the
+// PDF writer (fpdf) goes through it, whatever its source. fpdf with an
+// embedded TrueType font handles only characters of the Basic Multilingual
+// Plane the font has a glyph for; others corrupt its output or make it
+// panic (an emoji indexes past its CID map). So the text is composed (NFC,
+// "e\u0301" prints as the font's "é"), format characters with no visible
+// form of their own (bidi controls, zero-width joiners, soft hyphens,
+// variation selectors, tags) are dropped, and every other character the
+// font has no glyph for, every control character and every character
+// outside the BMP (emoji) is printed as Replacement: "Acme 🚀" is "Acme ?".
+// A run of invalid UTF-8 bytes is one Replacement. Polish, German,
+// Scandinavian, Czech, Hungarian, Romanian, Greek and Cyrillic letters are
+// all in the Go font and print as they are; Hebrew and Arabic are not.
+func Printable(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	s = norm.NFC.String(strings.ToValidUTF8(s, string(Replacement)))
+	set := glyphs()
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Cf, r), unicode.Is(unicode.Variation_Selector, r):
+			continue
+		case r > 0xffff, unicode.Is(unicode.Cc, r), set[r/64]&(1<<(r%64)) == 0:
+			r = Replacement
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func title(kind string) string {
 	switch kind {
 	case Invoice:
@@ -82,18 +147,22 @@ func Render(d Document) ([]byte, error) {
 	p.SetCatalogSort(true)
 	p.SetCreationDate(d.Issued)
 	p.SetModificationDate(d.Issued)
-	p.SetTitle(title(d.Kind)+" "+d.Number, true)
-	p.SetAuthor(d.Seller.Name, true)
+	p.SetTitle(Printable(title(d.Kind)+" "+d.Number), true)
+	p.SetAuthor(Printable(d.Seller.Name), true)
 	// One face only: each embedded TTF is parsed, subset and compressed per
 	// document, about 5 ms of CPU apiece; headings are set larger instead.
 	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
 	p.SetAutoPageBreak(false, 10)
 	p.AddPage()
+	// Every text on the page goes through here, and so through Printable.
+	cell := func(w, h float64, s, border string, ln int, align string) {
+		p.CellFormat(w, h, Printable(s), border, ln, align, false, 0, "")
+	}
 
 	p.SetFont("go", "", 16)
-	p.CellFormat(0, 9, title(d.Kind)+" nr "+d.Number, "", 1, "L", false, 0, "")
+	cell(0, 9, title(d.Kind)+" nr "+d.Number, "", 1, "L")
 	p.SetFont("go", "", 9)
-	line := func(s string) { p.CellFormat(0, 4.5, s, "", 1, "L", false, 0, "") }
+	line := func(s string) { cell(0, 4.5, s, "", 1, "L") }
 	line("Data wystawienia: " + day(d.Issued) + "    Data sprzedaży: " + day(d.SaleDate))
 	switch d.Kind {
 	case Proforma:
@@ -121,15 +190,15 @@ func Render(d Document) ([]byte, error) {
 	party := func(x float64, head string, pt Party) {
 		p.SetXY(x, y)
 		p.SetFont("go", "", 10)
-		p.CellFormat(90, 5, head, "", 2, "L", false, 0, "")
+		cell(90, 5, head, "", 2, "L")
 		p.SetFont("go", "", 9)
 		for _, s := range []string{pt.Name, pt.Address, pt.PostalCode + " " + pt.City, pt.Country, "NIP: " + pt.NIP} {
 			p.SetX(x)
-			p.CellFormat(90, 4.5, s, "", 2, "L", false, 0, "")
+			cell(90, 4.5, s, "", 2, "L")
 		}
 		if pt.BankAccount != "" {
 			p.SetX(x)
-			p.CellFormat(90, 4.5, "Rachunek: "+pt.BankAccount, "", 2, "L", false, 0, "")
+			cell(90, 4.5, "Rachunek: "+pt.BankAccount, "", 2, "L")
 		}
 	}
 	party(10, "Sprzedawca", d.Seller)
@@ -145,7 +214,7 @@ func Render(d Document) ([]byte, error) {
 		{"Netto", 20, "R"}, {"VAT", 12, "C"}, {"Kwota VAT", 20, "R"}, {"Brutto", 20, "R"}}
 	p.SetFont("go", "", 8)
 	for _, c := range cols {
-		p.CellFormat(c.w, 6, c.head, "1", 0, "C", false, 0, "")
+		cell(c.w, 6, c.head, "1", 0, "C")
 	}
 	p.Ln(-1)
 	p.SetFont("go", "", 8)
@@ -153,7 +222,7 @@ func Render(d Document) ([]byte, error) {
 		cells := []string{fmt.Sprint(i + 1), l.Name, fmt.Sprint(l.Seats), l.Period, amount(l.UnitNet),
 			amount(l.Net), "23%", amount(l.VAT), amount(l.Gross)}
 		for j, c := range cols {
-			p.CellFormat(c.w, 6, cells[j], "1", 0, c.align, false, 0, "")
+			cell(c.w, 6, cells[j], "1", 0, c.align)
 		}
 		p.Ln(-1)
 	}
@@ -161,11 +230,11 @@ func Render(d Document) ([]byte, error) {
 
 	totals := func(label string, t Totals) {
 		p.SetFont("go", "", 9)
-		p.CellFormat(118, 5.5, label, "", 0, "R", false, 0, "")
+		cell(118, 5.5, label, "", 0, "R")
 		p.SetFont("go", "", 9)
-		p.CellFormat(24, 5.5, "netto "+amount(t.Net), "", 0, "R", false, 0, "")
-		p.CellFormat(24, 5.5, "VAT "+amount(t.VAT), "", 0, "R", false, 0, "")
-		p.CellFormat(24, 5.5, "brutto "+amount(t.Gross), "", 1, "R", false, 0, "")
+		cell(24, 5.5, "netto "+amount(t.Net), "", 0, "R")
+		cell(24, 5.5, "VAT "+amount(t.VAT), "", 0, "R")
+		cell(24, 5.5, "brutto "+amount(t.Gross), "", 1, "R")
 	}
 	if d.Kind == Correction && d.Before != nil && d.After != nil {
 		totals("Przed korektą:", *d.Before)
@@ -185,7 +254,7 @@ func Render(d Document) ([]byte, error) {
 		label, due = "Do zwrotu: ", -due
 	}
 	p.SetFont("go", "", 11)
-	p.CellFormat(0, 6, label+amount(due)+" "+d.Currency, "", 1, "L", false, 0, "")
+	cell(0, 6, label+amount(due)+" "+d.Currency, "", 1, "L")
 	p.SetFont("go", "", 9)
 	line("Słownie: " + due.Words())
 	if d.PaymentMethod != "" {
