@@ -20,12 +20,13 @@ import (
 // the cluster (the same as the Web UI).
 func opCmd(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usagef("op: which action? mark-paid, extend-deadline, retry-provisioning, cancel, retry-compensation or resolve")
+		return usagef("op: which action? mark-paid, extend-deadline, retry-provisioning, cancel, retry, retry-compensation or resolve")
 	}
 	action, args := args[0], args[1:]
 	actor := flags.String("actor", envOr("USER", ""), "who decides, for the order's log (default $USER)")
 	reason := flags.String("reason", "", "why; required for resolve")
 	reference := flags.String("reference", "", "mark-paid: the bank's reference of the transfer")
+	workflowID := flags.String("workflow", "", "retry, resolve: the workflow to answer when it is not the order's saga (licences-..., user-..., domain-..., subscription-...)")
 	until := flags.String("until", "", "extend-deadline: the new deadline, RFC 3339 (2026-12-24T12:00:00Z) or a duration from now (48h)")
 	pos, err := parse(flags, args, 1)
 	if err != nil {
@@ -35,6 +36,9 @@ func opCmd(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.Wr
 	var update string
 	var arg any = d
 	switch action {
+	case "retry":
+		// A step that failed for good runs again (see workflows/attention.go).
+		update = workflows.UpdateRetry
 	case "retry-compensation":
 		update = workflows.UpdateRetryCompensation
 	case "resolve":
@@ -69,8 +73,12 @@ func opCmd(ctx context.Context, flags *flag.FlagSet, args []string, stdout io.Wr
 		return fmt.Errorf("temporal at %s: %w", opts.HostPort, err)
 	}
 	defer c.Close()
+	id := workflows.WorkflowID(pos[0])
+	if *workflowID != "" {
+		id = *workflowID
+	}
 	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.WorkflowID(pos[0]), UpdateName: update,
+		WorkflowID: id, UpdateName: update,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
