@@ -50,7 +50,17 @@ func (s *Server) listDocuments(w http.ResponseWriter, r *http.Request) {
 			PDF: "/v1/documents/" + id + ".pdf", ChargeID: d.ChargeID,
 		})
 	}
+	documentHeaders(w)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// documentHeaders keep a customer's invoices out of shared and browser
+// caches (no-store: a proxy or the back button must not show them to the
+// next user), and stop a browser from sniffing a document as something it
+// would run (nosniff).
+func documentHeaders(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 }
 
 func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +82,7 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, "read document", err)
 		return
 	}
+	documentHeaders(w)
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `inline; filename="`+name+`.pdf"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
