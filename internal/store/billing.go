@@ -101,9 +101,19 @@ func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind
 		ChargeID: chargeID,
 	}
 	inv.Gross = inv.Net + inv.VAT
-	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, '')) RETURNING id, issued_at, due_date`,
+	// The buyer is copied onto the document here, from the customer the
+	// order named when it was placed (its own row, which nothing rewrites):
+	// the document, and its PDF rendered below, name that buyer for good.
+	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id,
+			buyer_name, buyer_address, buyer_postal_code, buyer_city, buyer_country, buyer_tax_id)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''),
+			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id
+		FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = $1
+		RETURNING id, issued_at, due_date`,
 		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo, chargeID).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inv, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+	}
 	if err != nil {
 		return inv, err
 	}

@@ -82,17 +82,19 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 	var p Placed
 	// A new order takes four round trips: BEGIN, customer and order in one
 	// statement, reservation and first event in one batch, COMMIT. A repeat
-	// finds no row inserted, rolls back (the customer's upsert with it) and
-	// compares with what is stored.
+	// or a conflict finds no order row inserted, rolls back (the customer row
+	// made with it too) and compares with what is stored.
+	//
+	// Each order gets a customer row of its own, as the order named it: a
+	// customer is never looked up or rewritten by email, so a later order with
+	// the same address, from this shop or another, cannot change the buyer of
+	// an earlier one (issue 15, finding 2; migration 0006).
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		c := r.Customer
 		err := tx.QueryRow(ctx, `
 			WITH c AS (
 				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-				ON CONFLICT (lower(email)) DO UPDATE SET company = EXCLUDED.company, first_name = EXCLUDED.first_name,
-					last_name = EXCLUDED.last_name, tax_id = EXCLUDED.tax_id, country = EXCLUDED.country, city = EXCLUDED.city,
-					postal_code = EXCLUDED.postal_code, address_line1 = EXCLUDED.address_line1, updated_at = now()
 				RETURNING id)
 			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
 			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19 FROM c
@@ -173,7 +175,15 @@ func (s *Store) ForgetOrder(ctx context.Context, orderID string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM order_events WHERE order_id = $1`, orderID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM orders WHERE order_id = $1`, orderID)
+		var customerID int64
+		if err := tx.QueryRow(ctx, `DELETE FROM orders WHERE order_id = $1 RETURNING customer_id`, orderID).Scan(&customerID); err != nil {
+			return err
+		}
+		// The customer row was made for this order alone; one still shared
+		// by orders placed before migration 0006 stays.
+		_, err = tx.Exec(ctx, `DELETE FROM customers c WHERE c.id = $1
+			AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)
+			AND NOT EXISTS (SELECT 1 FROM billing_accounts b WHERE b.customer_id = c.id)`, customerID)
 		return err
 	})
 }

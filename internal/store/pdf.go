@@ -34,7 +34,8 @@ type execQuerier interface {
 }
 
 // renderPDF renders a document just issued, from what the database holds in
-// the issuing transaction, and stores it with the row.
+// the issuing transaction, and stores it with the row. The buyer is the one
+// copied onto the document row when it was issued, never the customer row.
 func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte, error) {
 	var d document.Document
 	var b = &d.Buyer
@@ -50,9 +51,9 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	err := q.QueryRow(ctx, `
 		SELECT i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
 			o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
-			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id,
+			i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
 			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end
-		FROM invoices i JOIN orders o ON o.order_id = i.order_id JOIN customers c ON c.id = o.customer_id
+		FROM invoices i JOIN orders o ON o.order_id = i.order_id
 		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,

@@ -217,15 +217,21 @@ func TestPlaceOrderConcurrentRepeatsCreateOnce(t *testing.T) {
 	require.Equal(t, []string{"placed"}, eventKeys(t, r.OrderID))
 }
 
-func TestCustomerIsKnownByEmailInAnyCase(t *testing.T) {
+// Each order keeps the customer it named: another order with the same email
+// (in any case) gets a row of its own and changes nothing of the first (see
+// buyers_test.go; issue 15, finding 2).
+func TestEachOrderKeepsItsOwnCustomer(t *testing.T) {
 	a, b := request(newID("customer")), request(newID("customer"))
 	a.Customer.Email = "Jan.Kowalski." + a.OrderID + "@Acme.PL"
 	b.Customer.Email = strings.ToLower(a.Customer.Email)
 	b.Customer.City = "Kraków"
 	place(t, a)
 	place(t, b)
-	require.Equal(t, 1, count(t, `SELECT count(*) FROM customers WHERE lower(email) = $1`, b.Customer.Email))
-	require.Equal(t, 1, count(t, `SELECT count(DISTINCT customer_id) FROM orders WHERE order_id IN ($1, $2)`, a.OrderID, b.OrderID))
+	require.Equal(t, 2, count(t, `SELECT count(*) FROM customers WHERE lower(email) = $1`, b.Customer.Email))
+	require.Equal(t, 2, count(t, `SELECT count(DISTINCT customer_id) FROM orders WHERE order_id IN ($1, $2)`, a.OrderID, b.OrderID))
+	o, err := st.GetOrder(context.Background(), a.OrderID)
+	require.NoError(t, err)
+	require.Equal(t, a.Customer, o.Customer)
 }
 
 func TestForgetOrder(t *testing.T) {
