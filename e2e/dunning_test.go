@@ -32,6 +32,7 @@ func TestRemindersThenUnderpaymentThenPayment(t *testing.T) {
 	require.Equal(t, 200, paid.Status, string(paid.Raw))
 	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
 	require.Equal(t, 1, mailsOfKind(email, "payment_reminder"), "the reminder once")
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM payments WHERE order_id = $1`, id), "the underpayment changed nothing")
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM payments WHERE order_id = $1 AND NOT mismatch`, id), "the underpayment changed nothing")
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM refunds WHERE payment_id = $1`, "under-"+id), "the underpayment is owed back")
 	record(t, id, "reminders_underpaid_then_paid")
 }

@@ -166,7 +166,10 @@ func TestPaymentChecks(t *testing.T) {
 		require.Equal(t, 400, a.Status, string(a.Raw))
 		require.Equal(t, field, a.errField())
 	}
-	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM payments WHERE order_id = $1`, id))
+	// The two refused payments are kept and owed back (the gateway took
+	// that money); nothing else was recorded.
+	require.Equal(t, 2, dbCount(t, `SELECT count(*) FROM payments WHERE order_id = $1`, id))
+	require.Equal(t, 2, dbCount(t, `SELECT count(*) FROM payments p JOIN refunds r USING (payment_id) WHERE p.order_id = $1 AND p.mismatch`, id))
 	waitStatus(t, id, "awaiting_payment")
 	require.Equal(t, "unpaid", getOrder(t, id).Body["invoice"].(map[string]any)["status"], "the order keeps waiting")
 }

@@ -148,20 +148,47 @@ type Payment struct {
 
 // Recorded is what RecordPayment did with a notification.
 type Recorded struct {
-	First  bool // this call stored it; false for a repeat
-	Refund bool // the money came after the order stopped waiting for it and is owed back
+	First  bool // this call stored it, or upgraded a failed one of its id to completed; false for a repeat
+	Refund bool // the money is owed back: it came after the order stopped waiting for it, the order was paid already, or it did not match
+	// Mismatch: a completed payment the order (or charge) waited for whose
+	// amount or currency is not the pro-forma's. It is refused for the order,
+	// which keeps waiting, and owed back (Refund is true as well). A repeat
+	// of it says so again.
+	Mismatch bool
+	// Upgraded: this completed notification replaced a failed one of the
+	// same payment id.
+	Upgraded bool
+	// Differs: a repeat that says something else than the payment recorded
+	// under its id (a failed one after the money came, another amount). The
+	// recorded payment stands; the saga need not hear of it.
+	Differs bool
 }
 
-// RecordPayment keeps a notification once per payment id. A completed
-// payment for an order or charge that no longer waits for one (cancelled,
-// being compensated, refunded), or one that already has a payment it keeps,
-// is kept and marked for refund in the same transaction, so no money that
-// arrives is lost. The order row is locked, so a payment and the order's
-// cancellation are ordered: whichever comes second sees the other (see
-// Close).
+// ErrPaymentConflict is RecordPayment's answer to a notification whose
+// payment id is already another order's (or another charge's) payment. It
+// is permanent. The notification is kept in payment_conflicts, and the
+// order that got it has an order_events line 'payment_conflict:<id>',
+// for an operator.
+var ErrPaymentConflict = errors.New("payment id belongs to another order")
+
+// RecordPayment keeps a notification once per payment id, so that no money
+// that arrives is lost: a completed payment is stored and then either taken
+// (Settle, SettleCharge) or marked for refund, once. It is marked for
+// refund in the same transaction when it comes for an order or charge that
+// no longer waits for one (cancelled, being compensated, refunded, or paid
+// already), when the order already has a payment it keeps, or when its
+// amount or currency does not match the pro-forma (Mismatch: the order keeps
+// waiting). A completed notification after a failed one of the same id
+// upgrades the row (failed_at keeps when the failed one came) and counts as
+// the payment arriving now; a failed one after a completed one changes
+// nothing. A payment id that is another order's is ErrPaymentConflict. The
+// order row is locked, so a payment and the order's cancellation are
+// ordered: whichever comes second sees the other (see Record).
 func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) {
 	var r Recorded
+	var conflict string
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		r, conflict = Recorded{}, ""
 		var status order.Status
 		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1 FOR UPDATE`, p.OrderID).Scan(&status)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -170,7 +197,7 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 		if err != nil {
 			return err
 		}
-		late, what := status.Late(), "order was "+string(status)
+		waiting, late, what, of := status.Cancellable(), status.Late(), "order was "+string(status), "order"
 		if p.ChargeID != "" {
 			var cs string
 			err := tx.QueryRow(ctx, `SELECT status FROM charges WHERE id = $1 AND order_id = $2`, p.ChargeID, p.OrderID).Scan(&cs)
@@ -180,7 +207,7 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 			if err != nil {
 				return err
 			}
-			late, what = cs == "cancelled", "charge was "+cs
+			waiting, late, what, of = cs == "awaiting_payment", cs == "cancelled", "charge was "+cs, "charge"
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency, charge_id)
 			VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')) ON CONFLICT (payment_id) DO NOTHING`,
@@ -189,42 +216,114 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 			return err
 		}
 		r.First = tag.RowsAffected() == 1
-		if !r.First {
-			var owner string
-			if err := tx.QueryRow(ctx, `SELECT order_id FROM payments WHERE payment_id = $1`, p.PaymentID).Scan(&owner); err != nil {
+		// The row of this id, locked: notifications of one id for another
+		// order are not ordered by this order's lock.
+		st := Payment{PaymentID: p.PaymentID}
+		if err := tx.QueryRow(ctx, `SELECT order_id, coalesce(charge_id, ''), status, amount_grosze, currency, mismatch
+			FROM payments WHERE payment_id = $1 FOR UPDATE`, p.PaymentID).Scan(
+			&st.OrderID, &st.ChargeID, &st.Status, &st.Amount, &st.Currency, &r.Mismatch); err != nil {
+			return err
+		}
+		if st.OrderID != p.OrderID || st.ChargeID != p.ChargeID {
+			r.Mismatch = false // the other order's
+			conflict = "order " + st.OrderID
+			if st.ChargeID != "" {
+				conflict += " (charge " + st.ChargeID + ")"
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO payment_conflicts (payment_id, order_id, charge_id, status, amount_grosze, currency, owner_order_id, owner_charge_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+				p.PaymentID, p.OrderID, p.ChargeID, p.Status, p.Amount, p.Currency, st.OrderID, st.ChargeID); err != nil {
 				return err
 			}
-			if owner != p.OrderID {
-				return fmt.Errorf("payment %s belongs to another order", p.PaymentID)
-			}
-		} else if p.Status == "completed" {
-			var paidBefore bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
-				AND charge_id IS NOT DISTINCT FROM NULLIF($3, '')
-				AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID, p.ChargeID).Scan(&paidBefore); err != nil {
+			return insertEvent(ctx, tx, p.OrderID, "payment_conflict:"+p.PaymentID, status,
+				fmt.Sprintf("payment %s (%s, %s %s) is a payment of %s: refused, kept in payment_conflicts for an operator",
+					p.PaymentID, p.Status, p.Amount, p.Currency, conflict), "gateway")
+		}
+		fresh := r.First && p.Status == "completed"
+		switch {
+		case !r.First && st.Status == "failed" && p.Status == "completed":
+			// The gateway reported the attempt failed, then the money came:
+			// the payment is the completed one, arriving now.
+			if _, err := tx.Exec(ctx, `UPDATE payments SET status = 'completed', amount_grosze = $2, currency = $3,
+				failed_at = received_at, received_at = now() WHERE payment_id = $1`, p.PaymentID, p.Amount, p.Currency); err != nil {
 				return err
 			}
-			reason := ""
+			if err := insertEvent(ctx, tx, p.OrderID, "payment_upgraded:"+p.PaymentID, status,
+				fmt.Sprintf("payment %s completed (%s %s) after it was reported failed", p.PaymentID, p.Amount, p.Currency), "gateway"); err != nil {
+				return err
+			}
+			st.Status, st.Amount, st.Currency = p.Status, p.Amount, p.Currency
+			r.First, r.Upgraded, fresh = true, true, true
+		case !r.First && (st.Status != p.Status || st.Amount != p.Amount || st.Currency != p.Currency):
+			// A repeat that says something else (a failed after the money
+			// came, another amount): the recorded payment stands.
+			r.Differs = true
+			if err := insertEvent(ctx, tx, p.OrderID, fmt.Sprintf("payment_differs:%s:%s:%s:%s", p.PaymentID, p.Status, p.Amount, p.Currency), status,
+				fmt.Sprintf("notification of payment %s says %s %s %s; recorded as %s %s %s, which stands",
+					p.PaymentID, p.Status, p.Amount, p.Currency, st.Status, st.Amount, st.Currency), "gateway"); err != nil {
+				return err
+			}
+		}
+		if fresh {
+			reason, key := "", "late_payment:"+p.PaymentID
 			switch {
 			case late:
 				reason = "paid after the " + what
-			case paidBefore:
-				// The customer paid twice: the first payment settles it.
-				reason = "the order was already paid"
+			case !waiting:
+				reason = "the " + of + " was already paid"
+			default:
+				due, err := proformaOf(ctx, tx, p.OrderID, p.ChargeID)
+				switch {
+				case errors.Is(err, ErrNotFound):
+					r.Mismatch, reason = true, "no pro-forma to pay yet"
+				case err != nil:
+					return err
+				case p.Amount != due.Gross || p.Currency != due.Currency:
+					r.Mismatch, reason = true, fmt.Sprintf("%s %s does not match pro-forma %s of %s %s", p.Amount, p.Currency, due.Number, due.Gross, due.Currency)
+				default:
+					var paidBefore bool
+					if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
+						AND charge_id IS NOT DISTINCT FROM NULLIF($3, '')
+						AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID, p.ChargeID).Scan(&paidBefore); err != nil {
+						return err
+					}
+					if paidBefore {
+						// The customer paid twice: the first payment settles it.
+						reason = "the order was already paid"
+					}
+				}
+				if r.Mismatch {
+					key = "payment_mismatch:" + p.PaymentID
+					if _, err := tx.Exec(ctx, `UPDATE payments SET mismatch = true WHERE payment_id = $1`, p.PaymentID); err != nil {
+						return err
+					}
+				}
 			}
 			if reason != "" {
 				if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
-					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.OrderID, p.PaymentID, p.Amount, p.Currency, reason); err != nil {
+					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.OrderID, p.PaymentID, st.Amount, st.Currency, reason); err != nil {
 					return err
 				}
-				if err := insertEvent(ctx, tx, p.OrderID, "late_payment:"+p.PaymentID, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
+				if err := insertEvent(ctx, tx, p.OrderID, key, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
 					return err
 				}
 			}
 		}
 		return tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM refunds WHERE payment_id = $1)`, p.PaymentID).Scan(&r.Refund)
 	})
+	if err == nil && conflict != "" {
+		return r, fmt.Errorf("payment %s is a payment of %s: %w", p.PaymentID, conflict, ErrPaymentConflict)
+	}
 	return r, err
+}
+
+// proformaOf is the pro-forma a payment of the order (chargeID "") or of
+// one of its charges must match.
+func proformaOf(ctx context.Context, q querier, orderID, chargeID string) (Invoice, error) {
+	if chargeID != "" {
+		return chargeInvoice(ctx, q, chargeID, "proforma")
+	}
+	return invoiceOf(ctx, q, orderID, "proforma")
 }
 
 // refundPayments marks every completed payment of the order that is not yet
@@ -234,6 +333,22 @@ func refundPayments(ctx context.Context, tx pgx.Tx, orderID, reason string) erro
 		SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments
 		WHERE order_id = $1 AND status = 'completed'
 		ON CONFLICT (payment_id) DO NOTHING`, orderID, reason)
+	return err
+}
+
+// takePayment records that paymentID settles the VAT invoice invoiceID (it
+// is taken) and marks every other completed payment of the same order or
+// charge that is not owed back yet for refund: one the saga never took
+// (such as a gateway payment that came while an operator marked the order
+// paid by hand) would otherwise be neither taken nor refunded.
+func takePayment(ctx context.Context, tx pgx.Tx, invoiceID int64, orderID, chargeID, paymentID string) error {
+	if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid', payment_id = $2 WHERE id = $1`, invoiceID, paymentID); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
+		SELECT order_id, payment_id, amount_grosze, currency, 'the order was paid by payment ' || $3 FROM payments
+		WHERE order_id = $1 AND charge_id IS NOT DISTINCT FROM NULLIF($2, '') AND status = 'completed' AND payment_id <> $3
+		ON CONFLICT (payment_id) DO NOTHING`, orderID, chargeID, paymentID)
 	return err
 }
 
@@ -268,7 +383,7 @@ func (s *Store) Settle(ctx context.Context, orderID, paymentID string, paidOn ti
 			if fv, err = s.issue(ctx, tx, orderID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1`, fv.ID); err != nil {
+			if err := takePayment(ctx, tx, fv.ID, orderID, "", paymentID); err != nil {
 				return err
 			}
 			fv.Status = "paid"

@@ -182,7 +182,7 @@ func TestRecordPayment(t *testing.T) {
 	stolen := p
 	stolen.OrderID = other
 	_, err = st.RecordPayment(ctx, stolen)
-	require.Error(t, err)
+	require.ErrorIs(t, err, store.ErrPaymentConflict)
 	require.Equal(t, 1, count(t, `SELECT count(*) FROM payments WHERE payment_id = $1 AND order_id = $2`, p.PaymentID, id))
 }
 

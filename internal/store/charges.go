@@ -295,7 +295,7 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 		if fv, err = s.issueFor(ctx, tx, c.OrderID, chargeID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1`, fv.ID); err != nil {
+		if err := takePayment(ctx, tx, fv.ID, c.OrderID, chargeID, paymentID); err != nil {
 			return err
 		}
 		fv.Status = "paid"

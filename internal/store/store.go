@@ -79,8 +79,8 @@ func createDatabase(ctx context.Context, cc *pgx.ConnConfig) error {
 	return nil
 }
 
-// migrate applies each embedded file whose number is above the last applied
-// one, each in its own transaction, under an advisory lock so that two workers
+// migrate applies each embedded file whose number has not been applied yet,
+// in order, each in its own transaction, under an advisory lock so that two workers
 // starting together do not race.
 func (s *Store) migrate(ctx context.Context) error {
 	files, err := fs.Glob(migrations, "migrations/*.sql")
@@ -102,9 +102,19 @@ func (s *Store) migrate(ctx context.Context) error {
 		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return err
 	}
-	var last int
-	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&last); err != nil {
+	// Every file not applied yet, not only those above the highest applied:
+	// numbers taken in parallel may land out of order (0005 after 0006).
+	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
 		return err
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return err
+	}
+	applied := make(map[int]bool, len(versions))
+	for _, v := range versions {
+		applied[v] = true
 	}
 	for _, f := range files {
 		base := strings.TrimPrefix(f, "migrations/")
@@ -113,7 +123,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: name must start with a number", base)
 		}
-		if v <= last {
+		if applied[v] {
 			continue
 		}
 		sql, err := migrations.ReadFile(f)

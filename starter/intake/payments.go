@@ -92,7 +92,7 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, "read order", err)
 		return
 	}
-	due, waiting, workflowID := o.Invoice, o.Status.Cancellable(), workflows.WorkflowID(n.OrderID)
+	due, workflowID := o.Invoice, workflows.WorkflowID(n.OrderID)
 	if n.ChargeID != "" {
 		c, err := s.Store.GetCharge(ctx, n.ChargeID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && c.OrderID != n.OrderID {
@@ -103,28 +103,50 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 			s.unavailable(w, "read charge", err)
 			return
 		}
-		due, waiting, workflowID = c.Invoice, c.Status == "awaiting_payment", c.WorkflowID
+		due, workflowID = c.Invoice, c.WorkflowID
 	}
-	if due == nil {
+	if due == nil && n.Status != "completed" {
 		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice to pay yet")
 		return
 	}
-	// Money that comes after the order stopped waiting (paid already,
-	// cancelled) is kept and owed back whatever its amount; only a payment
-	// the order still waits for must match the invoice.
-	if n.Status == "completed" && waiting && (amount != due.Gross || n.Currency != due.Currency) {
-		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount",
-			"payment of "+n.Amount+" "+n.Currency+" does not match invoice "+due.Number+" of "+due.Gross.String()+" "+due.Currency)
+	// Every completed payment is recorded whatever it says, and either taken
+	// or owed back; the store decides which under the order's lock. Money
+	// that comes after the order stopped waiting (paid already, cancelled)
+	// is owed back whatever its amount; a payment the order still waits for
+	// that does not match the invoice is refused (422, the order keeps
+	// waiting) and owed back as well.
+	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency})
+	if errors.Is(err, store.ErrPaymentConflict) {
+		// Permanent: retrying cannot make the id this order's. The store
+		// kept the notification for an operator.
+		s.Log.Warn("payment id of another order", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID), zap.Error(err))
+		writeError(w, http.StatusConflict, "payment_conflict", "payment_id", "payment "+n.PaymentID+" is another order's payment")
 		return
 	}
-	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency})
 	if err != nil {
 		s.unavailable(w, "record payment", err)
+		return
+	}
+	if rec.Mismatch {
+		s.Log.Warn("payment does not match the invoice: refused and marked for refund", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
+		msg := "payment of " + n.Amount + " " + n.Currency + " does not match the invoice"
+		if due != nil {
+			msg = "payment of " + n.Amount + " " + n.Currency + " does not match invoice " + due.Number + " of " + due.Gross.String() + " " + due.Currency
+		}
+		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount", msg+"; it is marked for refund")
 		return
 	}
 	if rec.Refund {
 		s.Log.Warn("payment after the order stopped waiting: marked for refund", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
 		writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": !rec.First, "refund": true})
+		return
+	}
+	if rec.Differs {
+		// A repeat that contradicts the payment recorded under its id (a
+		// failed one after the money came): the recorded one stands, and
+		// the saga is not told otherwise.
+		s.Log.Warn("payment notification contradicts the recorded one: ignored", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID), zap.String("status", n.Status))
+		writeJSON(w, http.StatusOK, map[string]any{"order_id": n.OrderID, "payment_id": n.PaymentID, "duplicate": true})
 		return
 	}
 	// Signalled on repeats too: if the first signal was lost, this delivers
