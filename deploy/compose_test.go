@@ -36,7 +36,7 @@ var requiredSecrets = []string{"POSTGRES_PASSWORD", "CREDENTIALS_KEY", "INTAKE_A
 // not list (the README does); anything else in the worker's or intake's
 // environment is a typo the processes would silently ignore.
 var extraEnv = []string{"CREDENTIALS_KEY", "BILLING_PANEL_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "TEMPORAL_TLS", "TEMPORAL_API_KEY",
-	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "WORKFLOW_CACHE_SIZE",
+	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR", "WORKFLOW_CACHE_SIZE",
 	"SELLER_NAME", "SELLER_ADDRESS", "SELLER_POSTAL_CODE", "SELLER_CITY", "SELLER_NIP", "SELLER_BANK_ACCOUNT",
 	"RENEWAL_NOTICE", "RENEWAL_GRACE", "SUSPENSION_PERIOD", "DNS_RESOLVER", "DOMAIN_CHECK_INTERVAL", "DOMAIN_CHECK_MAX_INTERVAL", "DOMAIN_CHECK_FOR"}
 
@@ -188,6 +188,8 @@ func TestComposePublishedPorts(t *testing.T) {
 		{"mailpit", "1025", 1025, "127.0.0.1"},
 		{"mailpit", "8025", 8025, "127.0.0.1"},
 		{"intake", "8080", 8080, ""},
+		// The codec endpoint decrypts payloads: for operators only.
+		{"intake", "8081", 8081, "127.0.0.1"},
 	}
 	var got []port
 	for _, s := range p.Services {
@@ -367,9 +369,68 @@ func TestComposeHealthchecksProbeTheListenAddress(t *testing.T) {
 	assert.Equal(t, "/readyz", mustURL(t, service(t, p, "intake").HealthCheck.Test[2]).Path)
 	intake := service(t, p, "intake")
 	_, port := hostPort(t, env(intake, "HTTP_ADDR"))
+	_, codecPort := hostPort(t, env(intake, "CODEC_ADDR"))
 	for _, pc := range intake.Ports {
-		assert.Equal(t, port, fmt.Sprint(pc.Target), "intake publishes the port HTTP_ADDR listens on")
+		assert.Contains(t, []string{port, codecPort}, fmt.Sprint(pc.Target), "intake publishes the ports HTTP_ADDR and CODEC_ADDR listen on")
 	}
+}
+
+// TestComposeCodecForOperatorsOnly: the codec endpoint decrypts any
+// workflow's payloads (customer names) and encrypts forged ones for its
+// caller. The intake serves it on CODEC_ADDR, not on the public HTTP_ADDR,
+// and that port is published on ADMIN_BIND_ADDRESS (loopback unless the
+// operator widens it), like the Web UI whose browser calls it.
+func TestComposeCodecForOperatorsOnly(t *testing.T) {
+	p := loadProject(t)
+	intake, ui := service(t, p, "intake"), service(t, p, "temporal-ui")
+	_, httpPort := hostPort(t, env(intake, "HTTP_ADDR"))
+	codecHost, codecPort := hostPort(t, env(intake, "CODEC_ADDR"))
+	assert.Equal(t, "0.0.0.0", codecHost, "CODEC_ADDR must listen beyond the container's loopback to be published at all")
+	assert.NotEqual(t, httpPort, codecPort, "the codec must not share the public intake port")
+
+	var published []types.ServicePortConfig
+	for _, pc := range intake.Ports {
+		if fmt.Sprint(pc.Target) == codecPort {
+			published = append(published, pc)
+		}
+		if fmt.Sprint(pc.Target) == httpPort {
+			assert.NotEqual(t, codecPort, pc.Published, "the public port leads to HTTP_ADDR, not to the codec")
+		}
+	}
+	require.Len(t, published, 1, "the codec port is published once, for the operators' browsers")
+	assert.Equal(t, "127.0.0.1", published[0].HostIP, "the codec port is on loopback unless ADMIN_BIND_ADDRESS widens it")
+	for _, pc := range ui.Ports {
+		assert.Equal(t, pc.HostIP, published[0].HostIP, "the codec is published where the Web UI is")
+	}
+
+	// Without ADMIN_BIND_ADDRESS it is loopback; with it, it follows.
+	e := testEnv(t)
+	e["ADMIN_BIND_ADDRESS"] = "10.0.0.5"
+	widened, err := load(t, e)
+	require.NoError(t, err)
+	for _, pc := range service(t, widened, "intake").Ports {
+		if fmt.Sprint(pc.Target) == codecPort {
+			assert.Equal(t, "10.0.0.5", pc.HostIP)
+		} else {
+			assert.Empty(t, pc.HostIP, "the public API is not moved by ADMIN_BIND_ADDRESS")
+		}
+	}
+
+	// The operator's browser, on the UI's page, calls the published port.
+	u := mustURL(t, env(ui, "TEMPORAL_CODEC_ENDPOINT"))
+	assert.Contains(t, []string{"localhost", "127.0.0.1"}, u.Hostname())
+	assert.Equal(t, published[0].Published, u.Port(), "TEMPORAL_CODEC_ENDPOINT calls the published codec port")
+	assert.Equal(t, "/codec", u.Path)
+	// Only the UI's origin may call it from a browser.
+	require.NotEmpty(t, ui.Ports)
+	origins := strings.Split(env(intake, "CODEC_CORS_ORIGINS"), ",")
+	assert.Contains(t, origins, "http://localhost:"+ui.Ports[0].Published)
+	for _, o := range origins {
+		assert.NotEqual(t, "*", o)
+		assert.Regexp(t, `^http://(localhost|127\.0\.0\.1):`+ui.Ports[0].Published+`$`, o)
+	}
+	// The token is passed through from .env and never written here.
+	assert.Equal(t, sentinel("CODEC_TOKEN"), env(intake, "CODEC_TOKEN"))
 }
 
 // TestComposeSecretsComeFromEnvironment: every secret in the loaded project

@@ -63,7 +63,7 @@ func run(m *testing.M) int {
 		"DNS_RESOLVER": dns.Addr(), "DOMAIN_CHECK_INTERVAL": "200ms", "DOMAIN_CHECK_MAX_INTERVAL": "1s", "DOMAIN_CHECK_FOR": "15s",
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
 		"INTAKE_API_KEYS": "other-key," + shopKey, "PAYMENT_WEBHOOK_SECRET": secret, "PAYMENT_DEADLINE": "168h",
-		"METRICS_ADDR": "127.0.0.1:0",
+		"METRICS_ADDR": "127.0.0.1:0", "CODEC_TOKEN": "test-codec-token",
 	} {
 		os.Setenv(k, v)
 	}

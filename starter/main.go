@@ -233,7 +233,7 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log.Info("intake API is running", zap.String("intake_api", "http://"+st.HTTPAddr),
+	log.Info("intake API is running", zap.String("intake_api", "http://"+st.HTTPAddr), zap.String("codec", "http://"+st.CodecAddr+"/codec"),
 		zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue))
 	<-ctx.Done()
 	log.Info("shutting down: requests in flight are finished first")

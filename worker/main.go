@@ -85,6 +85,9 @@ func announce(log *zap.Logger, st *stack.Stack, cfg config.Config) {
 	if st.HTTPAddr != "" {
 		fields = append(fields, zap.String("intake_api", "http://"+st.HTTPAddr))
 	}
+	if st.CodecAddr != "" {
+		fields = append(fields, zap.String("codec", "http://"+st.CodecAddr+"/codec"))
+	}
 	if st.FakeURL != "" {
 		fields = append(fields, zap.String("tenant_api_fake", st.FakeURL))
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/codec"
@@ -165,7 +164,70 @@ func TestHandlerDecodesForTheUI(t *testing.T) {
 	eresp, err := http.DefaultClient.Do(evil)
 	require.NoError(t, err)
 	require.Empty(t, eresp.Header.Get("Access-Control-Allow-Origin"))
-	require.True(t, strings.HasPrefix(eresp.Status, "204"))
+	require.Equal(t, http.StatusForbidden, eresp.StatusCode, "a foreign origin's preflight is refused")
+}
+
+// TestHandlerRefusesForeignOrigins: a page on another origin must not make
+// the operator's browser decrypt (or encrypt) for it, preflight or not, with
+// the token or without; a caller with no Origin (the CLI) needs the token.
+func TestHandlerRefusesForeignOrigins(t *testing.T) {
+	c, err := codec.New(key(t, "k1"))
+	require.NoError(t, err)
+	srv := httptest.NewServer(codec.Handler(c, "/codec", []string{"http://127.0.0.1:8233"}, "s3cret"))
+	defer srv.Close()
+	enc, err := c.DataConverter().ToPayloads("jan@acme.pl")
+	require.NoError(t, err)
+	body, err := protojson.Marshal(enc)
+	require.NoError(t, err)
+
+	do := func(method, path, origin, token string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp, string(out)
+	}
+	for _, origin := range []string{"http://evil.example", "null", "http://127.0.0.1:8233.evil.example", "http://127.0.0.1:8234"} {
+		for _, method := range []string{http.MethodOptions, http.MethodPost} {
+			for _, path := range []string{"/codec/decode", "/codec/encode"} {
+				resp, out := do(method, path, origin, "s3cret")
+				require.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s from %s", method, path, origin)
+				require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), origin)
+				require.Empty(t, resp.Header.Get("Access-Control-Allow-Credentials"), origin)
+				require.NotContains(t, out, "jan@acme.pl")
+			}
+		}
+	}
+	resp, out := do(http.MethodPost, "/codec/decode", "", "")
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no Origin still needs the token")
+	require.NotContains(t, out, "jan@acme.pl")
+	require.NotContains(t, out, "s3cret", "the answer does not echo the token")
+	resp, _ = do(http.MethodPost, "/codec/decode", "", "s3cret")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the CLI sends no Origin")
+	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"))
+	resp, _ = do(http.MethodPost, "/codec/decode", "", "S3CRET")
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp, _ = do(http.MethodPost, "/codec/decode", "", "s3cret-and-more")
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// No origins configured: no browser at all.
+	closed := httptest.NewServer(codec.Handler(c, "/codec", nil, "s3cret"))
+	defer closed.Close()
+	req, _ := http.NewRequest(http.MethodOptions, closed.URL+"/codec/decode", nil)
+	req.Header.Set("Origin", "http://127.0.0.1:8233")
+	cresp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	cresp.Body.Close()
+	require.Equal(t, http.StatusForbidden, cresp.StatusCode)
+	require.Empty(t, cresp.Header.Get("Access-Control-Allow-Origin"))
 }
 
 func TestKeyPrintsItsIDOnly(t *testing.T) {

@@ -58,7 +58,11 @@ type Config struct {
 	// others only decrypt (rotation).
 	PayloadKeys []codec.Key
 	// CodecToken, when set, is the bearer token the codec endpoint asks for.
+	// Outside -dev it is required, unless CodecAddr is set (RequireIntake).
 	CodecToken string
+	// CodecAddr, when set, is where the intake serves the codec endpoint,
+	// on the operators' network; HTTP_ADDR then does not serve it.
+	CodecAddr string
 	// CodecOrigins are the Web UI origins allowed to call the codec endpoint.
 	CodecOrigins []string
 
@@ -230,6 +234,11 @@ func Load(dev bool) (Config, error) {
 		c.PayloadKeys = DevPayloadKeys()
 	}
 	c.CodecToken = os.Getenv("CODEC_TOKEN")
+	if c.CodecAddr = os.Getenv("CODEC_ADDR"); c.CodecAddr != "" {
+		if _, _, err := net.SplitHostPort(c.CodecAddr); err != nil {
+			return c, fmt.Errorf("CODEC_ADDR: %q is not host:port", c.CodecAddr)
+		}
+	}
 	origins := os.Getenv("CODEC_CORS_ORIGINS")
 	if origins == "" && dev {
 		origins = "http://127.0.0.1:8233,http://localhost:8233"
@@ -278,7 +287,35 @@ func (c Config) RequireIntake() error {
 	if len(c.IntakeKeys) == 0 {
 		return fmt.Errorf("INTAKE_API_KEYS: required (comma-separated keys of the web shops)")
 	}
-	return c.requirePayloadKeys()
+	if err := c.requirePayloadKeys(); err != nil {
+		return err
+	}
+	return c.requireCodecToken()
+}
+
+// The codec endpoint decrypts any payload (customer names, emails) for
+// whoever calls it, and encrypts any a caller makes up. On the public
+// HTTP_ADDR it needs a bearer token; without one it may only listen where
+// only operators reach it: CODEC_ADDR, or loopback in -dev (where the
+// embedded Web UI, which cannot send a token, decodes through it).
+func (c Config) requireCodecToken() error {
+	if c.CodecToken != "" || c.CodecAddr != "" || (c.Dev && loopback(c.HTTPAddr)) {
+		return nil
+	}
+	return fmt.Errorf("CODEC_TOKEN: required (bearer token of the codec endpoint on HTTP_ADDR %s, which decrypts payloads; or set CODEC_ADDR to serve it on the operators' network only)", c.HTTPAddr)
+}
+
+// loopback tells whether addr listens on this machine only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // RequireWorker checks what the worker cannot run without.

@@ -18,7 +18,7 @@ var vars = []string{
 	"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "MAIL_FROM",
 	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL",
 	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
-	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS",
+	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR",
 }
 
 func clearEnv(t *testing.T) {
@@ -110,8 +110,64 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
 	c, err = config.Load(false)
 	require.NoError(t, err)
+	requirePrefix(t, c.RequireIntake(), "CODEC_TOKEN")
+	require.NoError(t, c.RequireWorker(), "the worker serves no codec endpoint")
+
+	t.Setenv("CODEC_TOKEN", "t0ken")
+	c, err = config.Load(false)
+	require.NoError(t, err)
 	require.NoError(t, c.RequireIntake())
 	require.NoError(t, c.RequireWorker())
+}
+
+// TestCodecTokenRequiredOutsideDev: the codec endpoint decrypts any payload
+// for its caller, so the intake does not start with it open on HTTP_ADDR:
+// it needs CODEC_TOKEN, or CODEC_ADDR (the operators' network). In -dev it
+// may be open on loopback only, where the embedded Web UI uses it.
+func TestCodecTokenRequiredOutsideDev(t *testing.T) {
+	base := func(t *testing.T) {
+		clearEnv(t)
+		t.Setenv("PAYMENT_WEBHOOK_SECRET", "s3cret")
+		t.Setenv("INTAKE_API_KEYS", "shop-a")
+		t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
+	}
+	for _, c := range []struct {
+		name       string
+		dev        bool
+		env        map[string]string
+		wantPrefix string // "" when the intake may start
+	}{
+		{"production, nothing set", false, nil, "CODEC_TOKEN"},
+		{"production, loopback is no excuse", false, map[string]string{"HTTP_ADDR": "127.0.0.1:8080"}, "CODEC_TOKEN"},
+		{"production, public", false, map[string]string{"HTTP_ADDR": "0.0.0.0:8080"}, "CODEC_TOKEN"},
+		{"production, token", false, map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "CODEC_TOKEN": "t0ken"}, ""},
+		{"production, operators' address", false, map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "CODEC_ADDR": "10.0.0.5:8081"}, ""},
+		{"production, malformed CODEC_ADDR", false, map[string]string{"CODEC_ADDR": "8081"}, "CODEC_ADDR"},
+		{"dev, loopback", true, nil, ""},
+		{"dev, localhost", true, map[string]string{"HTTP_ADDR": "localhost:8080"}, ""},
+		{"dev, IPv6 loopback", true, map[string]string{"HTTP_ADDR": "[::1]:8080"}, ""},
+		{"dev, every interface", true, map[string]string{"HTTP_ADDR": ":8080"}, "CODEC_TOKEN"},
+		{"dev, public", true, map[string]string{"HTTP_ADDR": "0.0.0.0:8080"}, "CODEC_TOKEN"},
+		{"dev, public with token", true, map[string]string{"HTTP_ADDR": "0.0.0.0:8080", "CODEC_TOKEN": "t0ken"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			base(t)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := config.Load(c.dev)
+			if err == nil {
+				err = cfg.RequireIntake()
+			}
+			if c.wantPrefix == "" {
+				require.NoError(t, err)
+				return
+			}
+			requirePrefix(t, err, c.wantPrefix)
+			require.NotContains(t, err.Error(), "\n", "one line")
+			require.NotContains(t, err.Error(), "t0ken")
+		})
+	}
 }
 
 func TestSMTPPort(t *testing.T) {

@@ -30,7 +30,7 @@ type shown struct {
 	PaymentReminders                       []string
 	CredentialsKey, BillingPanelURL        string
 	PayloadKeyIDs                          []string
-	CodecToken                             string
+	CodecToken, CodecAddr                  string
 	CodecOrigins                           []string
 }
 
@@ -53,7 +53,7 @@ func (c Config) shown() shown {
 		WebhookSecret: set(c.WebhookSecret), IntakeKeys: len(c.IntakeKeys),
 		PaymentDeadline: c.PaymentDeadline.String(),
 		CredentialsKey:  set(c.CredentialsKey), BillingPanelURL: c.BillingPanelURL,
-		CodecToken: set(c.CodecToken), CodecOrigins: c.CodecOrigins,
+		CodecToken: set(c.CodecToken), CodecAddr: c.CodecAddr, CodecOrigins: c.CodecOrigins,
 	}
 	if c.Temporal.TLS != nil {
 		s.TemporalTLS = "on"

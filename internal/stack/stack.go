@@ -4,6 +4,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,9 @@ type Stack struct {
 	HTTPAddr  string
 	// Codec encrypts payloads (PAYLOAD_KEYS); nil means plain payloads.
 	Codec *codec.Codec
+	// CodecAddr is where the codec endpoint (/codec/) is served: CODEC_ADDR
+	// when set, else HTTPAddr; "" when not served.
+	CodecAddr string
 	// MetricsAddr is where /metrics, /healthz and /readyz are served, if anywhere.
 	MetricsAddr string
 
@@ -112,7 +116,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		codecURL := ""
 		if o.Intake && st.Codec != nil {
 			// The browser calls it, from the UI's origin (CORS below).
-			codecURL = "http://" + cfg.HTTPAddr + "/codec"
+			codecURL = "http://" + cmp.Or(cfg.CodecAddr, cfg.HTTPAddr) + "/codec"
+			if cfg.CodecToken != "" && o.UIAddress != "" {
+				log.Warn("CODEC_TOKEN is set: the embedded Web UI cannot send it and shows payloads encrypted; the temporal CLI can (--codec-auth)")
+			}
 		}
 		st.Temporal, err = devserver.Start(devserver.Options{
 			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB, PostgresURL: o.TemporalPostgres,
@@ -287,16 +294,29 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	st.closers = append(st.closers, stopSweep)
 	var h http.Handler = st.Intake.Handler()
 	if st.Codec != nil {
+		// RequireIntake saw to it that the endpoint, which decrypts for its
+		// caller, has a token or listens where only operators reach it.
 		mux := http.NewServeMux()
 		mux.Handle("/codec/", codec.Handler(st.Codec, "/codec", cfg.CodecOrigins, cfg.CodecToken))
-		mux.Handle("/", h)
-		h = mux
+		if cfg.CodecAddr != "" {
+			addr, err := st.serve(cfg.CodecAddr, st.Telemetry.WrapHTTP(mux, "codec"))
+			if err != nil {
+				return fmt.Errorf("CODEC_ADDR: %w", err)
+			}
+			st.CodecAddr = strings.TrimPrefix(addr, "http://")
+		} else {
+			mux.Handle("/", h)
+			h = mux
+		}
 	}
 	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(h, "intake"))
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
 	st.HTTPAddr = strings.TrimPrefix(addr, "http://")
+	if st.Codec != nil && st.CodecAddr == "" {
+		st.CodecAddr = st.HTTPAddr
+	}
 	return nil
 }
 
