@@ -2,6 +2,8 @@ package fault
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -17,6 +19,7 @@ import (
 type ord struct {
 	id, email, domain string
 	fails             bool
+	wantRefunds       int
 
 	status           string
 	tenants          int
@@ -56,6 +59,10 @@ func (o *ord) provisioned() int {
 	return 1
 }
 
+// totalColumns are the counts of what must not be that a scenario with
+// rows of its own adds to the totals line, by row.total.
+var totalColumns = []string{"FAILED workflows", "wrong buyer", "unrecorded payments"}
+
 // allKinds are the email kinds the table shows, in the saga's order.
 var allKinds = []string{activities.EmailBillingAccess, activities.EmailPaymentReceived, activities.EmailCredentials,
 	activities.EmailInstallerReady, activities.EmailCancelled, activities.EmailRefunded}
@@ -68,12 +75,16 @@ func (r *run) collect(sinkBefore int) []*ord {
 	byID := map[string]*ord{}
 	byEmail := map[string]*ord{}
 	byDomain := map[string]*ord{}
+	byHash := map[string]*ord{} // the left part of the order's Message-IDs
 	var all []*ord
 	for _, q := range r.reqs {
 		o := &ord{id: q.OrderID, email: strings.ToLower(q.Customer.Email), domain: q.DomainPrefix + ".onmicrosoft.com",
-			fails: r.fails[q.OrderID], invoices: map[string]int{}, recorded: map[string]string{},
+			fails: r.fails[q.OrderID], wantRefunds: r.refunds[q.OrderID], invoices: map[string]int{}, recorded: map[string]string{},
 			mailCopies: map[string]int{}, mailIDs: map[string]map[string]bool{}}
-		byID[o.id], byEmail[o.email], byDomain[o.domain] = o, o, o
+		byID[o.id], byDomain[o.domain], byHash[messageIDHash(o.id)] = o, o, o
+		if byEmail[o.email] == nil { // orders sharing an address: the first
+			byEmail[o.email] = o
+		}
 		all = append(all, o)
 	}
 	like := r.prefix + "%"
@@ -120,18 +131,25 @@ func (r *run) collect(sinkBefore int) []*ord {
 	})
 
 	// The sink: messages to the run's customers, by the kind in their
-	// Message-ID (<hash>.<kind>@officeflow).
+	// Message-ID (<hash of the order id>.<kind>@officeflow). A message goes
+	// to the order its Message-ID names when it went to that order's
+	// address (orders may share one), else to the order of the address.
 	for _, m := range st.Sink.Messages()[sinkBefore:] {
 		if len(m.To) != 1 {
 			continue
 		}
-		o := byEmail[strings.ToLower(m.To[0])]
+		to := strings.ToLower(m.To[0])
+		o := byEmail[to]
 		if o == nil {
 			continue
 		}
 		kind := "?"
-		if _, rest, ok := strings.Cut(m.MessageID, "."); ok {
+		hash, rest, ok := strings.Cut(m.MessageID, ".")
+		if ok {
 			kind, _, _ = strings.Cut(rest, "@")
+		}
+		if named := byHash[hash]; named != nil && named.email == to {
+			o = named
 		}
 		o.mailCopies[kind]++
 		if o.mailIDs[kind] == nil {
@@ -165,6 +183,33 @@ type row struct {
 	lost, dup int // summed over the orders: short of want, beyond it
 	bad       []string
 	tolerated bool // reported below the table, not failed
+	// total names the column of the totals line (see printTable) that
+	// this row's got adds to; such a row counts what must not be (want 0),
+	// and adds nothing to lost and duplicated.
+	total string
+}
+
+// tally is a row of a figure summed over the orders.
+func tally(name string, orders []*ord, want, got func(o *ord) int) row {
+	rw := row{name: name}
+	for _, o := range orders {
+		w, g := want(o), got(o)
+		rw.want += w
+		rw.got += g
+		rw.lost += max(w-g, 0)
+		rw.dup += max(g-w, 0)
+		if w != g {
+			rw.bad = append(rw.bad, fmt.Sprintf("%s: want %d, got %d", o.id, w, g))
+		}
+	}
+	return rw
+}
+
+// messageIDHash is the left part of an order's Message-IDs (see
+// activities' messageID): the first 10 bytes of the order id's SHA-256.
+func messageIDHash(orderID string) string {
+	h := sha256.Sum256([]byte(orderID))
+	return hex.EncodeToString(h[:10])
 }
 
 // check counts, prints the table and fails for every figure that is off.
@@ -172,18 +217,7 @@ func (r *run) check(sc scenario, mark, suspensions, sinkBefore int, took time.Du
 	orders := r.collect(sinkBefore)
 	var rows []row
 	add := func(name string, want, got func(o *ord) int) {
-		rw := row{name: name}
-		for _, o := range orders {
-			w, g := want(o), got(o)
-			rw.want += w
-			rw.got += g
-			rw.lost += max(w-g, 0)
-			rw.dup += max(g-w, 0)
-			if w != g {
-				rw.bad = append(rw.bad, fmt.Sprintf("%s: want %d, got %d", o.id, w, g))
-			}
-		}
-		rows = append(rows, rw)
+		rows = append(rows, tally(name, orders, want, got))
 	}
 	one := func(*ord) int { return 1 }
 	zero := func(*ord) int { return 0 }
@@ -209,7 +243,7 @@ func (r *run) check(sc scenario, mark, suspensions, sinkBefore int, took time.Du
 	add("invoices correction (db)", func(o *ord) int { return 1 - o.provisioned() }, func(o *ord) int { return o.invoices["correction"] })
 	add("invoices invoice (db)", (*ord).provisioned, func(o *ord) int { return o.invoices["invoice"] })
 	add("payments (db)", one, func(o *ord) int { return o.payments })
-	add("refunds (db)", zero, func(o *ord) int { return o.refunds })
+	add("refunds (db)", func(o *ord) int { return o.wantRefunds }, func(o *ord) int { return o.refunds })
 	for _, k := range allKinds {
 		want := func(o *ord) int { return is(contains(o.wantKinds(), k)) }
 		add("sent_emails "+k+" (db)", want, func(o *ord) int { return is(o.recorded[k] != "") })
@@ -253,6 +287,9 @@ func (r *run) check(sc scenario, mark, suspensions, sinkBefore int, took time.Du
 		rows[len(rows)-1].bad = []string{fmt.Sprintf("%d suspensions", g)}
 	}
 
+	if sc.extra != nil {
+		rows = append(rows, sc.extra(r, orders)...)
+	}
 	r.printTable(rows, mark, took)
 	stuck := 0
 	for _, o := range orders {
@@ -286,6 +323,31 @@ func (r *run) printTable(rows []row, mark int, took time.Duration) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", rw.name, rw.want, rw.got, rw.lost, rw.dup)
+	}
+	if r.sc.extra != nil {
+		// The totals: what was lost or made twice over all the rows above,
+		// and the scenario's own counts of what must not be.
+		var lost, dup int
+		sums := map[string]int{}
+		for _, rw := range rows {
+			if rw.tolerated {
+				continue
+			}
+			lost += rw.lost
+			dup += rw.dup
+			if rw.total != "" {
+				sums[rw.total] += rw.got
+			}
+		}
+		tw.Flush()
+		b.WriteString("\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "TOTAL\tlost\tduplicated\t%s\n", strings.Join(totalColumns, "\t"))
+		fmt.Fprintf(tw, "\t%d\t%d", lost, dup)
+		for _, c := range totalColumns {
+			fmt.Fprintf(tw, "\t%d", sums[c])
+		}
+		fmt.Fprintf(tw, "\n")
 	}
 	tw.Flush()
 	for _, n := range notes {

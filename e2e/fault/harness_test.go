@@ -58,6 +58,15 @@ type scenario struct {
 	// during runs beside the orders; it should return once r.until gives
 	// false (the run is over).
 	during func(r *run)
+	// prepare changes the run's orders and what they should end as, before
+	// any is placed.
+	prepare func(r *run)
+	// pay, if set, pays an order found waiting for payment instead of
+	// r.pay; it tells whether the order's payment was accepted.
+	pay func(r *run, id string, gross int64, currency string) bool
+	// extra adds rows of the scenario's own to the table, once the orders
+	// ended; with it the table ends with a line of totals.
+	extra func(r *run, orders []*ord) []row
 }
 
 // run is one test's 200 orders and what is known of them.
@@ -69,10 +78,19 @@ type run struct {
 	env    []string
 	reqs   []order.Request
 	fails  map[string]bool // orders whose payment fails
-	corr   map[string]bool // MS-CorrelationId of the orders' tenant API calls
-	shop   *intake.Client
-	began  time.Time
-	mark   int // the run's first request at the tenant API recorder
+	// refunds is how many refunds rows an order should end with (none
+	// unless set).
+	refunds map[string]int
+	// clients are the shops placing some of the orders; the others go
+	// through shop.
+	clients map[string]*intake.Client
+	corr    map[string]bool // MS-CorrelationId of the orders' tenant API calls
+	shop    *intake.Client
+	api     string // the run's intake API
+	began   time.Time
+	mark    int // the run's first request at the tenant API recorder
+
+	sc scenario
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every progress update
@@ -101,7 +119,8 @@ func newRun(t *testing.T, name string, sc scenario) *run {
 	id := hex.EncodeToString(b)
 	r := &run{
 		t: t, queue: "fault-" + name + "-" + id, prefix: "f-" + name + "-" + id + "-",
-		fails: map[string]bool{}, corr: map[string]bool{}, changed: make(chan struct{}), began: time.Now(),
+		fails: map[string]bool{}, refunds: map[string]int{}, clients: map[string]*intake.Client{},
+		corr: map[string]bool{}, changed: make(chan struct{}), began: time.Now(),
 		env: append([]string{}, sc.env...),
 	}
 	r.env = append(r.env, "TEMPORAL_TASK_QUEUE="+r.queue)
@@ -186,6 +205,7 @@ func (r *run) progress() progress {
 // for every order to end and checks what every side holds.
 func runScenario(t *testing.T, name string, sc scenario) *run {
 	r := newRun(t, name, sc)
+	r.sc = sc
 	// The run's own instance of the stack's intake API (same store,
 	// Temporal client, keys and secret) starts the orders on the run's
 	// task queue, which only the run's worker process serves; runs in
@@ -194,9 +214,11 @@ func runScenario(t *testing.T, name string, sc scenario) *run {
 	in.TaskQueue = r.queue
 	api := httptest.NewServer(in.Handler())
 	t.Cleanup(api.Close)
-	r.shop = intake.NewClient(api.URL, shopKey, &http.Client{
-		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256},
-	})
+	r.api = api.URL
+	r.shop = r.newClient(shopKey)
+	if sc.prepare != nil {
+		sc.prepare(r)
+	}
 
 	mark := partner.mark()
 	suspensions := st.Fake.Suspensions()
@@ -230,7 +252,7 @@ func runScenario(t *testing.T, name string, sc scenario) *run {
 			placing.Go(func() {
 				var err error
 				for range 3 { // placing is idempotent
-					if _, err = r.shop.Place(ctx, req); err == nil || ctx.Err() != nil {
+					if _, err = r.client(req.OrderID).Place(ctx, req); err == nil || ctx.Err() != nil {
 						break
 					}
 				}
@@ -296,7 +318,11 @@ func (r *run) poll() {
 				if status == string(order.AwaitingPayment) && !awaiting[id] {
 					awaiting[id] = true
 					paying.Go(func() {
-						if r.pay(id, gross, currency) {
+						pay := r.pay
+						if r.sc.pay != nil {
+							pay = func(id string, gross int64, currency string) bool { return r.sc.pay(r, id, gross, currency) }
+						}
+						if pay(id, gross, currency) {
 							paid.Store(id, true)
 						}
 					})
@@ -330,6 +356,21 @@ func (r *run) poll() {
 		case <-tick.C:
 		}
 	}
+}
+
+// newClient is a shop's client of the run's intake API, with key.
+func (r *run) newClient(key string) *intake.Client {
+	return intake.NewClient(r.api, key, &http.Client{
+		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256},
+	})
+}
+
+// client is the shop that places the order.
+func (r *run) client(id string) *intake.Client {
+	if c := r.clients[id]; c != nil {
+		return c
+	}
+	return r.shop
 }
 
 // pay sends the order's signed payment notification, "failed" for the

@@ -53,7 +53,9 @@ var (
 
 const (
 	shopKey = "fault-shop-key"
-	secret  = "fault-webhook-secret"
+	// otherShopKey is a second web shop's (TestFaultHostileOrders).
+	otherShopKey = "fault-other-shop-key"
+	secret       = "fault-webhook-secret"
 )
 
 func TestMain(m *testing.M) {
@@ -96,7 +98,7 @@ func runMain(m *testing.M) int {
 
 	for k, v := range map[string]string{
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
-		"INTAKE_API_KEYS": shopKey, "PAYMENT_WEBHOOK_SECRET": secret,
+		"INTAKE_API_KEYS": shopKey + "," + otherShopKey, "PAYMENT_WEBHOOK_SECRET": secret,
 		// No deadline and no reminder falls inside a test.
 		"PAYMENT_DEADLINE": "168h", "METRICS_ADDR": "",
 	} {
