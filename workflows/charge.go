@@ -28,78 +28,38 @@ type chargeWait struct {
 	keepFailed bool
 }
 
-// Why a wait ended without a payment.
-const (
-	waitDeadline = "deadline"
-	waitFailed   = "payment_failed"
-	waitStopped  = "stopped"
-	// The workflow itself was cancelled (an operator in the Web UI).
-	waitCancelled = "cancelled"
-)
-
-// until waits for a completed payment of the charge until the deadline;
-// nil and the reason otherwise.
+// until waits for a completed payment of the charge until the deadline with
+// the one paymentWait; nil and the reason otherwise. A run that began its
+// wait before there was one replays the loop it was recorded with.
 func (w *chargeWait) until(ctx workflow.Context, deadline time.Time) (*Payment, string) {
-	payments := workflow.GetSignalChannel(ctx, SignalPayment)
-	for {
-		if w.stop != nil && w.stop() {
-			return nil, waitStopped
-		}
-		next, isReminder := deadline, false
-		for w.sent < len(w.reminders) && !w.reminders[w.sent].After(workflow.Now(ctx)) {
-			w.sent++ // already due when the wait began: not sent late
-		}
-		if w.sent < len(w.reminders) && w.reminders[w.sent].Before(deadline) {
-			next, isReminder = w.reminders[w.sent], true
-		}
-		if !next.After(workflow.Now(ctx)) {
-			return nil, waitDeadline
-		}
-		timerCtx, stopTimer := workflow.WithCancel(ctx)
-		timer := workflow.NewTimer(timerCtx, next.Sub(workflow.Now(ctx)))
-		var got *Payment
-		fired := false
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(payments, func(c workflow.ReceiveChannel, _ bool) {
-			var p Payment
-			c.Receive(ctx, &p)
-			got = &p
-		})
-		sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
-		if w.wake != nil {
-			sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		}
-		sel.Select(ctx)
-		if !fired {
-			stopTimer()
-		}
-		if ctx.Err() != nil {
-			// Every timer of a cancelled workflow is ready at once: without
-			// this the loop would spin and never yield.
-			return nil, waitCancelled
-		}
-		switch {
-		case got != nil && got.ChargeID != w.chargeID:
-			workflow.GetLogger(ctx).Warn("payment for another charge ignored", "PaymentID", got.PaymentID, "ChargeID", got.ChargeID)
-		case got != nil && got.Status == "failed" && w.keepFailed:
-			workflow.GetLogger(ctx).Info("payment failed, still waiting", "PaymentID", got.PaymentID)
-		case got != nil && got.Status == "failed":
-			return nil, waitFailed
-		case got != nil && (got.Amount != w.invoice.Gross || got.Currency != w.invoice.Currency):
-			workflow.GetLogger(ctx).Warn("payment does not match the pro-forma", "PaymentID", got.PaymentID)
-		case got != nil:
-			return got, ""
-		case fired && isReminder:
-			w.sent++
-			n := activities.Notice{OrderID: w.orderID, Kind: activities.EmailPaymentReminder,
-				Key: activities.ReminderEmail(w.sent) + ":" + w.chargeID, ChargeID: w.chargeID}
-			// A reminder that cannot go out does not change the charge.
-			if err := notify(caught(ctx), n); err != nil {
-				workflow.GetLogger(ctx).Warn("payment reminder not sent", "ChargeID", w.chargeID, "Error", err)
-			}
-		}
+	if workflow.GetVersion(ctx, changePaymentWait, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return w.legacyUntil(ctx, deadline)
+	}
+	pw := paymentWait{chargeID: w.chargeID, invoice: w.invoice, deadline: deadline, reminders: w.reminders, sent: w.sent,
+		wake: w.wake, stop: w.stop, keepFailed: func() bool { return w.keepFailed }, cancellable: true,
+		remind: func(ctx workflow.Context, n int) { w.remind(ctx, n) }}
+	p, why := pw.wait(ctx)
+	w.sent = pw.sent
+	if why != "" {
+		return nil, why // a failed payment is not one to take
+	}
+	return p, why
+}
+
+// remind sends the charge's n-th payment reminder; one that cannot go out
+// does not change the charge.
+func (w *chargeWait) remind(ctx workflow.Context, n int) {
+	r := activities.Notice{OrderID: w.orderID, Kind: activities.EmailPaymentReminder,
+		Key: activities.ReminderEmail(n) + ":" + w.chargeID, ChargeID: w.chargeID}
+	if err := notify(caught(ctx), r); err != nil {
+		workflow.GetLogger(ctx).Warn("payment reminder not sent", "ChargeID", w.chargeID, "Error", err)
 	}
 }
+
+// changePaymentWait marks charges whose waits run on paymentWait, which
+// keeps one timer through signals and updates; earlier runs made a new one
+// each round (legacyUntil).
+const changePaymentWait = "one-payment-wait"
 
 // notify sends one email of a post-purchase workflow, once per key. A
 // refusal by the mail server is logged, not fatal, as in the order saga.

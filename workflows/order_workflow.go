@@ -152,7 +152,7 @@ func (s *saga) run(ctx workflow.Context) (Result, error) {
 // awaitPayment waits for a completed payment, a failed one, a cancellation or
 // the deadline, whichever comes first; nil means the order must be cancelled
 // for the reason given (why is its kind, for metrics). Reminders go out on
-// the way; one timer runs at a time, for whatever comes next.
+// the way (paymentWait: one timer at a time, for whatever comes next).
 func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why string) {
 	until := s.in.PaymentDeadline
 	s.view.WaitingFor, s.view.Until = "payment", &until
@@ -161,104 +161,59 @@ func (s *saga) awaitPayment(ctx workflow.Context) (p *Payment, reason, why strin
 		s.view.WaitingFor, s.view.Until = "", nil
 		workflow.GetMetricsHandler(ctx).Timer(telemetry.MetricAwaitingPayment).Record(workflow.Now(ctx).Sub(began))
 	}()
-
-	var reminders []time.Time
-	if s.v >= 1 {
-		reminders = s.in.Reminders
-	}
-	sent := 0 // reminders already due, sent or skipped
-	for sent < len(reminders) && !reminders[sent].After(workflow.Now(ctx)) {
-		sent++
-	}
-	var stopTimer workflow.CancelFunc
-	defer func() { stopTimer() }()
-	next := func() (workflow.Future, bool) {
-		var timerCtx workflow.Context
-		timerCtx, stopTimer = workflow.WithCancel(ctx)
-		if sent < len(reminders) && reminders[sent].Before(until) {
-			return workflow.NewTimer(timerCtx, reminders[sent].Sub(workflow.Now(ctx))), true
-		}
-		return workflow.NewTimer(timerCtx, until.Sub(workflow.Now(ctx))), false
-	}
-	timer, isReminder := next()
-	payments := workflow.GetSignalChannel(ctx, SignalPayment)
-	// A signal taken in the same step as an operator's update waits here
-	// until the update is dealt with, instead of being dropped.
-	var pending *Payment
-	for {
-		if s.cancel != nil {
-			return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
-		}
-		if p := pending; p != nil {
-			pending = nil
-			switch {
-			case p.Status == "failed" && s.manual != nil:
-				// The transfer the operator saw outweighs a failed attempt.
-			case p.Status == "failed":
-				return nil, "payment " + p.PaymentID + " failed", "payment_failed"
-			case s.view.Invoice != nil && (p.Amount != s.view.Invoice.Gross || p.Currency != s.view.Invoice.Currency):
-				// The intake refuses these; one that slips through is logged, not taken.
-				workflow.GetLogger(ctx).Warn("payment does not match the invoice", "PaymentID", p.PaymentID)
-			default:
-				// The gateway's own payment wins over one marked by hand
-				// at the same moment: no second payment is recorded.
-				s.paid, s.manual = true, nil
-				return p, "", ""
-			}
-		}
-		if m := s.manual; m != nil {
-			s.paid = true
-			return &Payment{PaymentID: "manual:" + m.Reference, Status: "completed", Amount: s.view.Invoice.Gross, Currency: s.view.Invoice.Currency}, "", ""
-		}
-		if e := s.extension; e != nil {
-			if err := s.record(ctx, activities.Event{Key: "extend_deadline:" + e.Until.UTC().Format(time.RFC3339), Status: order.AwaitingPayment,
-				Actor: e.Actor, Reason: "deadline extended to " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Reason, Deadline: e.Until}); err != nil {
-				workflow.GetLogger(ctx).Error("deadline extension not recorded", "Error", err)
-			} else {
-				until = e.Until
-				s.view.Until = &until
-				stopTimer()
-				timer, isReminder = next()
-			}
-			s.extension = nil
-			continue
-		}
-		fired, stopped := false, false
-		sel := workflow.NewSelector(ctx)
-		sel.AddReceive(payments, func(c workflow.ReceiveChannel, _ bool) {
-			var p Payment
-			c.Receive(ctx, &p)
-			pending = &p
-		})
-		sel.AddFuture(timer, func(f workflow.Future) {
-			// A timer cancelled with the workflow is not a deadline.
-			if f.Get(ctx, nil) != nil {
-				stopped = true
-			} else {
-				fired = true
-			}
-		})
-		sel.AddReceive(s.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		if s.v >= 1 {
-			// An operator's "cancel" in the Web UI ends the order like the
-			// shop's cancellation does, with compensation.
-			sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) { stopped = true })
-		}
-		sel.Select(ctx)
-		switch {
-		case pending != nil || s.cancel != nil || s.manual != nil || s.extension != nil:
-			continue // a fired timer stays ready for the next round
-		case stopped:
-			return nil, "cancellation of the workflow requested", "cancelled"
-		case fired && isReminder:
-			sent++
+	w := &paymentWait{
+		invoice: *s.view.Invoice, deadline: until, wake: s.wake, cancellable: s.v >= 1,
+		remind: func(ctx workflow.Context, n int) {
 			// A reminder that cannot go out does not stop the order (flushReminders).
-			s.reminders = append(s.reminders, s.emailAsync(caught(ctx), activities.ReminderEmail(sent)))
-			timer, isReminder = next()
-		case fired:
-			return nil, "payment deadline passed", "deadline"
-		}
+			s.reminders = append(s.reminders, s.emailAsync(caught(ctx), activities.ReminderEmail(n)))
+		},
+		keepFailed: func() bool { return s.manual != nil }, // the transfer the operator saw outweighs it
+		stop:       func() bool { return s.cancel != nil },
+		turn:       s.paymentTurn,
 	}
+	if s.v >= 1 {
+		w.reminders = s.in.Reminders
+	}
+	p, why = w.wait(ctx)
+	switch why {
+	case "":
+		if !s.paid {
+			// The gateway's own payment wins over one marked by hand at
+			// the same moment: no second payment is recorded.
+			s.paid, s.manual = true, nil
+		}
+		return p, "", ""
+	case waitStopped:
+		return nil, "cancelled by " + s.cancel.Actor + ": " + s.cancel.Reason, "cancelled"
+	case waitFailed:
+		return nil, "payment " + p.PaymentID + " failed", "payment_failed"
+	case waitCancelled:
+		return nil, "cancellation of the workflow requested", "cancelled"
+	}
+	return nil, "payment deadline passed", "deadline"
+}
+
+// paymentTurn answers an operator's update while the order waits: a
+// payment seen by hand ends the wait, an extension moves its deadline.
+func (s *saga) paymentTurn(ctx workflow.Context) (*Payment, *time.Time) {
+	if m := s.manual; m != nil {
+		s.paid = true
+		return &Payment{PaymentID: "manual:" + m.Reference, Status: "completed", Amount: s.view.Invoice.Gross, Currency: s.view.Invoice.Currency}, nil
+	}
+	e := s.extension
+	if e == nil {
+		return nil, nil
+	}
+	// Cleared once the deadline moved: the update answers with the new one.
+	defer func() { s.extension = nil }()
+	if err := s.record(ctx, activities.Event{Key: "extend_deadline:" + e.Until.UTC().Format(time.RFC3339), Status: order.AwaitingPayment,
+		Actor: e.Actor, Reason: "deadline extended to " + e.Until.UTC().Format(time.RFC3339) + ": " + e.Reason, Deadline: e.Until}); err != nil {
+		workflow.GetLogger(ctx).Error("deadline extension not recorded", "Error", err)
+		return nil, nil
+	}
+	until := e.Until
+	s.view.Until = &until
+	return nil, &until
 }
 
 // flushReminders waits for reminders still on their way; a reminder that

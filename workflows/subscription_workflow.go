@@ -224,26 +224,6 @@ func (s *subscription) tenantStatus(ctx workflow.Context, status string) error {
 	return workflow.ExecuteActivity(withTenantForever(ctx, "Tenant subscription "+status), a.SetTenantStatus, s.in.OrderID, status).Get(ctx, nil)
 }
 
-// sleepUntil waits until at, or until stop says so after a wake.
-func sleepUntil(ctx workflow.Context, at time.Time, wake workflow.ReceiveChannel, stop func() bool) {
-	for (stop == nil || !stop()) && at.After(workflow.Now(ctx)) {
-		timerCtx, cancel := workflow.WithCancel(ctx)
-		fired := false
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.NewTimer(timerCtx, at.Sub(workflow.Now(ctx))), func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
-		if wake != nil {
-			sel.AddReceive(wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
-		}
-		sel.Select(ctx)
-		if !fired {
-			cancel()
-		}
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
 // withTenantForever retries a change of the subscription's state at the
 // tenant until it is done: a suspension or termination that is due must
 // not be dropped because the API was away for a while. Final refusals stop it.
