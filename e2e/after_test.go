@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/tenant"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
 )

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/tenant"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"

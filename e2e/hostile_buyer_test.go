@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/pdftest"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/stretchr/testify/require"
 )
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
 )

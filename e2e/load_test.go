@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/stretchr/testify/require"
 )
 

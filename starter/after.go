@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/internal/intake"
 )
 
 // afterUsage documents the commands for a provisioned order.

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/officeflow/officeflow/starter/intake"
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/stretchr/testify/require"
 )
 

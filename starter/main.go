@@ -21,8 +21,8 @@ import (
 
 	"github.com/officeflow/officeflow/internal/bench"
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/stack"
-	"github.com/officeflow/officeflow/starter/intake"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )

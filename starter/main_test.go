@@ -13,8 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/stretchr/testify/require"
 )
 

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/proctest"
 	"github.com/officeflow/officeflow/internal/tenant"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/stretchr/testify/require"
 )
 

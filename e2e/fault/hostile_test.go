@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/pdftest"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"

@@ -17,10 +17,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
 	"github.com/officeflow/officeflow/internal/store"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"go.uber.org/zap"
 )

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/stack"
-	"github.com/officeflow/officeflow/starter/intake"
 	"github.com/officeflow/officeflow/workflows"
 	"go.temporal.io/api/workflowservice/v1"
 )
