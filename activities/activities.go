@@ -11,6 +11,7 @@ import (
 
 	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
@@ -37,9 +38,9 @@ type Activities struct {
 // Invoice is what the saga keeps of the pro-forma; money is formatted.
 type Invoice struct {
 	Number   string
-	Net      string
-	VAT      string
-	Gross    string
+	Net      money.Grosze
+	VAT      money.Grosze
+	Gross    money.Grosze
 	Currency string
 	DueDate  string
 }
@@ -69,7 +70,7 @@ func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, 
 }
 
 func invoiceOf(inv store.Invoice) Invoice {
-	out := Invoice{Number: inv.Number, Net: inv.Net.String(), VAT: inv.VAT.String(), Gross: inv.Gross.String(), Currency: inv.Currency}
+	out := Invoice{Number: inv.Number, Net: inv.Net, VAT: inv.VAT, Gross: inv.Gross, Currency: inv.Currency}
 	if inv.DueDate != nil {
 		out.DueDate = inv.DueDate.Format(time.DateOnly)
 	}

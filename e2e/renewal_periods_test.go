@@ -123,7 +123,7 @@ func TestRenewalFourteenPeriods(t *testing.T) {
 			assert.False(t, rec.Refund, "a renewal still awaited is not owed back, even late")
 			r.Signals++
 			env.SignalWorkflow(workflows.SignalPayment, workflows.Payment{PaymentID: p.PaymentID, Status: p.Status,
-				Amount: p.Amount.String(), Currency: p.Currency, ChargeID: r.ChargeID})
+				Amount: p.Amount, Currency: p.Currency, ChargeID: r.ChargeID})
 		}
 		suspensions, reactivations := st.Fake.Suspensions(), st.Fake.Reactivations()
 		suspendedSeen := false

@@ -56,7 +56,7 @@ const afterOrder = "shop-1"
 var (
 	afterStart = time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
 	chargeID   = "shop-1:licences:r-1"
-	licenceInv = activities.Invoice{Number: "PF/2027/000007", Net: "100.00", VAT: "23.00", Gross: "123.00", Currency: "PLN", DueDate: "2027-01-17"}
+	licenceInv = activities.Invoice{Number: "PF/2027/000007", Net: pln("100.00"), VAT: pln("23.00"), Gross: pln("123.00"), Currency: "PLN", DueDate: "2027-01-17"}
 )
 
 func newAfterHarness(t *testing.T, stage string, overrides ...func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities)) *afterHarness {

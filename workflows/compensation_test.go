@@ -34,7 +34,7 @@ func join(parts ...[]string) []string {
 
 func TestFailedPaymentUndoesBillingInReverse(t *testing.T) {
 	h := newHarness(t)
-	h.payAfter(time.Hour, Payment{PaymentID: "p-1", Status: "failed", Amount: "332.10", Currency: "PLN"})
+	h.payAfter(time.Hour, Payment{PaymentID: "p-1", Status: "failed", Amount: pln("332.10"), Currency: "PLN"})
 	r := h.run(t)
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "payment p-1 failed", r.Reason)

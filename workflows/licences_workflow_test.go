@@ -14,7 +14,7 @@ import (
 var (
 	licencesDeadline = afterStart.Add(7 * 24 * time.Hour)
 	licencesIn       = LicencesInput{OrderID: afterOrder, ChargeID: chargeID, Change: 3, Deadline: licencesDeadline}
-	licencePaid      = Payment{PaymentID: "p-9", Status: "completed", Amount: "123.00", Currency: "PLN", ChargeID: chargeID}
+	licencePaid      = Payment{PaymentID: "p-9", Status: "completed", Amount: pln("123.00"), Currency: "PLN", ChargeID: chargeID}
 	// What every purchase of more seats does before it waits.
 	licencesBilled = []string{"IssueCharge(" + chargeID + ")", "SendNotice(licences_invoice:" + chargeID + ")"}
 )
@@ -39,7 +39,7 @@ func TestLicencesPaidAddsTheSeats(t *testing.T) {
 
 func TestLicencesFailedPaymentCancelsThePurchase(t *testing.T) {
 	h := newAfterHarness(t, StageAwaitingPayment)
-	h.pay(time.Hour, Payment{PaymentID: "p-9", Status: "failed", Amount: "123.00", Currency: "PLN", ChargeID: chargeID})
+	h.pay(time.Hour, Payment{PaymentID: "p-9", Status: "failed", Amount: pln("123.00"), Currency: "PLN", ChargeID: chargeID})
 	r := h.run(LicencesWorkflow, licencesIn)
 	require.Equal(t, AfterResult{Stage: StageCancelled, Reason: "payment failed"}, r)
 	require.Equal(t, join(licencesBilled, []string{
@@ -84,7 +84,7 @@ func TestLicencesIgnoresPaymentsThatAreNotThisCharge(t *testing.T) {
 	otherFailed := other
 	otherFailed.PaymentID, otherFailed.Status = "p-2", "failed"
 	short := licencePaid
-	short.PaymentID, short.Amount = "p-3", "12.30"
+	short.PaymentID, short.Amount = "p-3", pln("12.30")
 	euro := licencePaid
 	euro.PaymentID, euro.Currency = "p-4", "EUR"
 	h.pay(time.Hour, other)

@@ -86,7 +86,7 @@ func (s *saga) run(ctx workflow.Context) (Result, error) {
 	if err := s.email(ctx, activities.EmailBillingAccess); err != nil {
 		return Result{}, err
 	}
-	if err := s.transition(ctx, order.AwaitingPayment, "waiting for payment of "+inv.Gross+" "+inv.Currency); err != nil {
+	if err := s.transition(ctx, order.AwaitingPayment, "waiting for payment of "+inv.Gross.String()+" "+inv.Currency); err != nil {
 		return Result{}, err
 	}
 

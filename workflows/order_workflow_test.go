@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
@@ -17,10 +18,19 @@ import (
 	"go.temporal.io/sdk/worker"
 )
 
+// pln is an amount as the tests write it.
+func pln(s string) money.Grosze {
+	var g money.Grosze
+	if err := g.UnmarshalText([]byte(s)); err != nil {
+		panic(err)
+	}
+	return g
+}
+
 var (
 	start    = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	deadline = start.Add(168 * time.Hour)
-	invoice  = activities.Invoice{Number: "PF/2026/000001", Net: "270.00", VAT: "62.10", Gross: "332.10", Currency: "PLN", DueDate: "2026-12-02"}
+	invoice  = activities.Invoice{Number: "PF/2026/000001", Net: pln("270.00"), VAT: pln("62.10"), Gross: pln("332.10"), Currency: "PLN", DueDate: "2026-12-02"}
 	input    = OrderInput{OrderID: "shop-1", Plan: "business-standard", Seats: 5, DomainPrefix: "acme", PaymentDeadline: deadline}
 )
 
@@ -115,7 +125,7 @@ func (h *harness) statuses(t *testing.T) []order.Status {
 	return out
 }
 
-var paid = Payment{PaymentID: "p-1", Status: "completed", Amount: "332.10", Currency: "PLN"}
+var paid = Payment{PaymentID: "p-1", Status: "completed", Amount: pln("332.10"), Currency: "PLN"}
 
 func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
 	h := newHarness(t)
@@ -174,7 +184,7 @@ func TestPaymentDeadlineCancelsTheOrder(t *testing.T) {
 
 func TestFailedPaymentCancelsTheOrder(t *testing.T) {
 	h := newHarness(t)
-	h.payAfter(time.Hour, Payment{PaymentID: "p-1", Status: "failed", Amount: "332.10", Currency: "PLN"})
+	h.payAfter(time.Hour, Payment{PaymentID: "p-1", Status: "failed", Amount: pln("332.10"), Currency: "PLN"})
 	r := h.run(t)
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Contains(t, r.Reason, "p-1 failed")
@@ -183,7 +193,7 @@ func TestFailedPaymentCancelsTheOrder(t *testing.T) {
 
 func TestMismatchedPaymentIsIgnoredAndACorrectOneCompletes(t *testing.T) {
 	h := newHarness(t)
-	h.payAfter(time.Hour, Payment{PaymentID: "p-0", Status: "completed", Amount: "1.00", Currency: "PLN"})
+	h.payAfter(time.Hour, Payment{PaymentID: "p-0", Status: "completed", Amount: pln("1.00"), Currency: "PLN"})
 	h.payAfter(2*time.Hour, paid)
 	require.Equal(t, order.InstallerReady, h.run(t).Status)
 	h.env.AssertActivityCalled(t, "MarkPaid", mock.Anything, "shop-1", "p-1")

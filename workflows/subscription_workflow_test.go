@@ -16,8 +16,8 @@ var (
 	warsaw    = time.FixedZone("CET", 3600)
 	periodEnd = time.Date(2027, 2, 1, 0, 0, 0, 0, warsaw)
 	renewal   = activities.Renewal{ChargeID: "shop-1:renewal:2", Period: 2, PeriodEnd: time.Date(2027, 3, 1, 0, 0, 0, 0, warsaw),
-		Invoice: activities.Invoice{Number: "PF/2027/000010", Net: "1000.00", VAT: "230.00", Gross: "1230.00", Currency: "PLN", DueDate: "2027-02-07"}}
-	renewalPaid = Payment{PaymentID: "p-20", Status: "completed", Amount: "1230.00", Currency: "PLN", ChargeID: renewal.ChargeID}
+		Invoice: activities.Invoice{Number: "PF/2027/000010", Net: pln("1000.00"), VAT: pln("230.00"), Gross: pln("1230.00"), Currency: "PLN", DueDate: "2027-02-07"}}
+	renewalPaid = Payment{PaymentID: "p-20", Status: "completed", Amount: pln("1230.00"), Currency: "PLN", ChargeID: renewal.ChargeID}
 	subIn       = SubscriptionInput{OrderID: afterOrder, Period: 1, PeriodEnd: periodEnd, Timing: DefaultTiming}
 
 	noticeAt    = periodEnd.Add(-7 * 24 * time.Hour).UTC() // the renewal pro-forma
@@ -73,7 +73,7 @@ func TestSubscriptionFailedPaymentKeepsTheRenewalOpen(t *testing.T) {
 	failed := renewalPaid
 	failed.PaymentID, failed.Status = "p-19", "failed"
 	short := renewalPaid
-	short.PaymentID, short.Amount = "p-18", "123.00"
+	short.PaymentID, short.Amount = "p-18", pln("123.00")
 	h.pay(after(noticeAt)+24*time.Hour, failed)
 	h.pay(after(noticeAt)+48*time.Hour, short)
 	h.pay(after(periodEnd)+24*time.Hour, renewalPaid)

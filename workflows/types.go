@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 )
@@ -95,7 +96,7 @@ type OrderInput struct {
 type Payment struct {
 	PaymentID string
 	Status    string // "completed" or "failed"
-	Amount    string
+	Amount    money.Grosze
 	Currency  string
 	// ChargeID names the later purchase paid for; empty for the order's own.
 	ChargeID string `json:",omitempty"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/workflows"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -30,7 +31,7 @@ const parkedQueue = "bench-parked"
 
 // floorAmount makes the floor's payment signal as big as the saga's; the
 // floor does not read it.
-const floorAmount = "332.10"
+const floorAmount money.Grosze = 33210
 
 // floorStep is one activity of the floor: local where the saga runs a local
 // activity, and async where the saga does not wait for it before the next

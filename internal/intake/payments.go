@@ -152,7 +152,7 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	// Signalled on repeats too: if the first signal was lost, this delivers
 	// it; if not, the saga has moved on and ignores it.
 	err = s.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalPayment, workflows.Payment{
-		PaymentID: n.PaymentID, Status: n.Status, Amount: amount.String(), Currency: n.Currency, ChargeID: n.ChargeID,
+		PaymentID: n.PaymentID, Status: n.Status, Amount: amount, Currency: n.Currency, ChargeID: n.ChargeID,
 	})
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {

@@ -81,3 +81,21 @@ func (g Grosze) Local(lang string) string {
 	}
 	return sign + b.String() + point + frac
 }
+
+// MarshalText writes the amount as String does, so that in JSON (workflow
+// payloads, recorded histories) an amount stays the string "332.10".
+func (g Grosze) MarshalText() ([]byte, error) { return []byte(g.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote, a leading '-' included.
+func (g *Grosze) UnmarshalText(b []byte) error {
+	s, neg := strings.CutPrefix(string(b), "-")
+	v, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	if neg {
+		v = -v
+	}
+	*g = v
+	return nil
+}

@@ -1,6 +1,7 @@
 package money
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,4 +43,19 @@ func TestLocal(t *testing.T) {
 	require.Equal(t, "1,234,567.05", Grosze(123456705).Local("en"))
 	require.Equal(t, "0.05", Grosze(5).Local("en"))
 	require.Equal(t, "-1\u00a0000,00", Grosze(-100000).Local("pl"))
+}
+
+func TestAmountsAreJSONStrings(t *testing.T) {
+	type doc struct{ Gross, Back Grosze }
+	raw, err := json.Marshal(doc{Gross: 33210, Back: -33210})
+	if err != nil || string(raw) != `{"Gross":"332.10","Back":"-332.10"}` {
+		t.Fatalf("%s %v", raw, err)
+	}
+	var d doc
+	if err := json.Unmarshal(raw, &d); err != nil || d.Gross != 33210 || d.Back != -33210 {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if err := json.Unmarshal([]byte(`{"Gross":"3.3.2"}`), &d); err == nil {
+		t.Fatal("a malformed amount is refused")
+	}
 }
