@@ -191,9 +191,9 @@ func TestMigrationGivesEachOrderItsCustomerAndEachDocumentItsBuyer(t *testing.T)
 		INSERT INTO customers (id, email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 			VALUES (1, 'it@acme.pl', 'Later Ltd', 'Jan', 'Kowalski', '1234563218', 'PL', 'Kraków', '30-001', 'ul. Obca 6');
 		INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at)
-			VALUES ('old-1', '', 'a', 1, 'business-standard', 5, 'monthly', 'old1', 'pl', 'awaiting_payment', now(), now() - interval '2 days'),
-			       ('old-2', '', 'b', 1, 'business-standard', 5, 'monthly', 'old2', 'pl', 'awaiting_payment', now(), now() - interval '1 day');
-		INSERT INTO billing_accounts (order_id, customer_id, token_hash) VALUES ('old-1', 1, ''), ('old-2', 1, '');
+			VALUES ('old-1', '\x01', 'a', 1, 'business-standard', 5, 'monthly', 'old1', 'pl', 'awaiting_payment', now(), now() - interval '2 days'),
+			       ('old-2', '\x02', 'b', 1, 'business-standard', 5, 'monthly', 'old2', 'pl', 'awaiting_payment', now(), now() - interval '1 day');
+		INSERT INTO billing_accounts (order_id, customer_id, token_hash) VALUES ('old-1', 1, '\x01'), ('old-2', 1, '\x02');
 		INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, status, issued_at)
 			VALUES ('old-1', 'proforma', 'PF/2020/000001', 100, 23, 123, 'unpaid', '2020-01-01'),
 			       ('old-2', 'proforma', 'PF/2020/000002', 100, 23, 123, 'unpaid', '2020-01-02');
