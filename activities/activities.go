@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/dnscheck"
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
@@ -51,13 +52,6 @@ type Tenant struct {
 	Domain    string
 	AdminUser string
 }
-
-// Error types the workflow tells apart; they match the workflows package.
-const (
-	errDomainTaken  = "DomainTaken"
-	errInvalidOrder = "InvalidOrder"
-	errTenantAPI    = "TenantRejected"
-)
 
 // OpenBilling gives the order its billing account and pro-forma invoice.
 func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, error) {
@@ -107,7 +101,7 @@ func (a *Activities) FinishInstaller(ctx context.Context, orderID string) (strin
 	}
 	plan, ok := order.PlanByCode(o.Plan)
 	if !ok {
-		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", errInvalidOrder, nil)
+		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", fail.InvalidOrder, nil)
 	}
 	url := plan.InstallerURL()
 	if err := a.Store.FinishInstaller(ctx, orderID, url); err != nil {
@@ -136,7 +130,7 @@ func (a *Activities) loc() *time.Location {
 // else (a lost connection, a serialization failure) is retried.
 func dbError(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, err)
 	}
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/temporal"
@@ -25,9 +26,6 @@ const (
 	TenantSuspended = tenant.StatusSuspended
 	TenantDeleted   = tenant.StatusDeleted
 )
-
-// errSeats matches workflows.ErrSeats.
-const errSeats = "SeatsRefused"
 
 // Renewal is what the subscription workflow keeps of a renewal charge.
 type Renewal struct {
@@ -64,7 +62,7 @@ func (a *Activities) ApplySeats(ctx context.Context, chargeID string) (int, erro
 	n, err := a.Store.ApplySeats(ctx, chargeID)
 	var se *store.SeatsError
 	if errors.As(err, &se) {
-		return 0, temporal.NewNonRetryableApplicationError(se.Message, errSeats, nil)
+		return 0, temporal.NewNonRetryableApplicationError(se.Message, fail.SeatsRefused, nil)
 	}
 	return n, dbError(err)
 }
@@ -78,7 +76,7 @@ func (a *Activities) SetQuantity(ctx context.Context, orderID, chargeID string) 
 		return dbError(err)
 	}
 	if sv.PartnerCustomer == "" || sv.SubscriptionID == "" {
-		return temporal.NewNonRetryableApplicationError("no subscription made for "+orderID, errInvalidOrder, nil)
+		return temporal.NewNonRetryableApplicationError("no subscription made for "+orderID, fail.InvalidOrder, nil)
 	}
 	_, err = a.Tenant.UpdateSubscription(ctx, sv.PartnerCustomer, sv.SubscriptionID, tenant.Subscription{Quantity: sv.Seats},
 		call(orderID, "quantity:"+chargeID))

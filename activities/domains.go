@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -35,7 +36,7 @@ func (a *Activities) AddDomain(ctx context.Context, orderID, domain string) erro
 			return dbError(a.Store.DomainRecord(ctx, domain, name, r.Text))
 		}
 	}
-	return temporal.NewNonRetryableApplicationError("the tenant API gave no TXT record for "+domain, errTenantAPI, nil)
+	return temporal.NewNonRetryableApplicationError("the tenant API gave no TXT record for "+domain, fail.TenantRejected, nil)
 }
 
 // CheckDNS tells whether the domain's TXT record is published, as the

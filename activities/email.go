@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
@@ -32,10 +33,6 @@ const (
 // ReminderEmail names the n-th payment reminder (from 1): a kind of its own,
 // so that each is sent once.
 func ReminderEmail(n int) string { return string(mail.KindPaymentReminder) + "#" + strconv.Itoa(n) }
-
-// errEmailRejected is a permanent refusal by the mail server (e.g. no such
-// mailbox): retrying sends nothing.
-const errEmailRejected = "EmailRejected"
 
 // SendEmail sends the order's email of one kind, once: a retry after the
 // message left finds it recorded. A payment reminder is skipped when the
@@ -72,14 +69,14 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	case EmailCredentials:
 		t := o.Tenant
 		if t == nil {
-			return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, errInvalidOrder, nil)
+			return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
 		}
 		if t.PasswordSealed == nil {
-			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, errInvalidOrder, nil)
+			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, fail.InvalidOrder, nil)
 		}
 		pw, err := a.Box.Open(t.PasswordSealed, orderID)
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
 	case EmailPaymentReceived:
@@ -117,7 +114,7 @@ func (a *Activities) deliver(ctx context.Context, orderID, kind string, template
 	record func(ctx context.Context, msgID string) error) error {
 	subject, text, html, err := mail.Render(template, d)
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 	}
 	msgID := messageID(orderID, kind)
 	err = a.Mail.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: attachments})
@@ -128,7 +125,7 @@ func (a *Activities) deliver(ctx context.Context, orderID, kind string, template
 	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(template), "result": result}).Counter(telemetry.MetricEmails).Inc(1)
 	if err != nil {
 		if !mail.IsTemporary(err) {
-			return temporal.NewNonRetryableApplicationError(err.Error(), errEmailRejected, nil)
+			return temporal.NewNonRetryableApplicationError(err.Error(), fail.EmailRejected, nil)
 		}
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
@@ -99,11 +100,11 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 			return dbError(err)
 		}
 		if u.PasswordSealed == nil {
-			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+n.UserName, errInvalidOrder, nil)
+			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+n.UserName, fail.InvalidOrder, nil)
 		}
 		pw, err := a.Box.Open(u.PasswordSealed, userSeal(n.OrderID, n.UserName))
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.UserName, d.DisplayName, d.Licensed, d.TempPassword = u.UserName, u.DisplayName, u.Licensed, pw
 		record = func(ctx context.Context, msgID string) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/activity"
@@ -32,7 +33,7 @@ func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
 		return tenantError(err)
 	}
 	if !free {
-		return temporal.NewNonRetryableApplicationError("domain "+domain+" is already taken", errDomainTaken, nil)
+		return temporal.NewNonRetryableApplicationError("domain "+domain+" is already taken", fail.DomainTaken, nil)
 	}
 	return nil
 }
@@ -64,7 +65,7 @@ func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, 
 		return Tenant{}, tenantError(err)
 	}
 	if created.UserCredentials == nil || created.UserCredentials.Password == "" {
-		return Tenant{}, temporal.NewNonRetryableApplicationError("tenant API returned no admin credentials", errTenantAPI, nil)
+		return Tenant{}, temporal.NewNonRetryableApplicationError("tenant API returned no admin credentials", fail.TenantRejected, nil)
 	}
 	sealed, err := a.Box.Seal(created.UserCredentials.Password, orderID)
 	if err != nil {
@@ -102,7 +103,7 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 	}
 	t := o.Tenant
 	if t == nil {
-		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, errInvalidOrder, nil)
+		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
 	}
 	placed, err := a.Tenant.CreateOrder(ctx, t.PartnerCustomer, tenant.Order{
 		ReferenceCustomerID: t.PartnerCustomer,
@@ -119,7 +120,7 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 			return err
 		}
 	}
-	return temporal.NewNonRetryableApplicationError("tenant API order has no subscription for "+offer, errTenantAPI, nil)
+	return temporal.NewNonRetryableApplicationError("tenant API order has no subscription for "+offer, fail.TenantRejected, nil)
 }
 
 // tenantError sorts the tenant API's failures: throttling and outages are
@@ -131,12 +132,12 @@ func tenantError(err error) error {
 		return err // network failure or timeout: retry
 	}
 	if apiErr.Temporary() {
-		return temporal.NewApplicationErrorWithOptions(apiErr.Error(), "TenantUnavailable", temporal.ApplicationErrorOptions{
+		return temporal.NewApplicationErrorWithOptions(apiErr.Error(), fail.TenantUnavailable, temporal.ApplicationErrorOptions{
 			NextRetryDelay: apiErr.RetryAfter,
 		})
 	}
-	if apiErr.Status == http.StatusConflict && apiErr.Code == errDomainTaken {
-		return temporal.NewNonRetryableApplicationError(apiErr.Error(), errDomainTaken, nil)
+	if apiErr.Status == http.StatusConflict && apiErr.Code == tenant.CodeDomainTaken {
+		return temporal.NewNonRetryableApplicationError(apiErr.Error(), fail.DomainTaken, nil)
 	}
-	return temporal.NewNonRetryableApplicationError(apiErr.Error(), errTenantAPI, nil)
+	return temporal.NewNonRetryableApplicationError(apiErr.Error(), fail.TenantRejected, nil)
 }

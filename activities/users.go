@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -37,7 +38,7 @@ func (a *Activities) CreateUser(ctx context.Context, orderID, userName string) e
 	}
 	pw, err := a.Box.Open(sealed, userSeal(orderID, userName))
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError(err.Error(), errInvalidOrder, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 	}
 	first, last, _ := strings.Cut(u.DisplayName, " ")
 	made, err := a.Tenant.CreateUser(ctx, t.PartnerCustomer, tenant.User{
@@ -62,7 +63,7 @@ func (a *Activities) AssignLicence(ctx context.Context, orderID, userName string
 		return dbError(err)
 	}
 	if o.Tenant == nil || u.TenantUserID == "" {
-		return temporal.NewNonRetryableApplicationError("user "+userName+" not made yet", errInvalidOrder, nil)
+		return temporal.NewNonRetryableApplicationError("user "+userName+" not made yet", fail.InvalidOrder, nil)
 	}
 	offer, err := a.Store.OfferID(ctx, o.Plan)
 	if err != nil {

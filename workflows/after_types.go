@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -152,4 +153,4 @@ type AfterResult struct {
 }
 
 // Error type a refused change of seats carries.
-const ErrSeats = "SeatsRefused"
+const ErrSeats = fail.SeatsRefused

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -30,7 +31,7 @@ const (
 	UpdateRetry    = "retry"
 	QueryAttention = "attention"
 	// ErrResolved is the failure a resolved step gives its caller.
-	ErrResolved = "ResolvedByOperator"
+	ErrResolved = fail.ResolvedByOperator
 	// StageNeedsAttention is the Stage of a post-purchase workflow that waits for an operator.
 	StageNeedsAttention = "needs_attention"
 )

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"go.temporal.io/sdk/temporal"
@@ -143,10 +144,12 @@ type Result struct {
 	Reason string
 }
 
-// Error types that retrying cannot fix.
+// Error types that retrying cannot fix: the names of package fail, which
+// activities raise and the intake reads, under the names workflow code uses.
 const (
-	ErrDomainTaken   = "DomainTaken"
-	ErrInvalidOrder  = "InvalidOrder"
-	ErrTenantAPI     = "TenantRejected"
-	ErrEmailRejected = "EmailRejected"
+	ErrDomainTaken    = fail.DomainTaken
+	ErrInvalidOrder   = fail.InvalidOrder
+	ErrTenantAPI      = fail.TenantRejected
+	ErrEmailRejected  = fail.EmailRejected
+	ErrNotCancellable = fail.NotCancellable
 )

@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// CodeDomainTaken is Partner Center's error code for a domain in use.
+const CodeDomainTaken = "DomainTaken"
+
 // APIError is a non-2xx answer from Partner Center.
 type APIError struct {
 	Status      int

@@ -57,11 +57,11 @@ func (f *Fake) addDomain(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, f.ownDomains[customerID][name])
 			return
 		}
-		writeError(w, http.StatusConflict, "DomainTaken", "the domain "+name+" is already in use")
+		writeError(w, http.StatusConflict, CodeDomainTaken, "the domain "+name+" is already in use")
 		return
 	}
 	if f.domains[name] {
-		writeError(w, http.StatusConflict, "DomainTaken", "the domain "+name+" is already in use")
+		writeError(w, http.StatusConflict, CodeDomainTaken, "the domain "+name+" is already in use")
 		return
 	}
 	d := Domain{ID: name, VerificationDNSRecords: []DNSRecord{{

@@ -35,7 +35,7 @@ func (f *Fake) createCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.domains[domain] {
-		writeError(w, http.StatusConflict, "DomainTaken", "the domain "+domain+" is already in use")
+		writeError(w, http.StatusConflict, CodeDomainTaken, "the domain "+domain+" is already in use")
 		return
 	}
 	if !strings.Contains(in.BillingProfile.Email, "@") {
