@@ -78,8 +78,9 @@ func (a *Activities) Transition(ctx context.Context, orderID string, status orde
 
 // MarkPaid settles the pro-forma and moves the order to provisioning.
 func (a *Activities) MarkPaid(ctx context.Context, orderID, paymentID string) error {
-	// The VAT invoice is issued with the payment, dated in Poland.
-	_, err := a.Store.Settle(ctx, orderID, paymentID, time.Now().In(a.loc()))
+	// The VAT invoice is issued with the payment, dated in Poland: the
+	// order is its order charge, settled like every later charge.
+	_, err := a.Store.SettleCharge(ctx, store.OrderCharge(orderID), paymentID, time.Now().In(a.loc()))
 	return dbError(err)
 }
 

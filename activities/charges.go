@@ -83,7 +83,8 @@ func (a *Activities) SetQuantity(ctx context.Context, orderID, chargeID string) 
 	return tenantError(err)
 }
 
-// VoidCharge corrects a charge's documents to zero and owes back money paid.
+// VoidCharge voids a charge's documents (a credit note only against a VAT
+// invoice: an unpaid pro-forma is simply void) and owes back money paid.
 func (a *Activities) VoidCharge(ctx context.Context, chargeID, reason string) error {
 	_, err := a.Store.VoidCharge(ctx, chargeID, reason, time.Now().In(a.loc()))
 	return dbError(err)

@@ -43,10 +43,12 @@ func (a *Activities) RecordManualPayment(ctx context.Context, orderID, reference
 	return id, dbError(err)
 }
 
-// VoidInvoice issues the credit note that cancels the order's invoice and
-// returns its number.
+// VoidInvoice voids the order's documents, as VoidCharge does a later
+// charge's: a paid order gets the credit note that corrects its VAT invoice,
+// whose number it returns; an unpaid one only has its pro-forma made void
+// (a pro-forma is never corrected), and the number is "".
 func (a *Activities) VoidInvoice(ctx context.Context, orderID, reason string) (string, error) {
-	kor, err := a.Store.VoidInvoice(ctx, orderID, reason, time.Now().In(a.loc()))
+	kor, err := a.Store.VoidCharge(ctx, store.OrderCharge(orderID), reason, time.Now().In(a.loc()))
 	return kor.Number, dbError(err)
 }
 

@@ -69,9 +69,9 @@ func notification(orderID, chargeID, amount string) intake.Notification {
 	return intake.Notification{OrderID: orderID, PaymentID: "x-" + chargeID, Status: "completed", Amount: amount, Currency: "PLN", ChargeID: chargeID}
 }
 
-// A failed payment for more licences ends in a credit note, and nothing
-// changes at the tenant.
-func TestLicencesNotPaidGetACreditNoteAndChangeNothing(t *testing.T) {
+// A failed payment for more licences voids their pro-forma (no correction:
+// a pro-forma is not a VAT invoice), and nothing changes at the tenant.
+func TestLicencesNotPaidVoidTheirProformaAndChangeNothing(t *testing.T) {
 	id, o := provisioned(t, 5)
 	a := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "two", "add_seats": 2})
 	require.Equal(t, 202, a.Status, string(a.Raw))
@@ -84,10 +84,13 @@ func TestLicencesNotPaidGetACreditNoteAndChangeNothing(t *testing.T) {
 	_, s := atTenant(t, id)
 	require.Equal(t, 5, s.Quantity)
 	require.Equal(t, 5, dbCount(t, `SELECT seats FROM services WHERE order_id = $1`, id))
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'proforma' AND status = 'void'`, chargeID))
 	m := waitNotice(t, emailOf(o), "licences_cancelled")
-	require.Len(t, m.Attachments, 1, "the credit note goes with the notice")
+	pf := dbString(t, `SELECT number FROM invoices WHERE charge_id = $1 AND kind = 'proforma'`, chargeID)
+	require.Contains(t, m.Text, pf, "the notice says the pro-forma is void")
+	require.NotContains(t, m.Text, "KOR/")
+	require.Empty(t, m.Attachments, "no correction to send")
 }
 
 // Users take free seats; with none free the request is refused naming the
@@ -256,7 +259,7 @@ func TestPostPurchaseBadInputIsRefusedNamingTheField(t *testing.T) {
 	}
 	require.Equal(t, 404, call(t, "POST", "/v1/orders/nope/licences", shopKey, map[string]any{"request_id": "r", "add_seats": 1}).Status)
 	require.Equal(t, 401, call(t, "POST", "/v1/orders/"+id+"/users", "", map[string]any{"user_name": "jan", "display_name": "Jan"}).Status)
-	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM charges WHERE order_id = $1`, id))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM charges WHERE order_id = $1 AND kind <> 'order'`, id), "no later purchase")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1`, id))
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_domains WHERE order_id = $1`, id))
 

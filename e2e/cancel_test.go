@@ -50,7 +50,7 @@ func TestCancelAfterProvisioningIsConflict(t *testing.T) {
 
 // TestPaymentDeadlineOnRealServer: with a short deadline the durable timer
 // fires on the real server and the order is cancelled: billing is undone
-// with one credit note, and the customer told once.
+// (the pro-forma void, with no correction), and the customer told once.
 func TestPaymentDeadlineOnRealServer(t *testing.T) {
 	old := st.Intake.Deadline
 	st.Intake.Deadline = 2 * time.Second

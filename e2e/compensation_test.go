@@ -51,7 +51,7 @@ func TestFailedPaymentCompensates(t *testing.T) {
 	require.Equal(t, order.Cancelled, r.Status)
 	require.Equal(t, "payment failed-"+id+" failed", r.Reason)
 
-	kor := creditNote(t, id, false)
+	require.Empty(t, creditNote(t, id, false), "an unpaid pro-forma is void, not corrected")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM billing_accounts WHERE order_id = $1 AND active`, id))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM billing_accounts WHERE order_id = $1 AND revoked_at IS NOT NULL`, id))
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, id))
@@ -60,11 +60,13 @@ func TestFailedPaymentCompensates(t *testing.T) {
 	require.Equal(t, 1, mailsOfKind(emailOf(o), "cancelled"))
 	require.Equal(t, 2, mailsTo(emailOf(o)), "billing access and cancellation, nothing else")
 	notice := waitMail(t, emailOf(o), "cancelled")
-	require.Contains(t, notice.Text, kor, "the notice names the credit note")
+	g := getOrder(t, id)
+	require.Contains(t, notice.Text, g.Body["invoice"].(map[string]any)["number"], "the notice names the void pro-forma")
+	require.NotContains(t, notice.Text, "KOR/", "no correction: there is none")
+	require.Empty(t, notice.Attachments, "no document to send")
 	require.NotContains(t, notice.Text, cfg.BillingPanelURL, "no link to the revoked billing panel")
 	require.Equal(t, keys(billedKeys, "compensating", undoBilling, "cancelled"), eventKeys(t, id))
 
-	g := getOrder(t, id)
 	require.Equal(t, "cancelled", g.Body["status"])
 	require.Equal(t, "void", g.Body["invoice"].(map[string]any)["status"])
 	require.Equal(t, "cancelled", searchAttribute(t, id))
@@ -356,19 +358,27 @@ func waitFakeCustomer(t *testing.T, domain string) string {
 	return id
 }
 
-// creditNote checks the one credit note of a compensated order and returns
-// its number. For an unpaid order it corrects the pro-forma to zero and
-// leaves nothing owed; for a paid one it corrects the VAT invoice issued
-// with the payment (one, void now) and leaves the money owed back (the note
-// unpaid). Either way the pro-forma is void.
+// creditNote checks the documents of a compensated order and returns the
+// number of its credit note. The pro-forma is void either way. A paid order
+// has one VAT invoice, issued with the payment (void now), and exactly one
+// credit note, which corrects that VAT invoice to zero and leaves the money
+// owed back (the note unpaid). An unpaid order has no correction at all: a
+// pro-forma is not a VAT invoice and is never corrected; it is simply void,
+// and the number returned is "".
 func creditNote(t *testing.T, id string, paid bool) string {
 	t.Helper()
 	ctx := context.Background()
-	var pfID, pfNet, pfVAT, pfGross int64
-	var pfStatus string
-	require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT id, net_grosze, vat_grosze, gross_grosze, status FROM invoices
-		WHERE order_id = $1 AND kind = 'proforma'`, id).Scan(&pfID, &pfNet, &pfVAT, &pfGross, &pfStatus))
+	var pfID int64
+	var pfNumber, pfStatus string
+	require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT id, number, status FROM invoices
+		WHERE order_id = $1 AND kind = 'proforma'`, id).Scan(&pfID, &pfNumber, &pfStatus))
 	require.Equal(t, "void", pfStatus, "the pro-forma is void")
+	if !paid {
+		require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "no VAT invoice without a payment")
+		require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id), "no correction of a pro-forma")
+		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = 'undo:void_invoice' AND reason LIKE '%' || $2 || '%'`, id, pfNumber))
+		return ""
+	}
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id), "exactly one credit note")
 	var number, status string
 	var refersTo, net, vat, gross int64
@@ -377,25 +387,16 @@ func creditNote(t *testing.T, id string, paid bool) string {
 	warsaw, err := time.LoadLocation("Europe/Warsaw")
 	require.NoError(t, err)
 	require.Regexp(t, `^KOR/`+regexp.QuoteMeta(time.Now().In(warsaw).Format("2006"))+`/\d{6}$`, number)
-	if paid {
-		var fvID int64
-		var fvStatus string
-		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "one VAT invoice, issued with the payment")
-		require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT id, status FROM invoices WHERE order_id = $1 AND kind = 'invoice' AND refers_to = $2`,
-			id, pfID).Scan(&fvID, &fvStatus), "the VAT invoice settles the pro-forma")
-		require.Equal(t, fvID, refersTo, "the credit note corrects the VAT invoice")
-		require.Equal(t, "void", fvStatus)
-	} else {
-		require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "no VAT invoice without a payment")
-		require.Equal(t, pfID, refersTo, "the credit note refers to the pro-forma")
-	}
-	require.Equal(t, []int64{-pfNet, -pfVAT, -pfGross}, []int64{net, vat, gross}, "the credit note takes the pro-forma to zero")
+	var fvID, fvNet, fvVAT, fvGross int64
+	var fvStatus string
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, id), "one VAT invoice, issued with the payment")
+	require.NoError(t, st.Store.Pool.QueryRow(ctx, `SELECT id, net_grosze, vat_grosze, gross_grosze, status FROM invoices WHERE order_id = $1 AND kind = 'invoice' AND refers_to = $2`,
+		id, pfID).Scan(&fvID, &fvNet, &fvVAT, &fvGross, &fvStatus), "the VAT invoice settles the pro-forma")
+	require.Equal(t, fvID, refersTo, "the credit note corrects the VAT invoice")
+	require.Equal(t, "void", fvStatus)
+	require.Equal(t, []int64{-fvNet, -fvVAT, -fvGross}, []int64{net, vat, gross}, "the credit note takes the VAT invoice to zero")
 	require.Negative(t, gross)
-	if paid {
-		require.Equal(t, "unpaid", status, "the money is owed back")
-	} else {
-		require.Equal(t, "paid", status, "nothing is owed on an unpaid pro-forma")
-	}
+	require.Equal(t, "unpaid", status, "the money is owed back")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = 'undo:void_invoice' AND reason LIKE '%' || $2 || '%'`, id, number))
 	return number
 }

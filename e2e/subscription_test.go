@@ -119,21 +119,23 @@ func TestSubscriptionCancelledEndsAtThePeriodsEnd(t *testing.T) {
 	require.Equal(t, 409, again.Status)
 }
 
-// A renewal never paid: suspended, then terminated, its pro-forma corrected
-// to zero.
-func TestRenewalNeverPaidIsTerminatedWithACreditNote(t *testing.T) {
+// A renewal never paid: suspended, then terminated, its pro-forma void (no
+// correction: a pro-forma is not a VAT invoice).
+func TestRenewalNeverPaidIsTerminatedWithItsProformaVoid(t *testing.T) {
 	id, o := provisioned(t, 5)
 	drivePeriod(t, id, time.Now().Add(2*time.Second), workflows.SubscriptionTiming{Notice: time.Second, Grace: time.Second, Suspension: 2 * time.Second})
 	waitTenantStatus(t, id, "suspended")
 	waitTenantStatus(t, id, "deleted")
 	m := waitNotice(t, emailOf(o), "subscription_terminated")
-	require.Len(t, m.Attachments, 1, "the credit note goes with it")
+	require.Empty(t, m.Attachments, "no correction to send")
+	require.NotContains(t, m.Text, "KOR/")
 	require.Equal(t, "terminated", subscriptionOf(t, id)["status"])
 	waitAfter(t, workflows.SubscriptionWorkflowID(id))
 	recordRun(t, workflows.SubscriptionWorkflowID(id), "", "subscription_unpaid_terminated")
 	chargeID := id + ":renewal:2"
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
+	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, chargeID))
 	require.Equal(t, "void", dbString(t, `SELECT status FROM invoices WHERE charge_id = $1 AND kind = 'proforma'`, chargeID))
+	require.Contains(t, m.Text, dbString(t, `SELECT number FROM invoices WHERE charge_id = $1 AND kind = 'proforma'`, chargeID), "the notice says the pro-forma is void")
 	late := payCharge(t, id, chargeID, "completed")
 	require.Equal(t, 200, late.Status)
 	require.Equal(t, true, late.Body["refund"], "money after termination is owed back")

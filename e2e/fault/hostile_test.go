@@ -410,7 +410,7 @@ func (h *hostile) rows(r *run, orders []*ord) []row {
 		}
 		rq.NoError(rows.Err())
 	}
-	scanPairs(`SELECT order_id, coalesce(payment_id, '') FROM invoices WHERE order_id LIKE $1 AND kind = 'invoice' AND charge_id IS NULL`,
+	scanPairs(`SELECT order_id, coalesce(payment_id, '') FROM invoices WHERE order_id LIKE $1 AND kind = 'invoice' AND charge_id = order_id || ':order'`,
 		func(id, pid string) { settledBy[id] = pid })
 	scanPairs(`SELECT order_id, payment_id FROM payments WHERE order_id LIKE $1 AND status = 'completed' AND failed_at IS NOT NULL`,
 		func(id, pid string) { upgraded[id+" "+pid] = true })

@@ -1,21 +1,23 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 )
 
-// Series of documents, numbered per calendar year.
+// Series of documents, numbered per calendar year (see billing.Number).
 const (
-	SeriesProforma   = "PF"
-	SeriesInvoice    = "FV"
-	SeriesCorrection = "KOR"
+	SeriesProforma   = billing.SeriesProforma
+	SeriesInvoice    = billing.SeriesInvoice
+	SeriesCorrection = billing.SeriesCorrection
 )
 
 // Billing is what OpenBilling made.
@@ -30,9 +32,10 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// OpenBilling gives the order a billing account and a pro-forma invoice for
-// the plan's price x seats x months, and moves it to billing_access, all in
-// one transaction. Called again, it returns what the first call made.
+// OpenBilling gives the order a billing account, its order charge (the first
+// purchase, a charge like any later one) and that charge's pro-forma for the
+// plan's price x seats x months, and moves it to billing_access, all in one
+// transaction. Called again, it returns what the first call made.
 func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byte, issued time.Time) (Billing, error) {
 	var b Billing
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -59,10 +62,17 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 			ON CONFLICT (order_id) DO NOTHING`, orderID, customerID, tokenHash); err != nil {
 			return err
 		}
-		b.Invoice, err = invoiceOf(ctx, tx, orderID, "proforma")
+		id := OrderCharge(orderID)
+		b.Invoice, err = documentOf(ctx, tx, id, billing.KindProforma)
 		if errors.Is(err, ErrNotFound) {
-			net := price * money.Grosze(seats*order.Months(cycle))
-			b.Invoice, err = s.issue(ctx, tx, orderID, "proforma", SeriesProforma, net, money.VAT(net), issued, &due, nil)
+			net := billing.Price(price, seats, cycle)
+			start := billing.Day(issued)
+			if _, err := tx.Exec(ctx, `INSERT INTO charges (id, order_id, kind, workflow_id, seats, period, period_start, period_end, net_grosze, status, payment_deadline)
+				VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+				id, orderID, ChargeOrder, "order-"+orderID, seats, start, billing.AddMonths(start, order.Months(cycle)), net, billing.ChargeAwaiting, due); err != nil {
+				return err
+			}
+			b.Invoice, err = s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, billing.Amounts(net), issued, &due, nil)
 		}
 		if err != nil {
 			return err
@@ -74,14 +84,10 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 	return b, err
 }
 
-// issue numbers and writes a document; the counter row stays locked until the
-// transaction ends, so numbers have no gaps and no repeats under concurrency.
-func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
-	return s.issueFor(ctx, tx, orderID, "", kind, series, net, vat, issued, due, refersTo)
-}
-
-// issueFor is issue for a charge's document; chargeID "" is the order's own.
-func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, series string, net, vat money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+// issue numbers and writes a document of a charge (the order's own is its
+// order charge); the counter row stays locked until the transaction ends,
+// so numbers have no gaps and no repeats under concurrency.
+func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, series string, t billing.Totals, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
 	year := issued.Year()
 	var seq int
 	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
@@ -91,22 +97,22 @@ func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind
 	}
 	inv := Invoice{
 		Kind:     kind,
-		Number:   fmt.Sprintf("%s/%d/%06d", series, year, seq),
-		Status:   "unpaid",
-		Net:      net,
-		VAT:      vat,
+		Number:   billing.Number(series, year, seq),
+		Status:   billing.DocUnpaid,
+		Net:      t.Net,
+		VAT:      t.VAT,
+		Gross:    t.Gross,
 		Currency: "PLN",
 		IssuedAt: issued,
 		DueDate:  due,
-		ChargeID: chargeID,
+		ChargeID: laterCharge(orderID, chargeID),
 	}
-	inv.Gross = inv.Net + inv.VAT
 	// The buyer is copied onto the document here, from the customer the
 	// order named when it was placed (its own row, which nothing rewrites):
 	// the document, and its PDF rendered below, name that buyer for good.
 	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id,
 			buyer_name, buyer_address, buyer_postal_code, buyer_city, buyer_country, buyer_tax_id)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''),
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
 			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id
 		FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = $1
 		RETURNING id, issued_at, due_date`,
@@ -123,11 +129,24 @@ func (s *Store) issueFor(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind
 	return inv, err
 }
 
-func invoiceOf(ctx context.Context, q querier, orderID, kind string) (Invoice, error) {
+// scanDocument reads a document's row: id, kind, number, status, net_grosze,
+// vat_grosze, gross_grosze, currency, issued_at, due_date, order_id,
+// charge_id. A document of the order charge says ChargeID "": it is the
+// order's own.
+func scanDocument(row pgx.Row) (Invoice, error) {
 	var inv Invoice
-	err := q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date
-		FROM invoices WHERE order_id = $1 AND kind = $2 AND charge_id IS NULL`, orderID, kind).Scan(
-		&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate)
+	var orderID string
+	err := row.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &orderID, &inv.ChargeID)
+	inv.ChargeID = laterCharge(orderID, inv.ChargeID)
+	return inv, err
+}
+
+// documentOf is the one read of a document: the charge's document of kind
+// (the order's own are its order charge's, see OrderCharge). A charge has at
+// most one of each kind; none is ErrNotFound, unwrapped.
+func documentOf(ctx context.Context, q querier, chargeID, kind string) (Invoice, error) {
+	inv, err := scanDocument(q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
+		FROM invoices WHERE charge_id = $1 AND kind = $2`, chargeID, kind))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, ErrNotFound
 	}
@@ -197,17 +216,16 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 		if err != nil {
 			return err
 		}
-		waiting, late, what, of := status.Cancellable(), status.Late(), "order was "+string(status), "order"
+		arrival := billing.Arrival{Of: billing.OfOrder, Status: string(status), Amount: p.Amount, Currency: p.Currency}
 		if p.ChargeID != "" {
-			var cs string
-			err := tx.QueryRow(ctx, `SELECT status FROM charges WHERE id = $1 AND order_id = $2`, p.ChargeID, p.OrderID).Scan(&cs)
+			arrival.Of = billing.OfCharge
+			err := tx.QueryRow(ctx, `SELECT status FROM charges WHERE id = $1 AND order_id = $2 AND kind <> $3`, p.ChargeID, p.OrderID, ChargeOrder).Scan(&arrival.Status)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return fmt.Errorf("charge %s of order %s: %w", p.ChargeID, p.OrderID, ErrNotFound)
 			}
 			if err != nil {
 				return err
 			}
-			waiting, late, what, of = cs == "awaiting_payment", cs == "cancelled", "charge was "+cs, "charge"
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, order_id, status, amount_grosze, currency, charge_id)
 			VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')) ON CONFLICT (payment_id) DO NOTHING`,
@@ -265,46 +283,33 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 			}
 		}
 		if fresh {
-			reason, key := "", "late_payment:"+p.PaymentID
+			// The facts are read here; billing.Decide is the policy.
+			due, err := proformaOf(ctx, tx, p.OrderID, p.ChargeID)
 			switch {
-			case late:
-				reason = "paid after the " + what
-			case !waiting:
-				reason = "the " + of + " was already paid"
-			default:
-				due, err := proformaOf(ctx, tx, p.OrderID, p.ChargeID)
-				switch {
-				case errors.Is(err, ErrNotFound):
-					r.Mismatch, reason = true, "no pro-forma to pay yet"
-				case err != nil:
+			case err == nil:
+				arrival.Due = &billing.Due{Number: due.Number, Gross: due.Gross, Currency: due.Currency}
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
+				AND charge_id IS NOT DISTINCT FROM NULLIF($3, '')
+				AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID, p.ChargeID).Scan(&arrival.PaidBefore); err != nil {
+				return err
+			}
+			d := billing.Decide(arrival)
+			key := "late_payment:" + p.PaymentID
+			if d.Verdict == billing.RefundMismatch {
+				r.Mismatch, key = true, "payment_mismatch:"+p.PaymentID
+				if _, err := tx.Exec(ctx, `UPDATE payments SET mismatch = true WHERE payment_id = $1`, p.PaymentID); err != nil {
 					return err
-				case p.Amount != due.Gross || p.Currency != due.Currency:
-					r.Mismatch, reason = true, fmt.Sprintf("%s %s does not match pro-forma %s of %s %s", p.Amount, p.Currency, due.Number, due.Gross, due.Currency)
-				default:
-					var paidBefore bool
-					if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments p WHERE order_id = $1 AND status = 'completed' AND payment_id <> $2
-						AND charge_id IS NOT DISTINCT FROM NULLIF($3, '')
-						AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.payment_id))`, p.OrderID, p.PaymentID, p.ChargeID).Scan(&paidBefore); err != nil {
-						return err
-					}
-					if paidBefore {
-						// The customer paid twice: the first payment settles it.
-						reason = "the order was already paid"
-					}
-				}
-				if r.Mismatch {
-					key = "payment_mismatch:" + p.PaymentID
-					if _, err := tx.Exec(ctx, `UPDATE payments SET mismatch = true WHERE payment_id = $1`, p.PaymentID); err != nil {
-						return err
-					}
 				}
 			}
-			if reason != "" {
+			if d.Refund() {
 				if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
-					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.OrderID, p.PaymentID, st.Amount, st.Currency, reason); err != nil {
+					VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`, p.OrderID, p.PaymentID, st.Amount, st.Currency, d.Reason); err != nil {
 					return err
 				}
-				if err := insertEvent(ctx, tx, p.OrderID, key, status, reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
+				if err := insertEvent(ctx, tx, p.OrderID, key, status, d.Reason+": payment "+p.PaymentID+" marked for refund", "gateway"); err != nil {
 					return err
 				}
 			}
@@ -320,10 +325,7 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) 
 // proformaOf is the pro-forma a payment of the order (chargeID "") or of
 // one of its charges must match.
 func proformaOf(ctx context.Context, q querier, orderID, chargeID string) (Invoice, error) {
-	if chargeID != "" {
-		return chargeInvoice(ctx, q, chargeID, "proforma")
-	}
-	return invoiceOf(ctx, q, orderID, "proforma")
+	return documentOf(ctx, q, cmp.Or(chargeID, OrderCharge(orderID)), billing.KindProforma)
 }
 
 // refundPayments marks every completed payment of the order that is not yet
@@ -337,10 +339,11 @@ func refundPayments(ctx context.Context, tx pgx.Tx, orderID, reason string) erro
 }
 
 // takePayment records that paymentID settles the VAT invoice invoiceID (it
-// is taken) and marks every other completed payment of the same order or
-// charge that is not owed back yet for refund: one the saga never took
-// (such as a gateway payment that came while an operator marked the order
-// paid by hand) would otherwise be neither taken nor refunded.
+// is taken) and marks every other completed payment of the same charge (the
+// order's own included) that is not owed back yet for refund: one the saga
+// never took (such as a gateway payment that came while an operator marked
+// the order paid by hand) would otherwise be neither taken nor refunded.
+// A payment of the order names no charge: it pays the order charge.
 func takePayment(ctx context.Context, tx pgx.Tx, invoiceID int64, orderID, chargeID, paymentID string) error {
 	if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid', payment_id = $2 WHERE id = $1`, invoiceID, paymentID); err != nil {
 		return err
@@ -348,52 +351,16 @@ func takePayment(ctx context.Context, tx pgx.Tx, invoiceID int64, orderID, charg
 	_, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
 		SELECT order_id, payment_id, amount_grosze, currency, 'the order was paid by payment ' || $3 FROM payments
 		WHERE order_id = $1 AND charge_id IS NOT DISTINCT FROM NULLIF($2, '') AND status = 'completed' AND payment_id <> $3
-		ON CONFLICT (payment_id) DO NOTHING`, orderID, chargeID, paymentID)
+		ON CONFLICT (payment_id) DO NOTHING`, orderID, laterCharge(orderID, chargeID), paymentID)
 	return err
 }
 
-// Settle records that the pro-forma is paid and issues the VAT invoice
-// (faktura VAT) for it, dated paidOn and referring to the pro-forma it
-// settles, in the same transaction; the order moves on to provisioning. A
-// second call returns the invoice the first one issued.
+// Settle records that the order's pro-forma is paid and issues the VAT
+// invoice for it: SettleCharge of the order charge, which also moves the
+// order on to provisioning. A second call returns the invoice the first
+// one issued.
 func (s *Store) Settle(ctx context.Context, orderID, paymentID string, paidOn time.Time) (Invoice, error) {
-	var fv Invoice
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM payments WHERE payment_id = $1 AND order_id = $2 AND status = 'completed'`,
-			paymentID, orderID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return fmt.Errorf("payment %s of order %s: %w", paymentID, orderID, ErrNotFound)
-		}
-		if err := lockOrder(ctx, tx, orderID); err != nil {
-			return err
-		}
-		var err error
-		fv, err = invoiceOf(ctx, tx, orderID, "invoice")
-		if errors.Is(err, ErrNotFound) {
-			var pf Invoice
-			if pf, err = invoiceOf(ctx, tx, orderID, "proforma"); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
-				return err
-			}
-			if fv, err = s.issue(ctx, tx, orderID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
-				return err
-			}
-			if err := takePayment(ctx, tx, fv.ID, orderID, "", paymentID); err != nil {
-				return err
-			}
-			fv.Status = "paid"
-		} else if err != nil {
-			return err
-		}
-		_, err = transition(ctx, tx, orderID, string(order.ProvisioningTenant), order.ProvisioningTenant, "payment "+paymentID+" received")
-		return err
-	})
-	return fv, err
+	return s.SettleCharge(ctx, OrderCharge(orderID), paymentID, paidOn)
 }
 
 // RecordRefund (kept for orders started before the compensation stack) ends a paid order whose tenant could not be made: the money
@@ -419,7 +386,7 @@ func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) error {
 		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE order_id = $1 AND kind = 'proforma' AND charge_id IS NULL AND status = 'unpaid'`, orderID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE charge_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, OrderCharge(orderID)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE billing_accounts SET active = false, revoked_at = now() WHERE order_id = $1 AND active`, orderID); err != nil {

@@ -8,16 +8,33 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 )
 
-// Kinds of charges.
+// Kinds of charges. Every purchase is a charge with its own documents: the
+// order itself (its first purchase) and each later one.
 const (
+	ChargeOrder     = "order"     // the order's first purchase: its own pro-forma, VAT invoice, correction
 	ChargeLicences  = "licences"  // more seats, prorated to the period's end
 	ChargeReduction = "reduction" // fewer seats: nothing to pay
 	ChargeRenewal   = "renewal"   // the next billing period
 )
+
+const orderChargeSuffix = ":" + ChargeOrder
+
+// OrderCharge is the id of the order's own charge, the first purchase.
+func OrderCharge(orderID string) string { return orderID + orderChargeSuffix }
+
+// laterCharge is chargeID as callers outside see it: a later purchase's id,
+// or "" for the order's own charge.
+func laterCharge(orderID, chargeID string) string {
+	if chargeID == OrderCharge(orderID) {
+		return ""
+	}
+	return chargeID
+}
 
 // ErrNotActive is returned for a purchase on an order that has no running
 // subscription (not yet provisioned, suspended or terminated).
@@ -32,7 +49,8 @@ type SeatsError struct {
 
 func (e *SeatsError) Error() string { return e.Message }
 
-// Charge is a later purchase of an order with its own documents.
+// Charge is a purchase of an order with its own documents: the order charge
+// (kind order) or a later one.
 type Charge struct {
 	ID          string
 	OrderID     string
@@ -102,7 +120,7 @@ func (s *Store) OpenLicenceCharge(ctx context.Context, r ChargeRequest) (Charge,
 		case after > order.MaxSeats:
 			return &SeatsError{Seats: sv.Seats, Message: fmt.Sprintf("the subscription has %d seats; it cannot go above %d", sv.Seats, order.MaxSeats)}
 		default:
-			net = prorate(sv.Price*money.Grosze(sv.Months*r.Change), day(r.Today), sv.PeriodStart, sv.PeriodEnd)
+			net = billing.Licences(sv.Price, r.Change, sv.BillingCycle, r.Today, sv.PeriodStart, sv.PeriodEnd)
 		}
 		deadline := r.Deadline
 		if end := sv.PeriodEnd; deadline.After(end) {
@@ -110,7 +128,7 @@ func (s *Store) OpenLicenceCharge(ctx context.Context, r ChargeRequest) (Charge,
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO charges (id, order_id, kind, request_hash, workflow_id, seats, period, period_start, period_end, net_grosze, status, payment_deadline)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			r.ID, r.OrderID, kind, r.Hash, r.WorkflowID, r.Change, sv.Period, day(r.Today), sv.PeriodEnd, net, status, deadline)
+			r.ID, r.OrderID, kind, r.Hash, r.WorkflowID, r.Change, sv.Period, billing.Day(r.Today), sv.PeriodEnd, net, status, deadline)
 		if err != nil {
 			return err
 		}
@@ -120,30 +138,6 @@ func (s *Store) OpenLicenceCharge(ctx context.Context, r ChargeRequest) (Charge,
 	})
 	return c, err
 }
-
-// prorate is full × the days from from to end over the period's days,
-// rounded to the grosz.
-func prorate(full money.Grosze, from, start, end time.Time) money.Grosze {
-	days := int64(end.Sub(start).Hours()/24 + 0.5)
-	left := int64(end.Sub(from).Hours()/24 + 0.5)
-	if days <= 0 || left >= days {
-		return full
-	}
-	if left <= 0 {
-		left = 1 // the last day is still a day of use
-	}
-	return money.Grosze((int64(full)*left*2 + days) / (days * 2))
-}
-
-// addMonths moves a date by months as PostgreSQL does for the first period:
-// the 31st plus a month is the last day of a shorter month, not the 3rd of
-// the one after.
-func addMonths(d time.Time, months int) time.Time {
-	first := time.Date(d.Year(), d.Month()+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
-	return first.AddDate(0, 0, min(d.Day(), first.AddDate(0, 1, -1).Day())-1)
-}
-
-func day(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 
 // OpenRenewal makes the charge for the period after the service's current
 // one, with its pro-forma, and marks the service renewal_due. Called again
@@ -165,15 +159,15 @@ func (s *Store) OpenRenewal(ctx context.Context, orderID, workflowID string, dea
 			return err
 		}
 		start := sv.PeriodEnd
-		end := addMonths(start, sv.Months)
-		net := sv.Price * money.Grosze(sv.Months*sv.Seats)
+		end := billing.AddMonths(start, sv.Months)
+		net := billing.Price(sv.Price, sv.Seats, sv.BillingCycle)
 		if _, err := tx.Exec(ctx, `INSERT INTO charges (id, order_id, kind, workflow_id, seats, period, period_start, period_end, net_grosze, status, payment_deadline)
 			VALUES ($1, $2, 'renewal', $3, $4, $5, $6, $7, $8, 'awaiting_payment', $9)`,
 			id, orderID, workflowID, sv.Seats, sv.Period+1, start, end, net, deadline); err != nil {
 			return err
 		}
 		due := deadline
-		inv, err := s.issueFor(ctx, tx, orderID, id, "proforma", SeriesProforma, net, money.VAT(net), issued, &due, nil)
+		inv, err := s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, billing.Amounts(net), issued, &due, nil)
 		if err != nil {
 			return err
 		}
@@ -199,16 +193,21 @@ func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Ti
 			return nil
 		}
 		due := c.Deadline
-		inv, err := s.issueFor(ctx, tx, c.OrderID, c.ID, "proforma", SeriesProforma, c.Net, money.VAT(c.Net), issued, &due, nil)
+		inv, err := s.issue(ctx, tx, c.OrderID, c.ID, billing.KindProforma, SeriesProforma, billing.Amounts(c.Net), issued, &due, nil)
 		c.Invoice = &inv
 		return err
 	})
 	return c, err
 }
 
-// GetCharge reads a charge with its pro-forma.
+// GetCharge reads a later purchase with its pro-forma. The order charge is
+// not one (ErrNotFound): payments and notices name the order for it.
 func (s *Store) GetCharge(ctx context.Context, chargeID string) (Charge, error) {
-	return chargeOf(ctx, s.Pool, chargeID)
+	c, err := chargeOf(ctx, s.Pool, chargeID)
+	if err == nil && c.Kind == ChargeOrder {
+		return Charge{}, fmt.Errorf("charge %s: %w", chargeID, ErrNotFound)
+	}
+	return c, err
 }
 
 // lockCharge locks the charge's order and reads the charge again under that
@@ -242,28 +241,17 @@ func chargeOf(ctx context.Context, q querier, id string) (Charge, error) {
 	}
 	if invID != nil {
 		inv.ID, inv.Kind, inv.Number, inv.Status, inv.Currency = *invID, "proforma", *invNumber, *invStatus, *invCurrency
-		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt, inv.ChargeID = *invNet, *invVAT, *invGross, *invIssued, c.ID
+		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt, inv.ChargeID = *invNet, *invVAT, *invGross, *invIssued, laterCharge(c.OrderID, c.ID)
 		c.Invoice = &inv
 	}
 	return c, err
 }
 
-func chargeInvoice(ctx context.Context, q querier, chargeID, kind string) (Invoice, error) {
-	var inv Invoice
-	err := q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date
-		FROM invoices WHERE charge_id = $1 AND kind = $2`, chargeID, kind).Scan(
-		&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return inv, ErrNotFound
-	}
-	inv.ChargeID = chargeID
-	return inv, err
-}
-
-// SettleCharge records that a charge's pro-forma is paid and issues its VAT
-// invoice in the same transaction. A renewal moves the service into the
-// period it paid for and makes it active. A second call returns the first
-// call's invoice.
+// SettleCharge is the one settle, of any charge, the order's own included
+// (Settle): it records that the charge's pro-forma is paid by paymentID and
+// issues its VAT invoice, dated paidOn and referring to the pro-forma, in
+// the same transaction (see settled for what else moves). A second call
+// returns the first call's invoice.
 func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, paidOn time.Time) (Invoice, error) {
 	var fv Invoice
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -272,8 +260,10 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 			return err
 		}
 		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM payments WHERE payment_id = $1 AND charge_id = $2 AND status = 'completed'`,
-			paymentID, chargeID).Scan(&n); err != nil {
+		// A payment of the order names no charge: it pays the order charge.
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM payments WHERE payment_id = $1 AND order_id = $2
+			AND charge_id IS NOT DISTINCT FROM NULLIF($3, '') AND status = 'completed'`,
+			paymentID, c.OrderID, laterCharge(c.OrderID, chargeID)).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -282,39 +272,57 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 		if c, err = lockCharge(ctx, tx, chargeID); err != nil {
 			return err
 		}
-		if fv, err = chargeInvoice(ctx, tx, chargeID, "invoice"); !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		if c.Invoice == nil {
-			return fmt.Errorf("charge %s has no pro-forma: %w", chargeID, ErrNotFound)
-		}
-		pf := *c.Invoice
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
-			return err
-		}
-		if fv, err = s.issueFor(ctx, tx, c.OrderID, chargeID, "invoice", SeriesInvoice, pf.Net, pf.VAT, paidOn, nil, &pf.ID); err != nil {
-			return err
-		}
-		if err := takePayment(ctx, tx, fv.ID, c.OrderID, chargeID, paymentID); err != nil {
-			return err
-		}
-		fv.Status = "paid"
-		if _, err := tx.Exec(ctx, `UPDATE charges SET status = 'paid' WHERE id = $1 AND status = 'awaiting_payment'`, chargeID); err != nil {
-			return err
-		}
-		if c.Kind == ChargeRenewal {
-			if _, err := tx.Exec(ctx, `UPDATE services SET period = $2, period_start = $3, period_end = $4, suspended_at = NULL, updated_at = now()
-				WHERE order_id = $1 AND period < $2`, c.OrderID, c.Period, c.PeriodStart, c.PeriodEnd); err != nil {
+		fv, err = documentOf(ctx, tx, chargeID, billing.KindInvoice)
+		first := errors.Is(err, ErrNotFound)
+		if first {
+			if c.Invoice == nil {
+				return fmt.Errorf("charge %s has no pro-forma: %w", chargeID, ErrNotFound)
+			}
+			pf := *c.Invoice
+			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
 				return err
 			}
-			if _, err := setService(ctx, tx, c.OrderID, "renewed:"+fmt.Sprint(c.Period), ServiceActive,
-				"renewal paid: "+fv.Number+", period "+c.PeriodStart.Format(time.DateOnly)+" to "+c.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+			t := billing.Totals{Net: pf.Net, VAT: pf.VAT, Gross: pf.Gross}
+			if fv, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindInvoice, SeriesInvoice, t, paidOn, nil, &pf.ID); err != nil {
 				return err
 			}
+			if err := takePayment(ctx, tx, fv.ID, c.OrderID, chargeID, paymentID); err != nil {
+				return err
+			}
+			fv.Status = billing.DocPaid
+			if _, err := tx.Exec(ctx, `UPDATE charges SET status = 'paid' WHERE id = $1 AND status = 'awaiting_payment'`, chargeID); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
 		}
-		return insertEvent(ctx, tx, c.OrderID, "charge_paid:"+chargeID, order.InstallerReady, "payment "+paymentID+" of "+pf.Number+": VAT invoice "+fv.Number, "gateway")
+		return settled(ctx, tx, c, first, paymentID, fv)
 	})
 	return fv, err
+}
+
+// settled is what a paid charge moves beyond its documents. The order
+// moves on to provisioning (on every call: a retry after a lost answer
+// must still move it); a later charge is logged once, and a renewal moves
+// the service into the period it paid for and makes it active.
+func settled(ctx context.Context, tx pgx.Tx, c Charge, first bool, paymentID string, fv Invoice) error {
+	switch {
+	case c.Kind == ChargeOrder:
+		_, err := transition(ctx, tx, c.OrderID, string(order.ProvisioningTenant), order.ProvisioningTenant, "payment "+paymentID+" received")
+		return err
+	case !first:
+		return nil
+	case c.Kind == ChargeRenewal:
+		if _, err := tx.Exec(ctx, `UPDATE services SET period = $2, period_start = $3, period_end = $4, suspended_at = NULL, updated_at = now()
+			WHERE order_id = $1 AND period < $2`, c.OrderID, c.Period, c.PeriodStart, c.PeriodEnd); err != nil {
+			return err
+		}
+		if _, err := setService(ctx, tx, c.OrderID, "renewed:"+fmt.Sprint(c.Period), ServiceActive,
+			"renewal paid: "+fv.Number+", period "+c.PeriodStart.Format(time.DateOnly)+" to "+c.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly)); err != nil {
+			return err
+		}
+	}
+	return insertEvent(ctx, tx, c.OrderID, "charge_paid:"+c.ID, order.InstallerReady, "payment "+paymentID+" of "+c.Invoice.Number+": VAT invoice "+fv.Number, "gateway")
 }
 
 // ApplySeats makes a paid change of seats the service's, once, and returns
@@ -362,9 +370,15 @@ func (s *Store) ApplySeats(ctx context.Context, chargeID string) (int, error) {
 	return seats, err
 }
 
-// VoidCharge ends a charge that will not be paid (or cannot be applied): a
-// credit note corrects its latest document to zero, the pro-forma is void,
-// and money paid for it is owed back. A second call returns the same note.
+// VoidCharge is the one void, of any charge, the order's own included
+// (VoidInvoice). Nothing of the purchase stands afterwards: its pro-forma
+// and VAT invoice are void. Only a VAT invoice is corrected: a paid charge
+// gets one credit note (faktura korygująca) that takes its VAT invoice to
+// zero and is returned; an unpaid one has only a pro-forma, which is not a
+// VAT invoice and is simply void, and the returned Invoice is empty. A later
+// charge also gives back seats it applied and owes back money paid for it
+// (the order's payments are the RefundPayments undo step's). A second call
+// returns the same credit note.
 func (s *Store) VoidCharge(ctx context.Context, chargeID, reason string, issued time.Time) (Invoice, error) {
 	var kor Invoice
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
@@ -372,56 +386,81 @@ func (s *Store) VoidCharge(ctx context.Context, chargeID, reason string, issued 
 		if err != nil {
 			return err
 		}
-		if c.Status == "applied" {
-			// The tenant refused what the database had taken on: back.
-			if _, err := tx.Exec(ctx, `UPDATE services SET seats = seats - $2, updated_at = now() WHERE order_id = $1`, c.OrderID, c.Seats); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `UPDATE subscriptions SET quantity = quantity - $2 WHERE order_id = $1`, c.OrderID, c.Seats); err != nil {
-				return err
-			}
-		}
-		if _, err := tx.Exec(ctx, `UPDATE charges SET status = 'cancelled' WHERE id = $1`, chargeID); err != nil {
+		if err := unapply(ctx, tx, c, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
-			SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments WHERE charge_id = $1 AND status = 'completed'
-			ON CONFLICT (payment_id) DO NOTHING`, chargeID, reason); err != nil {
-			return err
-		}
-		if kor, err = chargeInvoice(ctx, tx, chargeID, "correction"); !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		orig, err := chargeInvoice(ctx, tx, chargeID, "invoice")
-		if errors.Is(err, ErrNotFound) {
-			orig, err = chargeInvoice(ctx, tx, chargeID, "proforma")
-		}
-		if errors.Is(err, ErrNotFound) {
-			return nil // nothing was billed (a reduction)
-		}
+		docs, err := chargeDocuments(ctx, tx, chargeID)
 		if err != nil {
 			return err
 		}
-		if kor, err = s.issueFor(ctx, tx, c.OrderID, chargeID, "correction", SeriesCorrection, -orig.Net, -orig.VAT, issued, nil, &orig.ID); err != nil {
-			return err
+		rules := make([]billing.Document, len(docs))
+		for i, d := range docs {
+			if d.Kind == billing.KindCorrection {
+				kor = d // issued by an earlier call
+				return nil
+			}
+			rules[i] = billing.Document{Kind: d.Kind, Status: d.Status}
 		}
-		status := "paid"
-		if orig.Status == "paid" {
-			status = "unpaid"
+		if len(docs) == 0 {
+			return nil // nothing was billed (a reduction)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = $2 WHERE id = $1`, kor.ID, status); err != nil {
-			return err
+		what := "pro-forma " + docs[0].Number + " void"
+		if i, ok := billing.Corrects(rules); ok {
+			fv := docs[i]
+			t := billing.Totals{Net: fv.Net, VAT: fv.VAT, Gross: fv.Gross}.Negated()
+			if kor, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindCorrection, SeriesCorrection, t, issued, nil, &fv.ID); err != nil {
+				return err
+			}
+			kor.Status = billing.CorrectionStatus(fv.Status)
+			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = $2 WHERE id = $1`, kor.ID, kor.Status); err != nil {
+				return err
+			}
+			what = "credit note " + kor.Number + " corrects " + fv.Number
 		}
-		kor.Status = status
 		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE charge_id = $1 AND kind IN ('proforma', 'invoice')`, chargeID); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, c.OrderID, "charge_void:"+chargeID, order.InstallerReady, "credit note "+kor.Number+" corrects "+orig.Number+": "+reason, "system")
+		if c.Kind == ChargeOrder {
+			return insertEvent(ctx, tx, c.OrderID, "undo:void_invoice", order.Compensating, what+": "+reason, "system")
+		}
+		return insertEvent(ctx, tx, c.OrderID, "charge_void:"+chargeID, order.InstallerReady, what+": "+reason, "system")
 	})
 	return kor, err
 }
 
-// ChargeDocument is the charge's latest document of kind, for an email.
+// unapply ends a charge before its documents are voided: it is cancelled,
+// and a later charge gives back the seats it applied (the tenant refused
+// what the database had taken on) and owes back money paid for it.
+func unapply(ctx context.Context, tx pgx.Tx, c Charge, reason string) error {
+	if _, err := tx.Exec(ctx, `UPDATE charges SET status = 'cancelled' WHERE id = $1`, c.ID); err != nil || c.Kind == ChargeOrder {
+		return err
+	}
+	if c.Status == "applied" {
+		if _, err := tx.Exec(ctx, `UPDATE services SET seats = seats - $2, updated_at = now() WHERE order_id = $1`, c.OrderID, c.Seats); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE subscriptions SET quantity = quantity - $2 WHERE order_id = $1`, c.OrderID, c.Seats); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO refunds (order_id, payment_id, amount_grosze, currency, reason)
+		SELECT order_id, payment_id, amount_grosze, currency, $2 FROM payments WHERE charge_id = $1 AND status = 'completed'
+		ON CONFLICT (payment_id) DO NOTHING`, c.ID, reason)
+	return err
+}
+
+// ChargeDocument is a later charge's document of kind, for an email; none
+// is ErrNotFound, unwrapped.
 func (s *Store) ChargeDocument(ctx context.Context, chargeID, kind string) (Invoice, error) {
-	return chargeInvoice(ctx, s.Pool, chargeID, kind)
+	return documentOf(ctx, s.Pool, chargeID, kind)
+}
+
+// chargeDocuments are a charge's documents, oldest first.
+func chargeDocuments(ctx context.Context, tx pgx.Tx, chargeID string) ([]Invoice, error) {
+	rows, err := tx.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
+		FROM invoices WHERE charge_id = $1 ORDER BY id`, chargeID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) { return scanDocument(r) })
 }

@@ -169,7 +169,7 @@ func TestOpenLicenceCharge(t *testing.T) {
 	other.Hash, other.Change = []byte("4"), 4
 	_, err = st.OpenLicenceCharge(ctx, other)
 	require.ErrorIs(t, err, store.ErrConflict)
-	require.Equal(t, 1, count(t, `SELECT count(*) FROM charges WHERE order_id = $1`, id))
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM charges WHERE order_id = $1 AND kind <> 'order'`, id))
 
 	// An annual plan prorates twelve months' price over the period's days.
 	annual := provision(t, "licences-annual", year, "annual", 5)
@@ -441,16 +441,17 @@ func TestVoidCharge(t *testing.T) {
 
 	unpaid := openCharge(t, licences(id, 1, paidOn(year)))
 	pf := issueCharge(t, unpaid.ID, issuedIn(year))
-	k2, err := st.VoidCharge(ctx, unpaid.ID, "deadline passed", issuedIn(year))
-	require.NoError(t, err)
-	require.Equal(t, fmt.Sprintf("KOR/%d/000002", year), k2.Number)
-	require.Equal(t, "paid", k2.Status, "nothing was paid, nothing is owed")
-	require.Equal(t, 1, count(t, `SELECT count(*) FROM invoices WHERE id = $1 AND refers_to = $2`, k2.ID, pf.ID))
-	again, err := st.VoidCharge(ctx, unpaid.ID, "deadline passed", issuedIn(year))
-	require.NoError(t, err)
-	require.Equal(t, k2.Number, again.Number)
+	// Unpaid: the pro-forma is void, and nothing corrects it.
+	for range 2 {
+		k2, err := st.VoidCharge(ctx, unpaid.ID, "deadline passed", issuedIn(year))
+		require.NoError(t, err)
+		require.Equal(t, store.Invoice{}, k2, "no credit note for a pro-forma")
+	}
+	require.Equal(t, 0, count(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'correction'`, unpaid.ID))
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM invoices WHERE id = $1 AND status = 'void'`, pf.ID))
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM document_counters WHERE series = 'KOR' AND year = $1 AND last = 1`, year), "one KOR number, the paid charge's")
 	require.Equal(t, 5, service(t, id).Seats, "an unapplied charge changes no seats")
-	_, pdf, err := st.DocumentPDF(ctx, k2.ID)
+	_, pdf, err := st.DocumentPDF(ctx, kor.ID)
 	require.NoError(t, err)
 	require.NotEmpty(t, pdf)
 }

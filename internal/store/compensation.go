@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/order"
 )
 
@@ -14,52 +15,14 @@ import (
 // its line of the order's log under a fixed key, and each finds what an
 // earlier run of it did, so a retried step changes nothing twice.
 
-// VoidInvoice issues the credit note (faktura korygująca) that cancels the
-// order's latest document to zero, and marks that document void. The
-// original is never changed otherwise nor deleted. A second call returns the
-// credit note the first one issued.
+// VoidInvoice voids the order's own billing: VoidCharge of its order
+// charge. A paid order gets the one credit note (faktura korygująca) that
+// takes its VAT invoice to zero, returned; an unpaid one only has its
+// pro-forma made void, with no correction (a pro-forma is not a VAT
+// invoice), and the returned Invoice is empty. The originals are never
+// changed otherwise nor deleted. A second call returns what the first did.
 func (s *Store) VoidInvoice(ctx context.Context, orderID, reason string, issued time.Time) (Invoice, error) {
-	var kor Invoice
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if err := lockOrder(ctx, tx, orderID); err != nil {
-			return err
-		}
-		var err error
-		kor, err = invoiceOf(ctx, tx, orderID, "correction")
-		if !errors.Is(err, ErrNotFound) {
-			return err
-		}
-		// The VAT invoice, once one exists, is what a correction refers to.
-		orig, err := invoiceOf(ctx, tx, orderID, "invoice")
-		if errors.Is(err, ErrNotFound) {
-			orig, err = invoiceOf(ctx, tx, orderID, "proforma")
-		}
-		if err != nil {
-			return err
-		}
-		kor, err = s.issue(ctx, tx, orderID, "correction", SeriesCorrection, -orig.Net, -orig.VAT, issued, nil, &orig.ID)
-		if err != nil {
-			return err
-		}
-		// Nothing is owed on a correction of an unpaid document; on a paid
-		// one the money is owed back until the refund goes out.
-		status := "paid"
-		if orig.Status == "paid" {
-			status = "unpaid"
-		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = $2 WHERE id = $1`, kor.ID, status); err != nil {
-			return err
-		}
-		kor.Status = status
-		// The corrected document is void, and so is the pro-forma that led
-		// to it: nothing of the sale stands.
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'void' WHERE id = $1 OR (order_id = $2 AND kind = 'proforma' AND charge_id IS NULL)`, orig.ID, orderID); err != nil {
-			return err
-		}
-		return insertEvent(ctx, tx, orderID, "undo:void_invoice", order.Compensating,
-			"credit note "+kor.Number+" corrects "+orig.Number+": "+reason, "system")
-	})
-	return kor, err
+	return s.VoidCharge(ctx, OrderCharge(orderID), reason, issued)
 }
 
 // RevokeBilling closes the order's billing panel access.
@@ -149,17 +112,12 @@ func (s *Store) Refunds(ctx context.Context, orderID string) ([]string, error) {
 
 // Documents lists an order's billing documents, oldest first.
 func (s *Store) Documents(ctx context.Context, orderID string) ([]Invoice, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date,
-			coalesce(charge_id, '')
+	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
 		FROM invoices WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) {
-		var inv Invoice
-		err := r.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &inv.ChargeID)
-		return inv, err
-	})
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Invoice, error) { return scanDocument(r) })
 }
 
 func (s *Store) undo(ctx context.Context, orderID, key, reason, sql string) error {
@@ -194,7 +152,10 @@ func (s *Store) ExtendDeadline(ctx context.Context, orderID string, until time.T
 		if _, err := tx.Exec(ctx, `UPDATE orders SET payment_deadline = $2, updated_at = now() WHERE order_id = $1`, orderID, until); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE invoices SET due_date = $2::timestamptz::date WHERE order_id = $1 AND kind = 'proforma' AND charge_id IS NULL AND status = 'unpaid'`, orderID, until); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE charges SET payment_deadline = $2 WHERE id = $1`, OrderCharge(orderID), until); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invoices SET due_date = $2::timestamptz::date WHERE charge_id = $1 AND kind = 'proforma' AND status = 'unpaid'`, OrderCharge(orderID), until); err != nil {
 			return err
 		}
 		return insertEvent(ctx, tx, orderID, e.Key, e.Status, e.Reason, e.Actor)
@@ -210,7 +171,7 @@ func (s *Store) RecordManualPayment(ctx context.Context, orderID, reference, act
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
-		pf, err := invoiceOf(ctx, tx, orderID, "proforma")
+		pf, err := documentOf(ctx, tx, OrderCharge(orderID), billing.KindProforma)
 		if err != nil {
 			return err
 		}

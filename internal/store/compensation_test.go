@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,7 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestVoidInvoiceIssuesOneCreditNote(t *testing.T) {
+// An unpaid pro-forma that is cancelled is void, and nothing corrects it:
+// a pro-forma is not a VAT invoice (no KOR number is used up).
+func TestVoidInvoiceOfAnUnpaidOrderOnlyVoidsThePendingProforma(t *testing.T) {
 	ctx := context.Background()
 	year := newYear()
 	id, b := placeBilled(t, "void", year)
@@ -19,35 +22,54 @@ func TestVoidInvoiceIssuesOneCreditNote(t *testing.T) {
 
 	kor, err := st.VoidInvoice(ctx, id, "payment deadline passed", issued)
 	require.NoError(t, err)
+	require.Equal(t, store.Invoice{}, kor, "no credit note")
 	again, err := st.VoidInvoice(ctx, id, "payment deadline passed", issued)
 	require.NoError(t, err)
-	require.Equal(t, kor, again, "a retried undo returns the first credit note")
-	require.Equal(t, fmt.Sprintf("KOR/%d/000001", year), kor.Number)
-	require.Equal(t, "correction", kor.Kind)
-	require.Equal(t, -b.Invoice.Net, kor.Net)
-	require.Equal(t, -b.Invoice.VAT, kor.VAT)
-	require.Equal(t, -b.Invoice.Gross, kor.Gross)
-	require.Equal(t, "paid", kor.Status, "nothing is owed on the correction of an unpaid pro-forma")
+	require.Equal(t, store.Invoice{}, again, "nor on a retry")
 
 	docs, err := st.Documents(ctx, id)
 	require.NoError(t, err)
-	require.Len(t, docs, 2)
+	require.Len(t, docs, 1)
 	require.Equal(t, b.Invoice.Number, docs[0].Number)
+	require.Equal(t, "proforma", docs[0].Kind)
+	require.Equal(t, "", docs[0].ChargeID, "the order's own document")
 	require.Equal(t, "void", docs[0].Status, "the pro-forma stays, void")
 	require.Equal(t, b.Invoice.Gross, docs[0].Gross)
-	require.Equal(t, 1, count(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction' AND refers_to = $2`, id, docs[0].ID))
+	require.Equal(t, 0, count(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id))
+	require.Equal(t, 0, count(t, `SELECT count(*) FROM document_counters WHERE series = 'KOR' AND year = $1`, year), "the KOR series is untouched")
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM charges WHERE id = $1 AND kind = 'order' AND status = 'cancelled'`, store.OrderCharge(id)))
 	require.Contains(t, eventKeys(t, id), "undo:void_invoice")
 }
 
-func TestCreditNoteOfAPaidOrderIsOwed(t *testing.T) {
+// A paid order has a VAT invoice, and its void is one credit note that
+// refers to that invoice (never to the pro-forma).
+func TestVoidInvoiceOfAPaidOrderCorrectsTheVATInvoiceOnce(t *testing.T) {
 	ctx := context.Background()
 	year := newYear()
-	id, b := placeBilled(t, "void-paid", year)
+	id, b := placeBilled(t, "void-fv", year)
 	pid := newID("p")
 	pay(t, id, pid, b.Invoice.Gross)
 	require.NoError(t, markPaid(ctx, id, pid))
-	kor, err := st.VoidInvoice(ctx, id, "tenant failed", issuedIn(year))
-	require.NoError(t, err)
+	fv := document(t, id, "invoice")
+
+	kors := make([]store.Invoice, 6)
+	errs := make([]error, len(kors))
+	var wg sync.WaitGroup
+	for i := range kors {
+		wg.Go(func() { kors[i], errs[i] = st.VoidInvoice(ctx, id, "tenant failed", issuedIn(year)) })
+	}
+	wg.Wait()
+	for i := range kors {
+		require.NoError(t, errs[i])
+		require.Equal(t, kors[0], kors[i], "a retried undo returns the first credit note")
+	}
+	kor := kors[0]
+	require.Equal(t, fmt.Sprintf("KOR/%d/000001", year), kor.Number)
+	require.Equal(t, "correction", kor.Kind)
+	require.Equal(t, []any{-fv.Net, -fv.VAT, -fv.Gross}, []any{kor.Net, kor.VAT, kor.Gross})
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'correction'`, id))
+	require.Equal(t, 1, count(t, `SELECT count(*) FROM invoices WHERE id = $1 AND refers_to = $2`, kor.ID, fv.ID), "it corrects the VAT invoice")
+	require.Equal(t, 2, count(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind IN ('proforma', 'invoice') AND status = 'void'`, id))
 	require.Equal(t, "unpaid", kor.Status, "the money is owed back until refunded")
 
 	require.NoError(t, st.RefundPayments(ctx, id, "tenant failed"))
@@ -159,4 +181,18 @@ func TestSecondPaymentIsMarkedForRefund(t *testing.T) {
 	r, err = st.RecordPayment(ctx, store.Payment{PaymentID: third, OrderID: id, Status: "completed", Amount: b.Invoice.Gross, Currency: "PLN"})
 	require.NoError(t, err)
 	require.True(t, r.Refund, "after provisioning began, too")
+}
+
+// document is the order's own document of kind.
+func document(t *testing.T, orderID, kind string) store.Invoice {
+	t.Helper()
+	docs, err := st.Documents(context.Background(), orderID)
+	require.NoError(t, err)
+	for _, d := range docs {
+		if d.Kind == kind && d.ChargeID == "" {
+			return d
+		}
+	}
+	t.Fatalf("order %s has no %s", orderID, kind)
+	return store.Invoice{}
 }

@@ -221,8 +221,8 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
-		LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'proforma' AND i.charge_id IS NULL
-		WHERE o.order_id = $1`, orderID, emailKey).Scan(
+		LEFT JOIN invoices i ON i.charge_id = $3 AND i.kind = 'proforma'
+		WHERE o.order_id = $1`, orderID, emailKey, OrderCharge(orderID)).Scan(
 		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,

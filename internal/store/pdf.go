@@ -54,7 +54,7 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 			i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
 			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end
 		FROM invoices i JOIN orders o ON o.order_id = i.order_id
-		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id
+		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,
 		&seats, &cycle, &planName, &price, &d.SaleDate,
@@ -73,7 +73,7 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 		Net: d.Totals.Net, VAT: d.Totals.VAT, Gross: d.Totals.Gross,
 	}}
 	if chKind != nil {
-		// A charge bills its own seats for its own dates: added licences
+		// A later charge bills its own seats for its own dates: added licences
 		// from the day of purchase, or the renewed period.
 		l := &d.Lines[0]
 		l.Seats = max(*chSeats, 1)

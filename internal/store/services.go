@@ -43,9 +43,9 @@ func startService(ctx context.Context, tx pgx.Tx, orderID string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO services (order_id, status, status_reason, period, period_start, period_end, seats)
 		SELECT o.order_id, 'active', 'provisioned', 1, coalesce(i.issued_at, now()::date),
 			(coalesce(i.issued_at, now()::date) + make_interval(months => CASE o.billing_cycle WHEN 'annual' THEN 12 ELSE 1 END))::date, o.seats
-		FROM orders o LEFT JOIN invoices i ON i.order_id = o.order_id AND i.kind = 'invoice' AND i.charge_id IS NULL
+		FROM orders o LEFT JOIN invoices i ON i.charge_id = $2 AND i.kind = 'invoice'
 		WHERE o.order_id = $1
-		ON CONFLICT (order_id) DO NOTHING`, orderID)
+		ON CONFLICT (order_id) DO NOTHING`, orderID, OrderCharge(orderID))
 	return err
 }
 
