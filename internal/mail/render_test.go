@@ -60,7 +60,7 @@ var kindFacts = map[Kind]func(Data) []string{
 		return []string{d.AdminURL, d.AdminUser, d.TempPassword, d.Domain}
 	},
 	KindInstallerReady: func(d Data) []string { return []string{d.InstallerURL, d.Domain} },
-	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber, d.CreditNote} },
+	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
 	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN", d.CreditNote} },
 
 	KindLicencesInvoice: func(d Data) []string {
@@ -68,7 +68,7 @@ var kindFacts = map[Kind]func(Data) []string{
 	},
 	KindLicencesAdded:     func(d Data) []string { return []string{d.PlanName, d.InvoiceNumber, d.BillingPanelURL} },
 	KindLicencesReduced:   func(d Data) []string { return []string{d.PlanName, d.PeriodEnd} },
-	KindLicencesCancelled: func(d Data) []string { return []string{d.Reason, d.InvoiceNumber, d.CreditNote} },
+	KindLicencesCancelled: func(d Data) []string { return []string{d.Reason, d.CreditNote} },
 	KindUserCreated: func(d Data) []string {
 		return []string{d.DisplayName, d.UserName, d.TempPassword, d.AdminURL, d.PlanName}
 	},
@@ -85,7 +85,7 @@ var kindFacts = map[Kind]func(Data) []string{
 	},
 	KindSubscriptionReactivated: func(d Data) []string { return []string{d.PeriodEnd, d.Gross + " PLN"} },
 	KindSubscriptionEnding:      func(d Data) []string { return []string{d.PeriodEnd, d.PlanName} },
-	KindSubscriptionTerminated:  func(d Data) []string { return []string{d.Reason, d.CreditNote, d.InvoiceNumber} },
+	KindSubscriptionTerminated:  func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
 }
 
 func TestRenderAllKindsBothLanguages(t *testing.T) {
@@ -202,4 +202,33 @@ func TestRenderMissingTemplateIsAnError(t *testing.T) {
 	// prove a missing file surfaces as an error rather than a panic.
 	_, err := loadSet("de", KindCancelled)
 	require.ErrorContains(t, err, "templates/de/cancelled.txt")
+}
+
+// A pro-forma is not a VAT invoice: an unpaid purchase that is cancelled has
+// its pro-forma void and no correction, and its mail says so and names no
+// correcting invoice. A correction is named only where one corrects a VAT
+// invoice (a refund, licences paid and then refused).
+func TestCancelledMailsSayTheProformaIsVoidWithNoCorrection(t *testing.T) {
+	void := map[string]string{"pl": "jest nieważna", "en": "is void"}
+	for _, lang := range Languages() {
+		for _, kind := range []Kind{KindCancelled, KindLicencesCancelled, KindSubscriptionTerminated} {
+			t.Run(lang+"/"+string(kind), func(t *testing.T) {
+				d := sampleData(lang)
+				d.CreditNote = ""
+				_, text, html, err := Render(kind, d)
+				require.NoError(t, err)
+				for _, part := range []string{text, html} {
+					require.Contains(t, part, d.InvoiceNumber)
+					require.Contains(t, part, void[lang])
+					require.NotContains(t, part, "KOR/")
+				}
+			})
+		}
+	}
+	for _, lang := range Languages() {
+		d := sampleData(lang)
+		_, text, html, err := Render(KindCancelled, d)
+		require.NoError(t, err)
+		require.NotContains(t, text+html, d.CreditNote, "an unpaid cancellation never names a correction")
+	}
 }
