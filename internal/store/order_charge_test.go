@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
@@ -14,14 +15,8 @@ import (
 // their own documents name it; reads, settle and void then find them by it.
 func TestMigrationGivesEachBilledOrderItsOrderCharge(t *testing.T) {
 	ctx := context.Background()
-	u, drop, err := pgtest.NewDatabase("officeflow_store_test")
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	conn := createAndConnect(t, u)
-	defer conn.Close(ctx)
-	applyMigrationsBefore(t, conn, 7)
-
-	_, err = conn.Exec(ctx, `
+	u, conn := databaseBefore(t, 7)
+	_, err := conn.Exec(ctx, `
 		INSERT INTO customers (id, email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 			VALUES (1, 'a@acme.pl', 'Acme', 'Jan', 'Kowalski', '', 'PL', 'Warszawa', '00-001', 'ul. Prosta 1'),
 			       (2, 'b@acme.pl', 'Acme', 'Jan', 'Kowalski', '', 'PL', 'Warszawa', '00-001', 'ul. Prosta 1'),
@@ -88,4 +83,17 @@ func TestMigrationGivesEachBilledOrderItsOrderCharge(t *testing.T) {
 			buyer_name, buyer_address, buyer_postal_code, buyer_city, buyer_country, buyer_tax_id)
 		VALUES ('new', 'proforma', 'PF/2020/000009', 100, 23, 123, 'unpaid', '2020-01-03', 'Acme', 'ul. Prosta 1', '00-001', 'Warszawa', 'PL', '')`)
 	require.Error(t, err, "no document without its charge")
+}
+
+// databaseBefore is a new database with the migrations before v applied,
+// and a connection to it that the test's end closes.
+func databaseBefore(t *testing.T, v int) (string, *pgx.Conn) {
+	t.Helper()
+	u, drop, err := pgtest.NewDatabase("officeflow_store_test")
+	require.NoError(t, err)
+	t.Cleanup(drop)
+	conn := createAndConnect(t, u)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	applyMigrationsBefore(t, conn, v)
+	return u, conn
 }
