@@ -6,7 +6,9 @@
 #   worker  -> /worker             (the saga worker; /healthz on METRICS_ADDR)
 #   intake  -> /starter serve      (the HTTP intake API; /readyz on HTTP_ADDR)
 # Both images carry /healthcheck, the probe compose's healthchecks run, as the
-# runtime image has no shell, curl or wget.
+# runtime image has no shell, curl or wget. Built with -tags production: no
+# embedded Temporal server or Web UI, no fakes, no bench (-dev and `starter
+# bench` answer that this build has none).
 
 # The build runs on the builder's own platform and cross-compiles, which is
 # much faster than emulating the target for a multi-arch build.
@@ -19,7 +21,7 @@ COPY . .
 ARG TARGETOS TARGETARCH
 RUN --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w" -o /out/ ./worker ./starter ./deploy/healthcheck
+    go build -trimpath -tags production -ldflags="-s -w" -o /out/ ./worker ./starter ./deploy/healthcheck
 
 # static-debian12 has CA certificates and tzdata (SMTP/Partner API over TLS,
 # Polish invoice dates) and nothing else; :nonroot runs as uid 65532.

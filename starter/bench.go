@@ -1,3 +1,5 @@
+//go:build !production
+
 package main
 
 import (
@@ -13,6 +15,15 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
+
+// benchWorkerChild runs the bench's worker process when this binary was
+// started as one, and says so.
+func benchWorkerChild() (int, bool) {
+	if !bench.IsWorkerChild() {
+		return 0, false
+	}
+	return bench.WorkerChild(), true
+}
 
 // benchCmd runs the benchmark on a stack of its own, on free loopback ports
 // so that it never meets a `worker -dev` already running.

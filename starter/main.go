@@ -19,7 +19,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/officeflow/officeflow/internal/bench"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/stack"
@@ -43,7 +42,8 @@ commands:
   pdf -o FILE DOCUMENT_ID      download a document's PDF (- writes stdout)
   bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
                                measure the saga against a bare workflow of the same
-                               shape on an in-process stack (PostgreSQL from DATABASE_URL)
+                               shape on an in-process stack (PostgreSQL from DATABASE_URL;
+                               not in a -tags production build)
   op ACTION [-actor NAME] [-reason TEXT] ORDER_ID
                                an operator's action, as a Workflow Update (Temporal directly):
                                mark-paid -reference REF   a transfer seen by hand
@@ -67,9 +67,9 @@ environment of op (Temporal directly, like the Web UI):
 `
 
 func main() {
-	if bench.IsWorkerChild() {
+	if code, ok := benchWorkerChild(); ok {
 		// `starter bench` runs its waiting orders' worker as this binary.
-		os.Exit(bench.WorkerChild())
+		os.Exit(code)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

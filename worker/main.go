@@ -1,6 +1,7 @@
 // Command worker runs officeflow's order saga worker; with -dev it runs the
 // whole stack in one process: an embedded Temporal server with its Web UI,
-// the worker, the intake API, a tenant API fake and a mail sink.
+// the worker, the intake API, a tenant API fake and a mail sink. A build
+// with -tags production (the images) has no -dev.
 package main
 
 import (
@@ -31,6 +32,10 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *dev && !stack.HasDev {
+		fmt.Fprintln(os.Stderr, "worker: -dev:", stack.ErrNoDev)
+		os.Exit(2)
 	}
 	if err := run(*dev, *devDB, *uiAddr); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
@@ -77,26 +82,18 @@ func run(dev bool, devDB, uiAddr string) error {
 }
 
 func announce(log *zap.Logger, st *stack.Stack, cfg config.Config) {
-	fields := []zap.Field{zap.String("temporal", cfg.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue)}
-	if st.Temporal != nil {
-		fields[0] = zap.String("temporal", st.Temporal.Address())
-		fields = append(fields, zap.String("web_ui", st.Temporal.UIURL()))
-	}
+	fields := []zap.Field{zap.String("temporal", st.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue)}
 	if st.HTTPAddr != "" {
 		fields = append(fields, zap.String("intake_api", "http://"+st.HTTPAddr))
 	}
 	if st.CodecAddr != "" {
 		fields = append(fields, zap.String("codec", "http://"+st.CodecAddr+"/codec"))
 	}
-	if st.FakeURL != "" {
-		fields = append(fields, zap.String("tenant_api_fake", st.FakeURL))
-	}
 	if st.MetricsAddr != "" {
 		fields = append(fields, zap.String("metrics", "http://"+st.MetricsAddr+"/metrics"))
 	}
-	if st.Sink != nil && cfg.Dev {
-		fields = append(fields, zap.String("mail_sink", st.Sink.Addr()), zap.String("mail_dir", "officeflow-dev/mail"))
-	}
+	// The Web UI, the tenant API fake and the mail sink, in -dev.
+	fields = append(fields, st.DevEndpoints()...)
 	log.Info("officeflow is running", fields...)
 }
 

@@ -84,7 +84,7 @@ type Config struct {
 // and rebuilding one from its short history at its next task is cheap.
 const DefaultWorkflowCache = 500
 
-// SMTP is the outgoing mail server; Host "" means the dev sink.
+// SMTP is the outgoing mail server; Host "" means the dev sink (-dev only).
 type SMTP struct {
 	Host     string
 	Port     int
@@ -318,12 +318,26 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// RequireWorker checks what the worker cannot run without.
+// RequireWorker checks what the worker cannot run without. Outside -dev
+// nothing falls back to a fake: the tenant API and the mail server are
+// required, as the KSeF settings will be.
 func (c Config) RequireWorker() error {
 	if len(c.CredentialsKey) == 0 {
 		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64; seals tenant admin passwords)")
 	}
-	return c.requirePayloadKeys()
+	if err := c.requirePayloadKeys(); err != nil {
+		return err
+	}
+	if c.Dev {
+		return nil // -dev runs a fake of each that is not set
+	}
+	if c.PartnerAPIURL == "" {
+		return fmt.Errorf("PARTNER_API_URL: required outside -dev (the Partner Center API that makes the customers' tenants)")
+	}
+	if c.SMTP.Host == "" {
+		return fmt.Errorf("SMTP_HOST: required outside -dev (the mail server that sends customers their documents and credentials)")
+	}
+	return nil
 }
 
 // Without PAYLOAD_KEYS customer data would reach Temporal's history in

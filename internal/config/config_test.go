@@ -46,10 +46,10 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable", c.DatabaseURL)
 	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
 	require.Equal(t, 168*time.Hour, c.PaymentDeadline)
-	require.Empty(t, c.SMTP.Host, "no SMTP_HOST means the dev sink")
+	require.Empty(t, c.SMTP.Host, "no default mail server: -dev runs the sink, elsewhere it is required")
 	require.Equal(t, "none", c.SMTP.TLS)
 	require.Equal(t, 25, c.SMTP.Port)
-	require.Empty(t, c.PartnerAPIURL, "no PARTNER_API_URL means the local fake")
+	require.Empty(t, c.PartnerAPIURL, "no default tenant API: -dev runs the fake, elsewhere it is required")
 	// Secrets never default outside -dev.
 	require.Empty(t, c.WebhookSecret)
 	require.Empty(t, c.IntakeKeys)
@@ -108,6 +108,8 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	requirePrefix(t, c.RequireWorker(), "PAYLOAD_KEYS")
 
 	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
+	t.Setenv("PARTNER_API_URL", "https://partner.example")
+	t.Setenv("SMTP_HOST", "smtp.example")
 	c, err = config.Load(false)
 	require.NoError(t, err)
 	requirePrefix(t, c.RequireIntake(), "CODEC_TOKEN")
@@ -118,6 +120,46 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.RequireIntake())
 	require.NoError(t, c.RequireWorker())
+}
+
+// TestWorkerNeedsTenantAPIAndMailOutsideDev: outside -dev nothing falls
+// back to a fake; a worker without its tenant API or mail server does not
+// start, naming what is missing. The intake uses neither. In -dev both may
+// be missing (the fake and the sink stand in).
+func TestWorkerNeedsTenantAPIAndMailOutsideDev(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("CREDENTIALS_KEY", key32(t))
+	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
+	t.Setenv("PAYMENT_WEBHOOK_SECRET", "s3cret")
+	t.Setenv("INTAKE_API_KEYS", "shop-a")
+	t.Setenv("CODEC_TOKEN", "t0ken")
+	c, err := config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "PARTNER_API_URL")
+	require.NotContains(t, c.RequireWorker().Error(), "\n", "one line")
+	require.NoError(t, c.RequireIntake(), "the intake calls neither")
+
+	t.Setenv("SMTP_HOST", "smtp.example")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "PARTNER_API_URL")
+
+	t.Setenv("SMTP_HOST", "")
+	t.Setenv("PARTNER_API_URL", "https://partner.example")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "SMTP_HOST")
+
+	t.Setenv("SMTP_HOST", "smtp.example")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.NoError(t, c.RequireWorker())
+
+	t.Setenv("SMTP_HOST", "")
+	t.Setenv("PARTNER_API_URL", "")
+	c, err = config.Load(true)
+	require.NoError(t, err)
+	require.NoError(t, c.RequireWorker(), "-dev runs the tenant API fake and the mail sink")
 }
 
 // TestCodecTokenRequiredOutsideDev: the codec endpoint decrypts any payload

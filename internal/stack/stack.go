@@ -1,6 +1,9 @@
 // Package stack assembles officeflow's processes: the worker, the intake API
 // and, for -dev and the end-to-end tests, the embedded Temporal server, the
 // tenant API fake and the mail sink. main packages stay thin by calling it.
+//
+// The dev parts are in dev.go; a build with -tags production has none of
+// them (production.go), so its binaries link no Temporal server and no fake.
 package stack
 
 import (
@@ -10,7 +13,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -19,7 +21,6 @@ import (
 	"github.com/officeflow/officeflow/activities"
 	"github.com/officeflow/officeflow/internal/codec"
 	"github.com/officeflow/officeflow/internal/config"
-	"github.com/officeflow/officeflow/internal/devserver"
 	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/mail"
@@ -66,16 +67,18 @@ type Options struct {
 
 // Stack is the running parts; fields of parts not run are nil.
 type Stack struct {
-	Temporal  *devserver.Server
-	Telemetry *telemetry.Telemetry
-	Client    client.Client
-	Store     *store.Store
-	Fake      *tenant.Fake
-	FakeURL   string
-	Sink      *mail.Sink
-	Worker    worker.Worker
-	Intake    *intake.Server
-	HTTPAddr  string
+	// devParts are the embedded Temporal server, the tenant API fake and
+	// the mail sink (Temporal, Fake, FakeURL, Sink); empty in a production
+	// build.
+	devParts
+	// TemporalAddress is the frontend the client dialled.
+	TemporalAddress string
+	Telemetry       *telemetry.Telemetry
+	Client          client.Client
+	Store           *store.Store
+	Worker          worker.Worker
+	Intake          *intake.Server
+	HTTPAddr        string
 	// Codec encrypts payloads (PAYLOAD_KEYS); nil means plain payloads.
 	Codec *codec.Codec
 	// CodecAddr is where the codec endpoint (/codec/) is served: CODEC_ADDR
@@ -86,6 +89,10 @@ type Stack struct {
 
 	closers []func()
 }
+
+// ErrNoDev is what a build with -tags production answers to -dev and to
+// the bench: it has no embedded Temporal server, no fakes and no bench.
+var ErrNoDev = errors.New("this build (-tags production) has no dev stack: no embedded Temporal, fakes or bench (a build without the tag has them: go run ./worker -dev)")
 
 // SearchAttributes are the custom search attributes the saga upserts.
 var SearchAttributes = map[string]enumspb.IndexedValueType{
@@ -121,16 +128,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 				log.Warn("CODEC_TOKEN is set: the embedded Web UI cannot send it and shows payloads encrypted; the temporal CLI can (--codec-auth)")
 			}
 		}
-		st.Temporal, err = devserver.Start(devserver.Options{
-			Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB, PostgresURL: o.TemporalPostgres,
-			UIAddress: o.UIAddress, Logger: log.Named("temporal"), CodecEndpoint: codecURL,
-		})
-		if err != nil {
+		if cfg.TemporalAddress, err = st.startTemporal(o, cfg, codecURL); err != nil {
 			return nil, err
 		}
-		st.closers = append(st.closers, st.Temporal.Stop)
-		cfg.TemporalAddress = st.Temporal.Address()
 	}
+	st.TemporalAddress = cfg.TemporalAddress
 	st.Telemetry, err = telemetry.New(ctx, telemetry.Options{
 		Service: o.Service, OTLPEndpoint: cfg.OTLPEndpoint, SpanExporter: o.SpanExporter, Logger: log.Named("telemetry"),
 	})
@@ -209,35 +211,27 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 }
 
 func (st *Stack) startWorker(o Options, cfg config.Config) error {
+	// Outside -dev this refuses a missing PARTNER_API_URL or SMTP_HOST, so
+	// the fakes below are -dev's (and the tests') only.
+	if err := cfg.RequireWorker(); err != nil {
+		return err
+	}
 	log := o.Logger
 	box, err := secret.NewBox(cfg.CredentialsKey)
 	if err != nil {
 		return fmt.Errorf("CREDENTIALS_KEY: %w", err)
 	}
+	dns := &dnscheck.Checker{Server: cfg.After.DNSResolver, Timeout: 5 * time.Second}
 	partnerURL := cfg.PartnerAPIURL
 	if partnerURL == "" {
-		st.Fake = tenant.NewFake(cfg.PartnerAPIToken)
-		if partnerURL, err = st.serve("127.0.0.1:0", st.Fake); err != nil {
-			return fmt.Errorf("tenant API fake: %w", err)
-		}
-		st.FakeURL = partnerURL
-		if !cfg.Dev {
-			log.Warn("PARTNER_API_URL is not set: tenants are made by the local fake, not by Microsoft", zap.String("url", partnerURL))
+		if partnerURL, err = st.startTenantFake(cfg, dns); err != nil {
+			return err
 		}
 	}
 	smtp := cfg.SMTP
 	if smtp.Host == "" {
-		dir := ""
-		if o.DataDir != "" {
-			dir = filepath.Join(o.DataDir, "mail")
-		}
-		if st.Sink, err = mail.StartSink("127.0.0.1:0", dir, log.Named("mailsink")); err != nil {
-			return fmt.Errorf("mail sink: %w", err)
-		}
-		st.closers = append(st.closers, func() { _ = st.Sink.Close() })
-		smtp.Host, smtp.Port, smtp.TLS = st.Sink.Host(), st.Sink.Port(), "none"
-		if !cfg.Dev {
-			log.Warn("SMTP_HOST is not set: email goes to the local sink, not to customers", zap.String("sink", st.Sink.Addr()))
+		if smtp, err = st.startSink(o, smtp); err != nil {
+			return err
 		}
 	}
 	sender, err := mail.NewSender(mail.Config{Host: smtp.Host, Port: smtp.Port, Username: smtp.Username,
@@ -255,17 +249,6 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	}
 	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
 	RegisterWorkflows(st.Worker)
-	dns := &dnscheck.Checker{Server: cfg.After.DNSResolver, Timeout: 5 * time.Second}
-	if st.Fake != nil {
-		// The fake verifies a domain as Microsoft does: by looking the
-		// record up, here through the same resolver.
-		st.Fake.VerifyTXT = func(domain, text string) bool {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			ok, _ := dns.HasTXT(ctx, domain, text)
-			return ok
-		}
-	}
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
 		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw, DNS: dns,
