@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/fail"
+	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/temporal"
@@ -93,7 +94,7 @@ func (a *Activities) VoidCharge(ctx context.Context, chargeID, reason string) er
 // OpenRenewal issues the renewal pro-forma for the period after the
 // current one, payable until deadline.
 func (a *Activities) OpenRenewal(ctx context.Context, orderID string, deadline time.Time) (Renewal, error) {
-	wid := "subscription-" + orderID
+	wid := order.SubscriptionWorkflowID(orderID)
 	c, err := a.Store.OpenRenewal(ctx, orderID, wid, deadline, time.Now().In(a.loc()))
 	if err != nil {
 		return Renewal{}, dbError(err)

@@ -1,10 +1,10 @@
 package workflows
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/fail"
+	"github.com/officeflow/officeflow/internal/order"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -23,15 +23,16 @@ const (
 )
 
 // Workflow ids: one run per purchase, user, domain and subscription, so a
-// repeated request never starts a second one.
+// repeated request never starts a second one (built in package order, which
+// activities use too).
 func LicencesWorkflowID(orderID, requestID string) string {
-	return "licences-" + orderID + "-" + requestID
+	return order.LicencesWorkflowID(orderID, requestID)
 }
-func UserWorkflowID(orderID, userName string) string { return "user-" + orderID + "-" + userName }
+func UserWorkflowID(orderID, userName string) string { return order.UserWorkflowID(orderID, userName) }
 func DomainWorkflowID(domain string, attempt int) string {
-	return "domain-" + domain + "-" + strconv.Itoa(attempt)
+	return order.DomainWorkflowID(domain, attempt)
 }
-func SubscriptionWorkflowID(orderID string) string { return "subscription-" + orderID }
+func SubscriptionWorkflowID(orderID string) string { return order.SubscriptionWorkflowID(orderID) }
 
 // Search attributes of the post-purchase workflows, beside Plan,
 // CustomerDomain and Seats: OrderID finds every workflow of an order, and

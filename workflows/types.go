@@ -79,7 +79,7 @@ func StartAttributes(in OrderInput) temporal.SearchAttributes {
 }
 
 // WorkflowID is the one id an order's saga runs under.
-func WorkflowID(orderID string) string { return "order-" + orderID }
+func WorkflowID(orderID string) string { return order.WorkflowID(orderID) }
 
 // OrderInput starts a saga. It carries no personal data: activities read the
 // customer from the database, so names and emails stay out of history.

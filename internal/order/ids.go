@@ -1,0 +1,29 @@
+package order
+
+import "strconv"
+
+// Temporal workflow ids, one run per order, purchase, user, domain and
+// subscription, so that a repeated request never starts a second one. The
+// intake starts and signals the runs, the workflows start their children and
+// activities record the ids beside the rows they write: all of them build the
+// id here.
+
+// WorkflowID is the id of an order's saga.
+func WorkflowID(orderID string) string { return "order-" + orderID }
+
+// SubscriptionWorkflowID is the id of a provisioned order's subscription
+// (renewals, cancel at the period's end).
+func SubscriptionWorkflowID(orderID string) string { return "subscription-" + orderID }
+
+// LicencesWorkflowID is the id of one purchase of more (or fewer) licences.
+func LicencesWorkflowID(orderID, requestID string) string {
+	return "licences-" + orderID + "-" + requestID
+}
+
+// UserWorkflowID is the id of the run that makes one user of the tenant.
+func UserWorkflowID(orderID, userName string) string { return "user-" + orderID + "-" + userName }
+
+// DomainWorkflowID is the id of one attempt to add the customer's own domain.
+func DomainWorkflowID(domain string, attempt int) string {
+	return "domain-" + domain + "-" + strconv.Itoa(attempt)
+}
