@@ -323,7 +323,8 @@ func (s *saga) register(ctx workflow.Context) error {
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req CancelRequest) error {
 			if s.paid || !s.view.Status.Cancellable() {
-				return fmt.Errorf("order is %s and can no longer be cancelled", s.view.Status)
+				// Typed, so that the intake answers 409 by the type, not the text.
+				return temporal.NewApplicationError(fmt.Sprintf("order is %s and can no longer be cancelled", s.view.Status), ErrNotCancellable)
 			}
 			return nil
 		}})

@@ -232,6 +232,9 @@ func TestCancelAfterPaymentIsRejected(t *testing.T) {
 	}, 90*time.Minute)
 	require.Equal(t, order.InstallerReady, h.run(t).Status)
 	require.ErrorContains(t, rejected, "can no longer be cancelled")
+	var appErr *temporal.ApplicationError
+	require.ErrorAs(t, rejected, &appErr)
+	require.Equal(t, ErrNotCancellable, appErr.Type(), "the intake answers 409 by this type")
 }
 
 func TestTakenDomainRefundsWithAClearReason(t *testing.T) {

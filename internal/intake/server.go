@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
@@ -379,8 +380,7 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		err = h.Get(r.Context(), nil)
 	}
 	if err != nil {
-		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) || strings.Contains(err.Error(), "can no longer be cancelled") {
+		if notCancellable(err) {
 			writeError(w, http.StatusConflict, "not_cancellable", "order_id", "order can no longer be cancelled")
 			return
 		}
@@ -388,6 +388,14 @@ func (s *Server) cancelOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"order_id": o.ID, "status": string(order.Compensating)})
+}
+
+// notCancellable tells whether the cancel update was refused because the
+// order is paid or past cancelling (the workflow's validator says so by the
+// error's type), as opposed to Temporal being unreachable.
+func notCancellable(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == fail.NotCancellable
 }
 
 // Healthz answers while the process serves at all: a liveness probe.
