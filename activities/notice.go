@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
@@ -74,7 +75,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		if err != nil {
 			return dbError(err)
 		}
-		if n.Kind == EmailPaymentReminder && c.Status != "awaiting_payment" {
+		if n.Kind == EmailPaymentReminder && c.Status != billing.ChargeAwaiting {
 			activity.GetLogger(ctx).Info("reminder not needed", "OrderID", n.OrderID, "ChargeID", n.ChargeID, "Status", c.Status)
 			return nil
 		}

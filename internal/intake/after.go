@@ -149,7 +149,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 			s.unavailable(w, "read domain", err)
 			return
 		}
-		if err != nil || d.OrderID != o.ID || d.Status != "verified" {
+		if err != nil || d.OrderID != o.ID || d.Status != store.DomainVerified {
 			writeError(w, http.StatusBadRequest, "invalid", "user_name", "the domain "+domain+" is not a verified domain of the tenant")
 			return
 		}
@@ -217,7 +217,7 @@ func (s *Server) addDomain(w http.ResponseWriter, r *http.Request) {
 	}
 	wid := workflows.DomainWorkflowID(domain, d.Attempt)
 	in := workflows.DomainInput{OrderID: o.ID, Domain: domain, Attempt: d.Attempt, MakeDefault: d.MakeDefault, Schedule: sched}
-	if d.Status == "pending" && !s.startAfter(w, wid, o, workflows.DomainWorkflowName, "Domain "+domain, workflows.StageCheckingDNS, in) {
+	if d.Status == store.DomainPending && !s.startAfter(w, wid, o, workflows.DomainWorkflowName, "Domain "+domain, workflows.StageCheckingDNS, in) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, DomainView{OrderID: o.ID, Domain: domain, WorkflowID: wid, Status: d.Status, CheckUntil: d.CheckUntil.UTC()})

@@ -10,13 +10,27 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// States of a tenant user (tenant_users.status).
+const (
+	UserCreating = "creating"
+	UserCreated  = "created"
+	UserFailed   = "failed"
+)
+
+// States of a customer's own domain (tenant_domains.status).
+const (
+	DomainPending  = "pending"
+	DomainVerified = "verified"
+	DomainFailed   = "failed"
+)
+
 // User is a user made in an order's tenant.
 type User struct {
 	OrderID        string
 	UserName       string // user principal name, lower case
 	DisplayName    string
-	Licensed       bool // holds one of the service's seats
-	Status         string
+	Licensed       bool   // holds one of the service's seats
+	Status         string // UserCreating, UserCreated or UserFailed
 	Attempt        int
 	TenantUserID   string
 	PasswordSealed []byte
@@ -51,7 +65,7 @@ func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 		var hash []byte
 		var status string
 		err := tx.QueryRow(ctx, `SELECT request_hash, status FROM tenant_users WHERE order_id = $1 AND user_name = $2`, r.OrderID, r.UserName).Scan(&hash, &status)
-		again := err == nil && status == "failed" // nothing of it exists: ask anew
+		again := err == nil && status == UserFailed // nothing of it exists: ask anew
 		if err == nil && !again {
 			if !bytes.Equal(hash, r.Hash) {
 				return ErrConflict
@@ -176,7 +190,7 @@ type Domain struct {
 	Domain      string
 	OrderID     string
 	MakeDefault bool
-	Status      string // pending, verified, failed
+	Status      string // DomainPending, DomainVerified or DomainFailed
 	Attempt     int
 	TXTName     string
 	TXTText     string
@@ -211,9 +225,9 @@ func (s *Store) AddDomain(ctx context.Context, orderID, domain string, makeDefau
 				domain, orderID, makeDefault, checkUntil)
 		case err != nil:
 			return err
-		case cur.Status != "failed" && cur.OrderID != orderID:
+		case cur.Status != DomainFailed && cur.OrderID != orderID:
 			return ErrDomainTaken
-		case cur.Status != "failed":
+		case cur.Status != DomainFailed:
 			d = cur
 			return nil
 		default:
@@ -285,9 +299,9 @@ func (s *Store) DomainDone(ctx context.Context, domain string, verified bool, re
 		if err := lockOrder(ctx, tx, d.OrderID); err != nil {
 			return err
 		}
-		status := "failed"
+		status := DomainFailed
 		if verified {
-			status = "verified"
+			status = DomainVerified
 		}
 		if _, err := tx.Exec(ctx, `UPDATE tenant_domains SET status = $2, verified_at = CASE WHEN $2 = 'verified' THEN now() END WHERE domain = $1`,
 			domain, status); err != nil {
