@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
@@ -81,22 +82,15 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
 	case EmailPaymentReceived:
 		// The VAT invoice, issued with the payment, goes with the confirmation.
-		if attachments, err = a.attach(ctx, orderID, "invoice"); err != nil {
+		if attachments, _, err = a.document(ctx, store.OrderCharge(orderID), billing.KindInvoice); err != nil {
 			return err
 		}
 	case EmailCancelled, EmailRefunded:
 		// Billing access is revoked by now: no link to a panel that refuses.
 		d.BillingPanelURL = ""
-		docs, err := a.Store.Documents(ctx, orderID)
-		if err != nil {
-			return err
-		}
-		for _, doc := range docs {
-			if doc.Kind == "correction" && doc.ChargeID == "" {
-				d.CreditNote = doc.Number
-			}
-		}
-		if attachments, err = a.attach(ctx, orderID, "correction"); err != nil {
+		// A refund's correction goes with it; an unpaid order has none (its
+		// pro-forma is void).
+		if attachments, d.CreditNote, err = a.document(ctx, store.OrderCharge(orderID), billing.KindCorrection); err != nil {
 			return err
 		}
 	case EmailInstallerReady:
@@ -182,23 +176,22 @@ func messageID(orderID, kind string) string {
 	return hex.EncodeToString(h[:10]) + "." + kind + "@officeflow"
 }
 
-// attach is the order's document of kind as a PDF attachment, named after
-// its number; none if the order has no such document.
-func (a *Activities) attach(ctx context.Context, orderID, kind string) ([]mail.Attachment, error) {
-	docs, err := a.Store.Documents(ctx, orderID)
+// document is a charge's document of kind (the order's own are its order
+// charge's) as a PDF attachment named after its number, with that number;
+// none if the charge has no such document. The one way an email carries a
+// document.
+func (a *Activities) document(ctx context.Context, chargeID, kind string) ([]mail.Attachment, string, error) {
+	doc, err := a.Store.ChargeDocument(ctx, chargeID, kind)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, "", dbError(err)
 	}
-	for _, doc := range docs {
-		if doc.Kind != kind || doc.ChargeID != "" {
-			continue
-		}
-		_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
-		if err != nil {
-			return nil, dbError(err)
-		}
-		name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
-		return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, nil
+	_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
+	if err != nil {
+		return nil, "", dbError(err)
 	}
-	return nil, nil
+	name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
+	return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, doc.Number, nil
 }

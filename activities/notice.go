@@ -2,14 +2,12 @@ package activities
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/internal/store"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -123,34 +121,18 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 }
 
 // chargeAttachment is the document a charge's email carries: the VAT
-// invoice once paid, the credit note once cancelled.
+// invoice once paid, the correction once paid money is given back (a
+// cancelled unpaid charge's pro-forma is void, with no correction); the
+// number is the correction's, for the text.
 func (a *Activities) chargeAttachment(ctx context.Context, n Notice) ([]mail.Attachment, string, error) {
-	kind := ""
 	switch n.Kind {
 	case EmailLicencesAdded, EmailRenewalPaid, EmailSubscriptionReactivated:
-		kind = "invoice"
+		att, _, err := a.document(ctx, n.ChargeID, billing.KindInvoice)
+		return att, "", err
 	case EmailLicencesCancelled, EmailSubscriptionTerminated:
-		kind = "correction"
-	default:
-		return nil, "", nil
+		return a.document(ctx, n.ChargeID, billing.KindCorrection)
 	}
-	doc, err := a.Store.ChargeDocument(ctx, n.ChargeID, kind)
-	if err == store.ErrNotFound {
-		return nil, "", nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
-	if err != nil {
-		return nil, "", dbError(err)
-	}
-	number := ""
-	if kind == "correction" {
-		number = doc.Number
-	}
-	name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
-	return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, number, nil
+	return nil, "", nil
 }
 
 // lastDay is the last day a period pays for: the day before its end.
