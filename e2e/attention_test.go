@@ -95,11 +95,13 @@ func TestPaidOrderWhoseStepFailsForGoodWaitsForAnOperator(t *testing.T) {
 
 	answerParked(t, ids[0], workflows.UpdateRetry, "renderer fixed")
 	require.Equal(t, "installer_ready", string(waitDone(t, ids[0]).Status))
+	record(t, ids[0], "step_parked_then_retried")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, ids[0]), "the VAT invoice once")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM refunds WHERE order_id = $1`, ids[0]))
 
 	answerParked(t, ids[1], workflows.UpdateResolve, "customer asked for the money back")
 	require.Equal(t, "refunded", string(waitDone(t, ids[1]).Status))
+	record(t, ids[1], "step_parked_then_resolved")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM refunds WHERE order_id = $1`, ids[1]), "the payment is refunded")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE order_id = $1`, ids[1]), "the domain is free again")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM invoices WHERE order_id = $1 AND kind = 'invoice'`, ids[1]))

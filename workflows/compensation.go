@@ -76,7 +76,7 @@ func (s *saga) runUndo(ctx workflow.Context, step, reason string) error {
 	case UndoRefundPayment:
 		return workflow.ExecuteLocalActivity(withUndoDB(ctx, "Mark the payment for refund"), a.RefundPayment, id, reason).Get(ctx, nil)
 	case UndoVoidInvoice:
-		return workflow.ExecuteLocalActivity(withUndoDB(ctx, "Issue a credit note for the invoice"), a.VoidInvoice, id, reason).Get(ctx, nil)
+		return workflow.ExecuteLocalActivity(withUndoDB(ctx, "Void the pro-forma, or correct the paid VAT invoice"), a.VoidInvoice, id, reason).Get(ctx, nil)
 	case UndoRevokeBilling:
 		return workflow.ExecuteLocalActivity(withUndoDB(ctx, "Revoke billing panel access"), a.RevokeBilling, id).Get(ctx, nil)
 	case UndoReleaseReservation:
