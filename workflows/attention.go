@@ -234,21 +234,22 @@ type attentionOutbound struct {
 }
 
 func (o *attentionOutbound) ExecuteActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	f := o.Next.ExecuteActivity(ctx, activityType, args...)
-	if ctx.Value(caughtKey{}) != nil {
-		return f
-	}
-	return o.t.watch(ctx, stepName(activityType, workflow.GetActivityOptions(ctx).Summary), f,
+	return o.t.guard(ctx, stepName(activityType, workflow.GetActivityOptions(ctx).Summary),
 		func() workflow.Future { return o.Next.ExecuteActivity(ctx, activityType, args...) })
 }
 
 func (o *attentionOutbound) ExecuteLocalActivity(ctx workflow.Context, activityType string, args ...any) workflow.Future {
-	f := o.Next.ExecuteLocalActivity(ctx, activityType, args...)
+	return o.t.guard(ctx, stepName(activityType, workflow.GetLocalActivityOptions(ctx).Summary),
+		func() workflow.Future { return o.Next.ExecuteLocalActivity(ctx, activityType, args...) })
+}
+
+// guard runs a step once and watches it, unless its caller catches its failures.
+func (t *attention) guard(ctx workflow.Context, step string, run func() workflow.Future) workflow.Future {
+	f := run()
 	if ctx.Value(caughtKey{}) != nil {
 		return f
 	}
-	return o.t.watch(ctx, stepName(activityType, workflow.GetLocalActivityOptions(ctx).Summary), f,
-		func() workflow.Future { return o.Next.ExecuteLocalActivity(ctx, activityType, args...) })
+	return t.watch(ctx, step, f, run)
 }
 
 func stepName(activityType, summary string) string {
