@@ -29,9 +29,6 @@ const (
 	// NotCancellable: the order's cancel update is refused because the order
 	// is paid or past the point where it can be cancelled (HTTP 409).
 	NotCancellable = "NotCancellable"
-	// OrderConflict: an order id placed again with another request or from
-	// another shop (HTTP 409 order_id_conflict).
-	OrderConflict = "OrderConflict"
 )
 
 // Error types that are retried.

@@ -270,6 +270,11 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
 		Ready: st.Ready, DomainSchedule: DomainSchedule(cfg),
 	}
+	// Orders whose start had no answer and that no shop retried are
+	// settled, so none stays placed with its domain reserved.
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	go st.Intake.Sweep(sweepCtx, time.Minute, 10*time.Minute)
+	st.closers = append(st.closers, stopSweep)
 	var h http.Handler = st.Intake.Handler()
 	if st.Codec != nil {
 		// RequireIntake saw to it that the endpoint, which decrypts for its
