@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/internal/pdftest"
-	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 )
@@ -180,14 +179,9 @@ func TestPlacementRepeatAndConflictKeepOneCustomer(t *testing.T) {
 // account follows it, and existing documents get their buyer from it.
 func TestMigrationGivesEachOrderItsCustomerAndEachDocumentItsBuyer(t *testing.T) {
 	ctx := context.Background()
-	u, drop, err := pgtest.NewDatabase("officeflow_store_test")
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	conn := createAndConnect(t, u)
-	defer conn.Close(ctx)
-	applyMigrationsBefore(t, conn, 6)
+	u, conn := databaseBefore(t, 6)
 
-	_, err = conn.Exec(ctx, `
+	_, err := conn.Exec(ctx, `
 		INSERT INTO customers (id, email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 			VALUES (1, 'it@acme.pl', 'Later Ltd', 'Jan', 'Kowalski', '1234563218', 'PL', 'Kraków', '30-001', 'ul. Obca 6');
 		INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 )
@@ -286,12 +285,7 @@ func TestUnsettledAndDoublySettledPayments(t *testing.T) {
 // payment settled them from the order's log.
 func TestPaymentsMigrationAppliesAfterALaterOne(t *testing.T) {
 	ctx := context.Background()
-	u, drop, err := pgtest.NewDatabase("officeflow_store_test")
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	conn := createAndConnect(t, u)
-	defer conn.Close(ctx)
-	applyMigrationsBefore(t, conn, 5)
+	u, conn := databaseBefore(t, 5)
 	later, err := filepath.Glob("migrations/0006_*.sql")
 	require.NoError(t, err)
 	require.Len(t, later, 1)
