@@ -51,8 +51,13 @@ type Config struct {
 	// CredentialsKey seals the tenant admin's temporary password at rest and
 	// derives billing panel links; 32 bytes.
 	CredentialsKey []byte
-	// BillingPanelURL is where customers pay and download invoices.
+	// BillingPanelURL is the customer panel's public address (where
+	// customers pay and download invoices), used in emails and redirects.
 	BillingPanelURL string
+	// PanelLinkTTL is how long a panel sign-in link works: the billing
+	// access email's from when billing was opened, a mailed one from when
+	// it was asked for.
+	PanelLinkTTL time.Duration
 
 	// PayloadKeys encrypt Temporal payloads; the first is current, the
 	// others only decrypt (rotation).
@@ -116,7 +121,7 @@ func Load(dev bool) (Config, error) {
 		HTTPAddr:          env("HTTP_ADDR", "127.0.0.1:8080"),
 		PartnerAPIURL:     os.Getenv("PARTNER_API_URL"),
 		PartnerAPIToken:   os.Getenv("PARTNER_API_TOKEN"),
-		BillingPanelURL:   env("BILLING_PANEL_URL", "https://billing.officeflow.example"),
+		BillingPanelURL:   env("BILLING_PANEL_URL", "http://"+env("HTTP_ADDR", "127.0.0.1:8080")+"/panel"),
 		MetricsAddr:       os.Getenv("METRICS_ADDR"),
 		OTLPEndpoint:      os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		SMTP: SMTP{
@@ -174,6 +179,9 @@ func Load(dev bool) (Config, error) {
 		return c, fmt.Errorf("PAYMENT_DEADLINE: %q is not a positive duration such as 168h", os.Getenv("PAYMENT_DEADLINE"))
 	}
 	c.PaymentDeadline = d
+	if c.PanelLinkTTL, err = time.ParseDuration(env("PANEL_LINK_TTL", "720h")); err != nil || c.PanelLinkTTL <= 0 {
+		return c, fmt.Errorf("PANEL_LINK_TTL: %q is not a positive duration such as 720h", os.Getenv("PANEL_LINK_TTL"))
+	}
 	if c.PaymentReminders, err = order.ParseReminders(env("PAYMENT_REMINDERS", order.DefaultReminders)); err != nil {
 		return c, fmt.Errorf("PAYMENT_REMINDERS: %w", err)
 	}
@@ -286,6 +294,9 @@ func (c Config) RequireIntake() error {
 	}
 	if len(c.IntakeKeys) == 0 {
 		return fmt.Errorf("INTAKE_API_KEYS: required (comma-separated keys of the web shops)")
+	}
+	if len(c.CredentialsKey) == 0 {
+		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64, the worker's; the billing panel checks sign-in links and forms with it)")
 	}
 	if err := c.requirePayloadKeys(); err != nil {
 		return err

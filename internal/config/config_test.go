@@ -16,7 +16,7 @@ import (
 var vars = []string{
 	"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "DATABASE_URL", "HTTP_ADDR",
 	"SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "MAIL_FROM",
-	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL",
+	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL", "PANEL_LINK_TTL",
 	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
 	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR",
 }
@@ -46,6 +46,8 @@ func TestDefaults(t *testing.T) {
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/officeflow?sslmode=disable", c.DatabaseURL)
 	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
 	require.Equal(t, 168*time.Hour, c.PaymentDeadline)
+	require.Equal(t, "http://127.0.0.1:8080/panel", c.BillingPanelURL, "the panel the intake serves")
+	require.Equal(t, 720*time.Hour, c.PanelLinkTTL)
 	require.Empty(t, c.SMTP.Host, "no default mail server: -dev runs the sink, elsewhere it is required")
 	require.Equal(t, "none", c.SMTP.TLS)
 	require.Equal(t, 25, c.SMTP.Port)
@@ -101,6 +103,10 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	requirePrefix(t, c.RequireIntake(), "INTAKE_API_KEYS")
 
 	t.Setenv("INTAKE_API_KEYS", "shop-a")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireIntake(), "CREDENTIALS_KEY")
+
 	t.Setenv("CREDENTIALS_KEY", key32(t))
 	c, err = config.Load(false)
 	require.NoError(t, err)
@@ -171,6 +177,7 @@ func TestCodecTokenRequiredOutsideDev(t *testing.T) {
 		clearEnv(t)
 		t.Setenv("PAYMENT_WEBHOOK_SECRET", "s3cret")
 		t.Setenv("INTAKE_API_KEYS", "shop-a")
+		t.Setenv("CREDENTIALS_KEY", key32(t))
 		t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
 	}
 	for _, c := range []struct {
@@ -250,6 +257,8 @@ func TestMalformedValueNamesVariable(t *testing.T) {
 		{"PARTNER_API_URL", "ftp://partner.example"},
 		{"PARTNER_API_URL", "https://"},
 		{"BILLING_PANEL_URL", "billing.example"},
+		{"PANEL_LINK_TTL", "a month"},
+		{"PANEL_LINK_TTL", "0s"},
 		{"INTAKE_API_KEYS", ",,"},
 		{"INTAKE_API_KEYS", " , "},
 		{"PAYMENT_REMINDERS", "tomorrow"},
