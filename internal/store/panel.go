@@ -37,6 +37,8 @@ type PanelGrant struct {
 
 // sweepBatch bounds the expired rows one write deletes: the table stays
 // small without a job of its own, and no request waits on a big delete.
+// Rows are kept a day past their expiry, so a link that expires while its
+// email is on the way is still known (and skipped) rather than unknown.
 const sweepBatch = 100
 
 // AddPanelLink records a mailed link, and drops a few expired ones.
@@ -47,7 +49,7 @@ func (s *Store) AddPanelLink(ctx context.Context, l PanelLink) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM panel_links WHERE token_hash IN
-			(SELECT token_hash FROM panel_links WHERE expires_at < now() LIMIT $1)`, sweepBatch)
+			(SELECT token_hash FROM panel_links WHERE expires_at < now() - interval '1 day' LIMIT $1)`, sweepBatch)
 		return err
 	})
 }
@@ -108,7 +110,7 @@ func (s *Store) OpenPanelSession(ctx context.Context, idHash []byte, orderID str
 			return err
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM panel_sessions WHERE id_hash IN
-			(SELECT id_hash FROM panel_sessions WHERE expires_at < now() LIMIT $1)`, sweepBatch)
+			(SELECT id_hash FROM panel_sessions WHERE expires_at < now() - interval '1 day' LIMIT $1)`, sweepBatch)
 		return err
 	})
 }

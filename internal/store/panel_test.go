@@ -54,7 +54,7 @@ func TestPanelGrantsFindTheBillingTokenAndMailedLinks(t *testing.T) {
 func TestPanelLinkWritesSweepExpiredOnes(t *testing.T) {
 	ctx := context.Background()
 	id, _ := placeBilled(t, "panel-sweep", newYear())
-	old := store.PanelLink{Hash: []byte("old-" + id), OrderID: id, Nonce: "old-" + id, ExpiresAt: time.Now().Add(-time.Hour)}
+	old := store.PanelLink{Hash: []byte("old-" + id), OrderID: id, Nonce: "old-" + id, ExpiresAt: time.Now().Add(-25 * time.Hour)}
 	require.NoError(t, st.AddPanelLink(ctx, old))
 	require.NoError(t, st.AddPanelLink(ctx, store.PanelLink{Hash: []byte("new-" + id), OrderID: id, Nonce: "new-" + id, ExpiresAt: time.Now().Add(time.Hour)}))
 	require.Equal(t, 0, count(t, `SELECT count(*) FROM panel_links WHERE token_hash = $1`, old.Hash))
