@@ -55,7 +55,7 @@ type Tenant struct {
 
 // OpenBilling gives the order its billing account and pro-forma invoice.
 func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, error) {
-	token := a.Box.Token("billing", orderID)
+	token := a.Box.Token(secret.PurposeBilling, orderID)
 	b, err := a.Store.OpenBilling(ctx, orderID, secret.Hash(token), time.Now().In(a.loc()))
 	if err != nil {
 		return Invoice{}, dbError(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/telemetry"
 	"go.temporal.io/sdk/activity"
@@ -152,13 +153,20 @@ func persist(ctx context.Context, deadline time.Time, record func(context.Contex
 	}
 }
 
+// panelURL is the order's billing panel sign-in link. Its token is derived
+// from the order, so a retried email carries the same link.
 func (a *Activities) panelURL(orderID string) string {
+	return a.loginURL(a.Box.Token(secret.PurposeBilling, orderID))
+}
+
+// loginURL is the panel's sign-in address for a token.
+func (a *Activities) loginURL(token string) string {
 	u, err := url.Parse(a.BillingPanelURL)
 	if err != nil {
 		return a.BillingPanelURL
 	}
-	u = u.JoinPath("orders", orderID)
-	u.RawQuery = url.Values{"token": {a.Box.Token("billing", orderID)}}.Encode()
+	u = u.JoinPath("login")
+	u.RawQuery = url.Values{"token": {token}}.Encode()
 	return u.String()
 }
 

@@ -43,10 +43,13 @@ const (
 	KindSubscriptionReactivated Kind = "subscription_reactivated"
 	KindSubscriptionEnding      Kind = "subscription_ending"
 	KindSubscriptionTerminated  Kind = "subscription_terminated"
+
+	// A billing panel sign-in link the customer asked for on the panel.
+	KindPanelLink Kind = "panel_link"
 )
 
 // Kinds lists every Kind: the order saga's in saga order, then the ones
-// sent while a subscription runs. Reminders for licence and renewal
+// sent while a subscription runs, then the panel's. Reminders for licence and renewal
 // payments reuse KindPaymentReminder.
 func Kinds() []Kind {
 	return []Kind{KindBillingAccess, KindPaymentReminder, KindPaymentReceived,
@@ -55,7 +58,8 @@ func Kinds() []Kind {
 		KindUserCreated,
 		KindDomainDNS, KindDomainReminder, KindDomainVerified, KindDomainFailed,
 		KindRenewalInvoice, KindRenewalPaid, KindSubscriptionSuspended,
-		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated}
+		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated,
+		KindPanelLink}
 }
 
 // Languages lists the template languages; the first is the fallback.
@@ -88,6 +92,7 @@ type Data struct {
 	ReminderDay                           int    // domain_reminder: the day of checking
 	IsDefault                             bool   // domain_verified: now the default domain
 	TerminateOn                           string // subscription_suspended: date the subscription ends unless paid
+	LinkValidUntil                        string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
 }
 
 // view is what templates execute against; Subject lets the HTML layout put

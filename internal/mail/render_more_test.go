@@ -152,6 +152,7 @@ var requiredFields = map[Kind][]string{
 	KindSubscriptionReactivated: nil,
 	KindSubscriptionEnding:      {"PeriodEnd"},
 	KindSubscriptionTerminated:  nil,
+	KindPanelLink:               {"BillingPanelURL", "LinkValidUntil", "PlanName"},
 }
 
 // onlyRequired keeps the language, order id, company and the named fields

@@ -44,6 +44,7 @@ func sampleData(lang string) Data {
 		ReminderDay:     3,
 		IsDefault:       true,
 		TerminateOn:     "2027-01-30",
+		LinkValidUntil:  "2026-12-25 14:00",
 	}
 }
 
@@ -86,6 +87,7 @@ var kindFacts = map[Kind]func(Data) []string{
 	KindSubscriptionReactivated: func(d Data) []string { return []string{d.PeriodEnd, d.Gross + " PLN"} },
 	KindSubscriptionEnding:      func(d Data) []string { return []string{d.PeriodEnd, d.PlanName} },
 	KindSubscriptionTerminated:  func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
+	KindPanelLink:               func(d Data) []string { return []string{d.BillingPanelURL, d.LinkValidUntil, d.PlanName} },
 }
 
 func TestRenderAllKindsBothLanguages(t *testing.T) {

@@ -1,6 +1,11 @@
 package order
 
-import "strconv"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
 
 // Temporal workflow ids, one run per order, purchase, user, domain and
 // subscription, so that a repeated request never starts a second one. The
@@ -26,4 +31,13 @@ func UserWorkflowID(orderID, userName string) string { return "user-" + orderID 
 // DomainWorkflowID is the id of one attempt to add the customer's own domain.
 func DomainWorkflowID(domain string, attempt int) string {
 	return "domain-" + domain + "-" + strconv.Itoa(attempt)
+}
+
+// PanelLinkWorkflowID is the id of the run that mails billing panel sign-in
+// links asked for by one request: derived from the address and the first
+// link's token hash, so the address is not in the id and each request has
+// its own run.
+func PanelLinkWorkflowID(email string, tokenHash []byte) string {
+	h := sha256.Sum256(append([]byte(strings.ToLower(email)+"\x00"), tokenHash...))
+	return "panel-link-" + hex.EncodeToString(h[:16])
 }

@@ -17,3 +17,18 @@ func TestWorkflowIDsKeepTheirSpelling(t *testing.T) {
 		}
 	}
 }
+
+// A panel link run's id names neither the address nor the token, is the
+// same for the address in any case, and differs from one request to the next.
+func TestPanelLinkWorkflowID(t *testing.T) {
+	a := PanelLinkWorkflowID("Jan@Acme.pl", []byte{1, 2, 3})
+	if a != PanelLinkWorkflowID("jan@acme.pl", []byte{1, 2, 3}) {
+		t.Errorf("the address's case changes the id")
+	}
+	if a == PanelLinkWorkflowID("jan@acme.pl", []byte{1, 2, 4}) {
+		t.Errorf("two requests share an id")
+	}
+	if len(a) != len("panel-link-")+32 || a[:11] != "panel-link-" {
+		t.Errorf("id %q is not panel-link-<32 hex digits>", a)
+	}
+}

@@ -63,6 +63,17 @@ func (b *Box) Open(sealed []byte, context string) (string, error) {
 	return string(pt), nil
 }
 
+// Purposes of the tokens Token derives: tokens of one purpose are no good
+// for another.
+const (
+	// PurposeBilling is the billing access email's panel link, one per order.
+	PurposeBilling = "billing"
+	// PurposePanelLink is a panel link mailed on request, one per nonce.
+	PurposePanelLink = "panel-link"
+	// PurposeCSRF is a panel session's form token, one per session.
+	PurposeCSRF = "panel-csrf"
+)
+
 // Token derives a URL-safe token for purpose and id: the same inputs give the
 // same token, so an email can be re-sent without storing the token.
 func (b *Box) Token(purpose, id string) string {

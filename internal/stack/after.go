@@ -22,6 +22,7 @@ func RegisterWorkflows(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(workflows.UserWorkflow, workflow.RegisterOptions{Name: workflows.UserWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.DomainWorkflow, workflow.RegisterOptions{Name: workflows.DomainWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: workflows.SubscriptionWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.PanelLinkWorkflow, workflow.RegisterOptions{Name: workflows.PanelLinkWorkflowName})
 }
 
 // Timing is the renewal calendar from the configuration.
