@@ -1,35 +1,23 @@
 package intake
 
 import (
-	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 )
 
-// The billing and admin panels' requests after the first order: more or
-// fewer licences, users, own domains and the subscription's cancellation.
-// Each is checked and recorded here, then run by a workflow of its own whose
-// id comes from the request, so a repeat never starts a second one.
-
-var (
-	requestIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	userLocalRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$`)
-	domainRe    = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-)
+// The shop's JSON requests after the first order: more or fewer licences,
+// users, own domains and the subscription's cancellation. The first three
+// are the Server's methods in actions.go, which the billing panel calls
+// too; these handlers read the body and write the answer.
 
 // LicencesRequest is the body of POST /v1/orders/{id}/licences.
 type LicencesRequest struct {
@@ -59,40 +47,17 @@ func (s *Server) changeLicences(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
-	switch {
-	case !requestIDRe.MatchString(req.RequestID):
-		writeError(w, http.StatusBadRequest, "invalid", "request_id", "request_id must be 1-64 letters, digits, '.', '_' or '-'")
-		return
-	case req.AddSeats == 0 || req.AddSeats < -order.MaxSeats || req.AddSeats > order.MaxSeats:
-		writeError(w, http.StatusBadRequest, "invalid", "add_seats", fmt.Sprintf("add_seats must be a non-zero number of seats from %d to %d", -order.MaxSeats, order.MaxSeats))
-		return
-	}
 	o, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	now := time.Now()
-	wid := workflows.LicencesWorkflowID(o.ID, req.RequestID)
-	c, err := s.Store.OpenLicenceCharge(ctx, store.ChargeRequest{
-		ID: o.ID + ":licences:" + req.RequestID, OrderID: o.ID, WorkflowID: wid, Hash: hashOf(req.RequestID, req.AddSeats),
-		Change: req.AddSeats, Deadline: now.Add(s.Deadline).Truncate(time.Second), Today: now.In(warsaw()),
-	})
+	c, err := s.AddSeats(r.Context(), o, req.RequestID, req.AddSeats)
 	if s.refused(w, err, "add_seats") {
-		return
-	}
-	in := workflows.LicencesInput{OrderID: o.ID, ChargeID: c.ID, Change: c.Seats, Deadline: c.Deadline,
-		Reminders: order.ReminderTimes(now, c.Deadline, s.Reminders)}
-	stage := workflows.StageAwaitingPayment
-	if c.Seats < 0 {
-		stage = workflows.StageApplying
-	}
-	if !s.startAfter(w, wid, o, workflows.LicencesWorkflowName, fmt.Sprintf("Licences %+d for order %s", c.Seats, o.ID), stage, in) {
 		return
 	}
 	vat := money.VAT(c.Net)
 	writeJSON(w, http.StatusAccepted, ChargeView{
-		OrderID: o.ID, ChargeID: c.ID, WorkflowID: wid, Kind: c.Kind, Status: c.Status, SeatsChange: c.Seats,
+		OrderID: o.ID, ChargeID: c.ID, WorkflowID: c.WorkflowID, Kind: c.Kind, Status: c.Status, SeatsChange: c.Seats,
 		PeriodEnd: c.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly),
 		Net:       c.Net.String(), VAT: vat.String(), Gross: (c.Net + vat).String(), Currency: "PLN", PaymentDeadline: c.Deadline.UTC(),
 	})
@@ -124,53 +89,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name := strings.ToLower(strings.TrimSpace(req.UserName))
-	local, domain, hasDomain := strings.Cut(name, "@")
-	if !hasDomain {
-		domain = o.Domain
-	}
-	display := strings.Join(strings.Fields(req.DisplayName), " ")
-	switch {
-	case !userLocalRe.MatchString(local) || strings.Contains(local, ".."):
-		writeError(w, http.StatusBadRequest, "invalid", "user_name", "user_name must be a mailbox name (letters, digits, '.', '_', '-') or a full address in one of the tenant's domains")
-		return
-	case display == "" || len(display) > 256:
-		writeError(w, http.StatusBadRequest, "invalid", "display_name", "display_name is required, at most 256 characters")
-		return
-	}
-	ctx := r.Context()
-	if o.Domain == "" {
-		writeError(w, http.StatusConflict, "not_active", "order_id", "order "+o.ID+" has no tenant yet")
-		return
-	}
-	if domain != o.Domain {
-		d, err := s.Store.GetDomain(ctx, domain)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.unavailable(w, "read domain", err)
-			return
-		}
-		if err != nil || d.OrderID != o.ID || d.Status != store.DomainVerified {
-			writeError(w, http.StatusBadRequest, "invalid", "user_name", "the domain "+domain+" is not a verified domain of the tenant")
-			return
-		}
-	}
-	upn := local + "@" + domain
-	u, err := s.Store.AddUser(ctx, store.UserRequest{OrderID: o.ID, UserName: upn, DisplayName: display, Licensed: req.AssignLicence,
-		Hash: hashOf(upn, display, req.AssignLicence)})
+	u, err := s.AddUser(r.Context(), o, req.UserName, req.DisplayName, req.AssignLicence)
 	if s.refused(w, err, "assign_licence") {
 		return
 	}
-	wid := workflows.UserWorkflowID(o.ID, upn)
-	in := workflows.UserInput{OrderID: o.ID, UserName: upn, Licensed: u.Licensed}
-	// A user asked for again after a failed attempt runs anew under its id.
-	reuse := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
-	if u.Created && u.Attempt > 1 {
-		reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
-	}
-	if !s.startAfter(w, wid, o, workflows.UserWorkflowName, "User "+upn, workflows.StageCreating, in, reuse) {
-		return
-	}
-	writeJSON(w, http.StatusAccepted, UserView{OrderID: o.ID, UserName: upn, WorkflowID: wid, Licensed: u.Licensed, Status: u.Status})
+	writeJSON(w, http.StatusAccepted, UserView{OrderID: o.ID, UserName: u.UserName, WorkflowID: workflows.UserWorkflowID(o.ID, u.UserName),
+		Licensed: u.Licensed, Status: u.Status})
 }
 
 // DomainRequest is the body of POST /v1/orders/{id}/domains.
@@ -194,33 +118,16 @@ func (s *Server) addDomain(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
-	domain := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(req.Domain)), ".")
-	if len(domain) > 253 || !domainRe.MatchString(domain) || strings.HasSuffix(domain, ".onmicrosoft.com") {
-		writeError(w, http.StatusBadRequest, "invalid", "domain", "domain must be a registered domain name such as acme.pl (not .onmicrosoft.com)")
-		return
-	}
 	o, ok := s.lookup(w, r)
 	if !ok {
 		return
 	}
-	sched := s.DomainSchedule
-	if sched.First == 0 {
-		sched = workflows.DefaultDomainSchedule
-	}
-	d, err := s.Store.AddDomain(r.Context(), o.ID, domain, req.MakeDefault, time.Now().Add(sched.GiveUpAfter).Truncate(time.Second))
-	if errors.Is(err, store.ErrDomainTaken) {
-		writeError(w, http.StatusConflict, "domain_taken", "domain", "the domain "+domain+" is being added to another tenant")
-		return
-	}
+	d, err := s.AddDomain(r.Context(), o, req.Domain, req.MakeDefault)
 	if s.refused(w, err, "domain") {
 		return
 	}
-	wid := workflows.DomainWorkflowID(domain, d.Attempt)
-	in := workflows.DomainInput{OrderID: o.ID, Domain: domain, Attempt: d.Attempt, MakeDefault: d.MakeDefault, Schedule: sched}
-	if d.Status == store.DomainPending && !s.startAfter(w, wid, o, workflows.DomainWorkflowName, "Domain "+domain, workflows.StageCheckingDNS, in) {
-		return
-	}
-	writeJSON(w, http.StatusAccepted, DomainView{OrderID: o.ID, Domain: domain, WorkflowID: wid, Status: d.Status, CheckUntil: d.CheckUntil.UTC()})
+	writeJSON(w, http.StatusAccepted, DomainView{OrderID: o.ID, Domain: d.Domain, WorkflowID: workflows.DomainWorkflowID(d.Domain, d.Attempt),
+		Status: d.Status, CheckUntil: d.CheckUntil.UTC()})
 }
 
 // cancelSubscription asks the subscription to end when its paid period
@@ -282,60 +189,29 @@ type SubscriptionView struct {
 	CancelAtPeriodEnd bool   `json:"cancel_at_period_end"`
 }
 
-// refused answers the store's refusals of a post-purchase request; it
-// says whether it answered.
+// refused answers the refusals of a post-purchase request (see
+// actions.go); it says whether it answered.
 func (s *Server) refused(w http.ResponseWriter, err error, field string) bool {
+	var fe *order.FieldError
 	var se *store.SeatsError
 	switch {
 	case err == nil:
 		return false
+	case errors.As(err, &fe):
+		status := http.StatusBadRequest
+		if fe.Code == CodeNotActive || fe.Code == CodeDomainTaken {
+			status = http.StatusConflict
+		}
+		writeError(w, status, fe.Code, fe.Field, fe.Message)
 	case errors.Is(err, store.ErrConflict):
 		writeError(w, http.StatusConflict, "request_conflict", field, "this request was made before with different content")
 	case errors.Is(err, store.ErrNotActive):
-		writeError(w, http.StatusConflict, "not_active", "order_id", "the order has no active subscription (not yet provisioned, suspended or ended)")
+		writeError(w, http.StatusConflict, CodeNotActive, "order_id", "the order has no active subscription (not yet provisioned, suspended or ended)")
 	case errors.As(err, &se):
 		free := max(se.Seats-se.InUse, 0)
 		writeJSON(w, http.StatusConflict, ErrorBody{Error: ErrorDetail{Code: "seats", Field: field, Message: se.Message, Free: &free}})
 	default:
-		s.unavailable(w, "record request", err)
+		s.unavailable(w, "post-purchase request", err)
 	}
 	return true
 }
-
-// startAfter starts a post-purchase workflow; one that runs or ran under
-// the id counts as started. It says whether the request may be answered.
-func (s *Server) startAfter(w http.ResponseWriter, id string, o store.Order, name, summary, stage string, in any,
-	reuse ...enumspb.WorkflowIdReusePolicy) bool {
-	policy := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
-	if len(reuse) > 0 {
-		policy = reuse[0]
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(context.Background()), 30*time.Second)
-	defer cancel()
-	_, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: s.TaskQueue, StaticSummary: summary,
-		WorkflowIDReusePolicy:    policy,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		TypedSearchAttributes:    workflows.AfterAttributes(o.ID, o.Plan, o.Domain, o.Seats, stage),
-	}, name, in)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
-		// Recorded, not started: the same request again starts it.
-		s.unavailable(w, "start workflow", err)
-		return false
-	}
-	return true
-}
-
-func hashOf(parts ...any) []byte {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%q", parts)))
-	return h[:]
-}
-
-// warsaw is where billing dates are counted; loaded once, not per request.
-var warsaw = sync.OnceValue(func() *time.Location {
-	if loc, err := time.LoadLocation("Europe/Warsaw"); err == nil {
-		return loc
-	}
-	return time.UTC
-})
