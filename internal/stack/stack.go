@@ -275,7 +275,10 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	go st.Intake.Sweep(sweepCtx, time.Minute, 10*time.Minute)
 	st.closers = append(st.closers, stopSweep)
-	var h http.Handler = st.Intake.Handler()
+	h, err := st.withPanel(cfg, o.Logger, st.Intake.Handler())
+	if err != nil {
+		return err
+	}
 	if st.Codec != nil {
 		// RequireIntake saw to it that the endpoint, which decrypts for its
 		// caller, has a token or listens where only operators reach it.

@@ -1,0 +1,244 @@
+package panel
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/officeflow/officeflow/internal/billing"
+	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/store"
+)
+
+// orderView is the order page.
+type orderView struct {
+	common
+	Path    string // the order page's public path; the forms post below it
+	Order   store.Order
+	Due     []dueView
+	CanPay  bool
+	Docs    []store.Invoice
+	Service *store.Service // nil until the order is provisioned
+	InUse   int            // seats held by users
+	Free    int
+	Users   []store.User
+	Domains []store.Domain
+	// CanChange offers the forms for licences, users and domains: the
+	// subscription runs.
+	CanChange bool
+	Installer string
+	AdminURL  string
+	// RequestID makes the licence form's request one: sent twice, it
+	// buys once.
+	RequestID string
+	// Refused says why the form named RefusedForm was refused; Form holds
+	// what was typed into it, shown again.
+	Refused     string
+	RefusedForm string
+	Form        map[string]string
+	// AssignLicence ticks the user form's licence box: by default, and
+	// as typed when that form was refused.
+	AssignLicence bool
+}
+
+// dueView is one unpaid pro-forma: what it is for, how much, by when.
+type dueView struct {
+	Number          string
+	What            string // due.order, due.licences or due.renewal
+	Net, VAT, Gross money.Grosze
+	By              string // a date, or the moment the order is cancelled unpaid
+	Moment          bool   // By has an hour, in Polish time
+}
+
+// view reads what the page shows of an order.
+func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
+	lang := orderLang(o.Language)
+	v := orderView{Order: o, AdminURL: order.AdminURL, Path: p.path + "/orders/" + url.PathEscape(o.ID),
+		common: common{Lang: lang, Title: text(lang, "order.title") + " " + o.ID, Base: p.path, SignedIn: true}}
+	docs, err := p.o.Store.Documents(ctx, o.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Docs, v.Due = docs, due(o, docs)
+	v.CanPay = p.o.Payer != nil && len(v.Due) > 0
+	sv, err := p.o.Store.GetService(ctx, o.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Service = &sv
+	v.CanChange = sv.Status == store.ServiceActive || sv.Status == store.ServiceRenewalDue
+	if v.Users, err = p.o.Store.Users(ctx, o.ID); err != nil {
+		return v, err
+	}
+	for _, u := range v.Users {
+		if u.Licensed && u.Status != store.UserFailed {
+			v.InUse++
+		}
+	}
+	v.Free = max(sv.Seats-v.InUse, 0)
+	if v.Domains, err = p.o.Store.Domains(ctx, o.ID); err != nil {
+		return v, err
+	}
+	if plan, _ := order.PlanByCode(o.Plan); plan.DesktopApps {
+		v.Installer = o.InstallerURL
+	}
+	return v, nil
+}
+
+// due lists the unpaid pro-formas. The order's own is due by the moment
+// the order is cancelled unpaid; a later purchase's by its due date.
+func due(o store.Order, docs []store.Invoice) []dueView {
+	var out []dueView
+	for _, d := range docs {
+		if d.Kind != billing.KindProforma || d.Status != billing.DocUnpaid {
+			continue
+		}
+		v := dueView{Number: d.Number, What: "due.order", Net: d.Net, VAT: d.VAT, Gross: d.Gross}
+		switch {
+		case d.ChargeID == "":
+			v.By, v.Moment = o.PaymentDeadline.In(warsaw()).Format("2006-01-02 15:04"), true
+		case strings.Contains(d.ChargeID, ":renewal:"):
+			v.What = "due.renewal"
+		default:
+			v.What = "due.licences"
+		}
+		if v.By == "" && d.DueDate != nil {
+			v.By = d.DueDate.Format("2006-01-02")
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func (p *Panel) orderPage(w http.ResponseWriter, r *http.Request, o store.Order) {
+	p.page(w, r, o, http.StatusOK, nil)
+}
+
+// page renders the order page; refused, when set, shows why a form was
+// refused, with 422.
+func (p *Panel) page(w http.ResponseWriter, r *http.Request, o store.Order, status int, refused *orderView) {
+	v, err := p.view(r.Context(), o)
+	if err != nil {
+		p.unavailable(w, r, "read order page", err)
+		return
+	}
+	v.AssignLicence = true
+	if refused != nil {
+		v.Refused, v.RefusedForm, v.Form = refused.Refused, refused.RefusedForm, refused.Form
+		v.AssignLicence = v.RefusedForm != "users" || v.Form["assign_licence"] != ""
+	}
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	v.RequestID = "p" + hex.EncodeToString(b)
+	v.CSRF = p.csrf(browserID(r))
+	p.render(w, status, v.Lang, "order", v)
+}
+
+// documentPDF serves one of the order's documents.
+func (p *Panel) documentPDF(w http.ResponseWriter, r *http.Request, o store.Order) {
+	name, isPDF := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	id, err := strconv.ParseInt(name, 10, 64)
+	if !isPDF || err != nil || id < 1 {
+		p.message(w, r, http.StatusNotFound, "notfound")
+		return
+	}
+	docs, err := p.o.Store.Documents(r.Context(), o.ID)
+	if err != nil {
+		p.unavailable(w, r, "read documents", err)
+		return
+	}
+	i := slices.IndexFunc(docs, func(d store.Invoice) bool { return d.ID == id })
+	if i < 0 {
+		p.message(w, r, http.StatusNotFound, "notfound") // another order's document does not exist here
+		return
+	}
+	_, pdf, err := p.o.Store.DocumentPDF(r.Context(), id)
+	if err != nil {
+		p.unavailable(w, r, "read document", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="`+strings.ReplaceAll(docs[i].Number, "/", "_")+`.pdf"`)
+	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
+	_, _ = w.Write(pdf)
+}
+
+// pay sends the customer to the payment gateway for what is due.
+func (p *Panel) pay(w http.ResponseWriter, r *http.Request, o store.Order) {
+	if p.o.Payer == nil {
+		p.message(w, r, http.StatusNotFound, "notfound")
+		return
+	}
+	docs, err := p.o.Store.Documents(r.Context(), o.ID)
+	if err != nil {
+		p.unavailable(w, r, "read documents", err)
+		return
+	}
+	if len(due(o, docs)) == 0 {
+		http.Redirect(w, r, p.orderURL(o.ID), http.StatusSeeOther) // paid meanwhile: the page says so
+		return
+	}
+	to, err := p.o.Payer.Pay(r.Context(), o.ID, orderLang(o.Language))
+	if err != nil {
+		p.unavailable(w, r, "start payment", err)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+func (p *Panel) licences(w http.ResponseWriter, r *http.Request, o store.Order) {
+	in := inputs(r, "add_seats")
+	n, err := strconv.Atoi(in["add_seats"])
+	if err == nil {
+		_, err = p.o.Actions.AddSeats(r.Context(), o, r.PostFormValue("request_id"), n)
+	} else {
+		err = &order.FieldError{Field: "add_seats", Code: "invalid"}
+	}
+	p.answer(w, r, o, "licences", in, err)
+}
+
+func (p *Panel) users(w http.ResponseWriter, r *http.Request, o store.Order) {
+	in := inputs(r, "user_name", "display_name", "assign_licence")
+	_, err := p.o.Actions.AddUser(r.Context(), o, in["user_name"], in["display_name"], in["assign_licence"] != "")
+	p.answer(w, r, o, "users", in, err)
+}
+
+func (p *Panel) domains(w http.ResponseWriter, r *http.Request, o store.Order) {
+	in := inputs(r, "domain", "make_default")
+	_, err := p.o.Actions.AddDomain(r.Context(), o, in["domain"], in["make_default"] != "")
+	p.answer(w, r, o, "domains", in, err)
+}
+
+// inputs are a form's fields as typed.
+func inputs(r *http.Request, names ...string) map[string]string {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		out[n] = strings.TrimSpace(r.PostFormValue(n))
+	}
+	return out
+}
+
+// answer sends the customer back to the order page, where the request
+// shows; a refusal is the page again with the reason and what was typed.
+func (p *Panel) answer(w http.ResponseWriter, r *http.Request, o store.Order, form string, in map[string]string, err error) {
+	if err == nil {
+		http.Redirect(w, r, p.orderURL(o.ID), http.StatusSeeOther)
+		return
+	}
+	why, ok := reason(orderLang(o.Language), err)
+	if !ok {
+		p.unavailable(w, r, form, err)
+		return
+	}
+	p.page(w, r, o, http.StatusUnprocessableEntity, &orderView{Refused: why, RefusedForm: form, Form: in})
+}
