@@ -241,3 +241,14 @@ func TestPayGoesToTheGateway(t *testing.T) {
 	require.Equal(t, base+"/orders/"+paid, r.Header.Get("Location"))
 	require.Len(t, e.payer.orders, 1)
 }
+
+// The order's status is on one element only: a browser test finds it by
+// [data-status] without meeting a document's or a domain's state first.
+func TestOneElementCarriesTheOrderStatus(t *testing.T) {
+	e := newEnv(t)
+	id, token := e.provisioned("en")
+	page := e.get("/panel/orders/"+id, e.login(token)).Body
+	body := page[strings.Index(page, "<body"):]
+	require.Equal(t, 1, strings.Count(body, "data-status="), body)
+	require.Contains(t, body, `id="status" data-status="installer_ready"`)
+}
