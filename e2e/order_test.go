@@ -49,7 +49,7 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	require.Contains(t, billing.Text, number)
 	require.Contains(t, billing.Text, "332,10 PLN")
 	require.NotEmpty(t, billing.HTML)
-	require.Regexp(t, `https://billing\.officeflow\.example/orders/`+regexp.QuoteMeta(id)+`\?token=[A-Za-z0-9_-]{20,}`, billing.Text)
+	require.Regexp(t, regexp.QuoteMeta(cfg.BillingPanelURL)+`/login\?token=[A-Za-z0-9_-]{20,}`, billing.Text, "the panel's sign-in link")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM billing_accounts WHERE order_id = $1 AND active`, id))
 
 	// awaiting_payment -> paid by a signed notification.
