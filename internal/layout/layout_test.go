@@ -123,6 +123,7 @@ func devOnly(module string) []string {
 var devFiles = map[string][]string{
 	"/internal/tenant": {"fake"}, // the tenant API fake
 	"/internal/mail":   {"sink"}, // the mail sink
+	"/internal/p24":    {"fake"}, // the Przelewy24 fake
 }
 
 // TestProductionBuildHasNoDevStack runs `go list -deps -tags production` of
