@@ -123,21 +123,25 @@ type Verification struct {
 	Currency  string // "" means PLN
 }
 
+// verifyRequest is the body of PUT /api/v1/transaction/verify, as the
+// client sends it and the Fake reads it.
+type verifyRequest struct {
+	MerchantID int    `json:"merchantId"`
+	PosID      int    `json:"posId"`
+	SessionID  string `json:"sessionId"`
+	Amount     int64  `json:"amount"`
+	Currency   string `json:"currency"`
+	OrderID    int64  `json:"orderId"`
+	Sign       string `json:"sign"`
+}
+
 // Verify confirms a payment. Until it succeeds Przelewy24 holds the money
 // as the payer's advance payment and keeps re-sending the notification.
 // Verifying an already verified payment succeeds again on the Fake; whether
 // the real gateway answers so is not documented.
 func (c *Client) Verify(ctx context.Context, v Verification) error {
 	cur := or(v.Currency, "PLN")
-	req := struct {
-		MerchantID int    `json:"merchantId"`
-		PosID      int    `json:"posId"`
-		SessionID  string `json:"sessionId"`
-		Amount     int64  `json:"amount"`
-		Currency   string `json:"currency"`
-		OrderID    int64  `json:"orderId"`
-		Sign       string `json:"sign"`
-	}{c.MerchantID, c.pos(), v.SessionID, v.Amount, cur, v.OrderID, verifySign(v.SessionID, v.OrderID, v.Amount, cur, c.CRC)}
+	req := verifyRequest{c.MerchantID, c.pos(), v.SessionID, v.Amount, cur, v.OrderID, verifySign(v.SessionID, v.OrderID, v.Amount, cur, c.CRC)}
 	var out struct {
 		Data struct {
 			Status string `json:"status"`

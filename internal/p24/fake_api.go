@@ -66,15 +66,7 @@ func (f *Fake) register(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *Fake) verify(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		MerchantID int    `json:"merchantId"`
-		PosID      int    `json:"posId"`
-		SessionID  string `json:"sessionId"`
-		Amount     int64  `json:"amount"`
-		Currency   string `json:"currency"`
-		OrderID    int64  `json:"orderId"`
-		Sign       string `json:"sign"`
-	}
+	var in verifyRequest
 	if !decode(w, r, &in) {
 		return
 	}
