@@ -82,6 +82,9 @@ type Config struct {
 
 	// After is the calendar of the workflows after the first order.
 	After After
+
+	// P24 is the Przelewy24 account of the panel's pay button.
+	P24 P24
 }
 
 // DefaultWorkflowCache holds the orders a busy worker has in flight, not
@@ -255,6 +258,9 @@ func Load(dev bool) (Config, error) {
 		if o = strings.TrimSpace(o); o != "" {
 			c.CodecOrigins = append(c.CodecOrigins, o)
 		}
+	}
+	if c.P24, err = loadP24(dev); err != nil {
+		return c, err
 	}
 	if c.After, err = loadAfter(); err != nil {
 		return c, err

@@ -32,6 +32,9 @@ type shown struct {
 	PayloadKeyIDs                          []string
 	CodecToken, CodecAddr                  string
 	CodecOrigins                           []string
+	P24URL                                 string
+	P24MerchantID, P24PosID                int
+	P24APIKey, P24CRC                      string
 }
 
 func set[T string | []byte](v T) string {
@@ -54,6 +57,8 @@ func (c Config) shown() shown {
 		PaymentDeadline: c.PaymentDeadline.String(),
 		CredentialsKey:  set(c.CredentialsKey), BillingPanelURL: c.BillingPanelURL,
 		CodecToken: set(c.CodecToken), CodecAddr: c.CodecAddr, CodecOrigins: c.CodecOrigins,
+		P24URL: c.P24.URL, P24MerchantID: c.P24.MerchantID, P24PosID: c.P24.PosID,
+		P24APIKey: set(c.P24.APIKey), P24CRC: set(c.P24.CRC),
 	}
 	if c.Temporal.TLS != nil {
 		s.TemporalTLS = "on"
