@@ -11,6 +11,7 @@ import (
 
 	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/fail"
+	"github.com/officeflow/officeflow/internal/gateway"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
@@ -34,6 +35,8 @@ type Activities struct {
 	// StartSubscription starts the order's subscription workflow at
 	// installer_ready, once; nil starts none.
 	StartSubscription func(ctx context.Context, orderID string, period int, periodEnd time.Time) error
+	// Gateway is Przelewy24, nil when none is configured.
+	Gateway *gateway.Gateway
 }
 
 // Invoice is what the saga keeps of the pro-forma; money is formatted.

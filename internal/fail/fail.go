@@ -29,6 +29,9 @@ const (
 	// NotCancellable: the order's cancel update is refused because the order
 	// is paid or past the point where it can be cancelled (HTTP 409).
 	NotCancellable = "NotCancellable"
+	// GatewayRefused: Przelewy24 refused a request for good (a refund it
+	// will not make, a payment that is not the transaction registered).
+	GatewayRefused = "GatewayRefused"
 )
 
 // Error types that are retried.
