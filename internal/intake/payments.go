@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -83,27 +84,9 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	o, err := s.Store.GetOrder(ctx, n.OrderID)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "order_id", "no order "+n.OrderID)
+	due, workflowID, ok := s.target(w, ctx, n.OrderID, n.ChargeID)
+	if !ok {
 		return
-	}
-	if err != nil {
-		s.unavailable(w, "read order", err)
-		return
-	}
-	due, workflowID := o.Invoice, workflows.WorkflowID(n.OrderID)
-	if n.ChargeID != "" {
-		c, err := s.Store.GetCharge(ctx, n.ChargeID)
-		if errors.Is(err, store.ErrNotFound) || err == nil && c.OrderID != n.OrderID {
-			writeError(w, http.StatusNotFound, "not_found", "charge_id", "no charge "+n.ChargeID+" of order "+n.OrderID)
-			return
-		}
-		if err != nil {
-			s.unavailable(w, "read charge", err)
-			return
-		}
-		due, workflowID = c.Invoice, c.WorkflowID
 	}
 	if due == nil && n.Status != "completed" {
 		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice to pay yet")
@@ -115,7 +98,43 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	// is owed back whatever its amount; a payment the order still waits for
 	// that does not match the invoice is refused (422, the order keeps
 	// waiting) and owed back as well.
-	rec, err := s.Store.RecordPayment(ctx, store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency})
+	p := store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency}
+	rec, err := s.Store.RecordPayment(ctx, p)
+	s.settled(w, ctx, p, due, workflowID, rec, err)
+}
+
+// target finds what a payment of the order (chargeID "") or of one of its
+// charges pays, and the workflow that waits for it; ok false means it
+// answered the caller.
+func (s *Server) target(w http.ResponseWriter, ctx context.Context, orderID, chargeID string) (due *store.Invoice, workflowID string, ok bool) {
+	o, err := s.Store.GetOrder(ctx, orderID)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "order_id", "no order "+orderID)
+		return nil, "", false
+	}
+	if err != nil {
+		s.unavailable(w, "read order", err)
+		return nil, "", false
+	}
+	if chargeID == "" {
+		return o.Invoice, workflows.WorkflowID(orderID), true
+	}
+	c, err := s.Store.GetCharge(ctx, chargeID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && c.OrderID != orderID {
+		writeError(w, http.StatusNotFound, "not_found", "charge_id", "no charge "+chargeID+" of order "+orderID)
+		return nil, "", false
+	}
+	if err != nil {
+		s.unavailable(w, "read charge", err)
+		return nil, "", false
+	}
+	return c.Invoice, c.WorkflowID, true
+}
+
+// settled answers a payment that RecordPayment took (err is its error) and
+// tells the waiting workflow of one it should take: the one way every
+// payment, the shop's signed notification or Przelewy24's, reaches a saga.
+func (s *Server) settled(w http.ResponseWriter, ctx context.Context, n store.Payment, due *store.Invoice, workflowID string, rec store.Recorded, err error) {
 	if errors.Is(err, store.ErrPaymentConflict) {
 		// Permanent: retrying cannot make the id this order's. The store
 		// kept the notification for an operator.
@@ -129,9 +148,9 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	}
 	if rec.Mismatch {
 		s.Log.Warn("payment does not match the invoice: refused and marked for refund", zap.String("order_id", n.OrderID), zap.String("payment_id", n.PaymentID))
-		msg := "payment of " + n.Amount + " " + n.Currency + " does not match the invoice"
+		msg := "payment of " + n.Amount.String() + " " + n.Currency + " does not match the invoice"
 		if due != nil {
-			msg = "payment of " + n.Amount + " " + n.Currency + " does not match invoice " + due.Number + " of " + due.Gross.String() + " " + due.Currency
+			msg = "payment of " + n.Amount.String() + " " + n.Currency + " does not match invoice " + due.Number + " of " + due.Gross.String() + " " + due.Currency
 		}
 		writeError(w, http.StatusUnprocessableEntity, "amount_mismatch", "amount", msg+"; it is marked for refund")
 		return
@@ -152,7 +171,7 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 	// Signalled on repeats too: if the first signal was lost, this delivers
 	// it; if not, the saga has moved on and ignores it.
 	err = s.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalPayment, workflows.Payment{
-		PaymentID: n.PaymentID, Status: n.Status, Amount: amount, Currency: n.Currency, ChargeID: n.ChargeID,
+		PaymentID: n.PaymentID, Status: n.Status, Amount: n.Amount, Currency: n.Currency, ChargeID: n.ChargeID,
 	})
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {

@@ -40,6 +40,9 @@ type Server struct {
 	// DomainSchedule is how customers' own domains are checked; zero is
 	// workflows.DefaultDomainSchedule.
 	DomainSchedule workflows.DomainSchedule
+	// P24 is the Przelewy24 account; nil offers no pay button and takes no
+	// gateway notifications.
+	P24 *P24
 }
 
 const maxBody = 64 << 10
@@ -57,6 +60,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/orders/{order_id}/domains", s.shop(s.addDomain))
 	mux.Handle("POST /v1/orders/{order_id}/subscription/cancel", s.shop(s.cancelSubscription))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
+	mux.HandleFunc("POST /v1/payments/p24/status", s.p24Status)
+	mux.HandleFunc("POST /v1/payments/p24/refund", s.p24Refund)
 	mux.HandleFunc("GET /healthz", Healthz)
 	mux.HandleFunc("GET /readyz", Readyz(func(ctx context.Context) error {
 		if s.Ready == nil {
