@@ -23,6 +23,8 @@ func RegisterWorkflows(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(workflows.DomainWorkflow, workflow.RegisterOptions{Name: workflows.DomainWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: workflows.SubscriptionWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.PanelLinkWorkflow, workflow.RegisterOptions{Name: workflows.PanelLinkWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.PaymentCheckWorkflow, workflow.RegisterOptions{Name: workflows.PaymentCheckWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
 }
 
 // Timing is the renewal calendar from the configuration.

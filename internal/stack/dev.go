@@ -12,6 +12,7 @@ import (
 	"github.com/officeflow/officeflow/internal/devserver"
 	"github.com/officeflow/officeflow/internal/dnscheck"
 	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/p24"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.uber.org/zap"
 )
@@ -28,6 +29,9 @@ type devParts struct {
 	FakeURL  string
 	Sink     *mail.Sink
 	mailDir  string
+	// P24Fake is Przelewy24's fake (-dev without P24_URL), at P24FakeURL.
+	P24Fake    *p24.Fake
+	P24FakeURL string
 }
 
 // startTemporal runs the embedded Temporal server (and its Web UI) and
@@ -65,6 +69,21 @@ func (st *Stack) startTenantFake(cfg config.Config, dns *dnscheck.Checker) (stri
 	return url, nil
 }
 
+// startP24Fake serves Przelewy24's fake on loopback (-dev without P24_URL)
+// and returns the account that pays through it.
+func (st *Stack) startP24Fake(cfg config.P24) (config.P24, error) {
+	d := config.DevP24
+	st.P24Fake = p24.NewFake(d.MerchantID, d.PosID, d.APIKey, d.CRC)
+	st.closers = append(st.closers, st.P24Fake.Close)
+	url, err := st.serve("127.0.0.1:0", st.P24Fake.Handler())
+	if err != nil {
+		return cfg, fmt.Errorf("Przelewy24 fake: %w", err)
+	}
+	st.P24FakeURL = url
+	cfg.URL, cfg.MerchantID, cfg.PosID, cfg.APIKey, cfg.CRC = url, d.MerchantID, d.PosID, d.APIKey, d.CRC
+	return cfg, nil
+}
+
 // startSink runs the mail sink on loopback (-dev without SMTP_HOST), keeping
 // what it receives under DataDir/mail, and returns smtp pointed at it.
 func (st *Stack) startSink(o Options, smtp config.SMTP) (config.SMTP, error) {
@@ -89,6 +108,9 @@ func (d *devParts) DevEndpoints() []zap.Field {
 	}
 	if d.FakeURL != "" {
 		fields = append(fields, zap.String("tenant_api_fake", d.FakeURL))
+	}
+	if d.P24FakeURL != "" {
+		fields = append(fields, zap.String("p24_fake", d.P24FakeURL))
 	}
 	if d.Sink != nil {
 		fields = append(fields, zap.String("mail_sink", d.Sink.Addr()))

@@ -27,6 +27,10 @@ func (st *Stack) startTenantFake(config.Config, *dnscheck.Checker) (string, erro
 	return "", ErrNoDev
 }
 
+func (st *Stack) startP24Fake(cfg config.P24) (config.P24, error) {
+	return cfg, ErrNoDev
+}
+
 func (st *Stack) startSink(_ Options, smtp config.SMTP) (config.SMTP, error) {
 	return smtp, ErrNoDev
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/officeflow/officeflow/internal/codec"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/dnscheck"
+	"github.com/officeflow/officeflow/internal/gateway"
 	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/secret"
@@ -86,6 +87,10 @@ type Stack struct {
 	CodecAddr string
 	// MetricsAddr is where /metrics, /healthz and /readyz are served, if anywhere.
 	MetricsAddr string
+	// Gateway is Przelewy24 (P24_*, or -dev's fake); nil when not set.
+	Gateway *gateway.Gateway
+
+	intakeLn net.Listener
 
 	closers []func()
 }
@@ -182,6 +187,25 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	st.Store.Seller = cfg.Seller
+	if o.Intake {
+		// Listened on before the worker starts, so that the panel's address
+		// in emails and in the gateway's return and notification URLs is
+		// the real one when HTTP_ADDR asks for any free port.
+		if st.intakeLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return nil, fmt.Errorf("HTTP_ADDR: %w", err)
+		}
+		st.closers = append(st.closers, func() { _ = st.intakeLn.Close() })
+		if real := st.intakeLn.Addr().String(); real != cfg.HTTPAddr {
+			cfg.BillingPanelURL = strings.Replace(cfg.BillingPanelURL, "//"+cfg.HTTPAddr+"/", "//"+real+"/", 1)
+			cfg.HTTPAddr = real
+		}
+	}
+	if cfg.Dev && !cfg.P24.Enabled() {
+		if cfg.P24, err = st.startP24Fake(cfg.P24); err != nil {
+			return nil, err
+		}
+	}
+	st.Gateway = newGateway(cfg, st.Store)
 	if cfg.Seller.Name == "" && !cfg.Dev {
 		log.Warn("SELLER_NAME is not set: documents name the placeholder seller " + store.DefaultSeller.Name)
 	}
@@ -252,12 +276,17 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
 		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw, DNS: dns,
-		StartSubscription: SubscriptionStarter(st.Client, st.Store, cfg),
+		StartSubscription: SubscriptionStarter(st.Client, st.Store, cfg), Gateway: st.Gateway,
 	})
 	if err := st.Worker.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	st.closers = append(st.closers, st.Worker.Stop)
+	if st.Gateway != nil {
+		ctx, stop := context.WithCancel(context.Background())
+		go sweepRefunds(ctx, st.Client, st.Store, cfg.TaskQueue, cfg.P24.RefundSweep, log.Named("refunds"))
+		st.closers = append(st.closers, stop)
+	}
 	return nil
 }
 
@@ -268,7 +297,7 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 	st.Intake = &intake.Server{
 		Store: st.Store, Temporal: st.Client, TaskQueue: cfg.TaskQueue, Keys: cfg.IntakeKeys,
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
-		Ready: st.Ready, DomainSchedule: DomainSchedule(cfg),
+		Ready: st.Ready, DomainSchedule: DomainSchedule(cfg), P24: intakeP24(cfg, st.Gateway),
 	}
 	// Orders whose start had no answer and that no shop retried are
 	// settled, so none stays placed with its domain reserved.
@@ -295,10 +324,7 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 			h = mux
 		}
 	}
-	addr, err := st.serve(cfg.HTTPAddr, st.Telemetry.WrapHTTP(h, "intake"))
-	if err != nil {
-		return fmt.Errorf("HTTP_ADDR: %w", err)
-	}
+	addr := st.serveOn(st.intakeLn, st.Telemetry.WrapHTTP(h, "intake"))
 	st.HTTPAddr = strings.TrimPrefix(addr, "http://")
 	if st.Codec != nil && st.CodecAddr == "" {
 		st.CodecAddr = st.HTTPAddr
@@ -323,6 +349,11 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return st.serveOn(l, h), nil
+}
+
+// serveOn serves h on l until Close; it returns the base URL.
+func (st *Stack) serveOn(l net.Listener, h http.Handler) string {
 	srv := intake.NewHTTPServer(h)
 	go func() { _ = srv.Serve(l) }()
 	st.closers = append(st.closers, func() {
@@ -330,7 +361,7 @@ func (st *Stack) serve(addr string, h http.Handler) (string, error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	})
-	return "http://" + l.Addr().String(), nil
+	return "http://" + l.Addr().String()
 }
 
 // Close stops the parts in reverse order: intake first, so that no new work
