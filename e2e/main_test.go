@@ -64,6 +64,9 @@ func run(m *testing.M) int {
 		"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "TEMPORAL_ADDRESS": "127.0.0.1:0",
 		"INTAKE_API_KEYS": "other-key," + shopKey, "PAYMENT_WEBHOOK_SECRET": secret, "PAYMENT_DEADLINE": "168h",
 		"METRICS_ADDR": "127.0.0.1:0", "CODEC_TOKEN": "test-codec-token",
+		// Przelewy24 is -dev's fake; a lost notification is asked about
+		// after 2 s, owed refunds are looked for every 300 ms.
+		"P24_CHECK_AFTER": "2s", "P24_REFUND_SWEEP": "300ms",
 	} {
 		os.Setenv(k, v)
 	}

@@ -83,11 +83,12 @@ func (g *Gateway) Ask(ctx context.Context, sessionID string) (_ Taken, ok bool, 
 // a refund already sent or closed is not sent again. The request id and
 // refunds UUID come from the payment id, so a retry after a lost answer is
 // the same request, which Przelewy24 answers as the first without paying
-// twice. A refusal marks the refund rejected, for an operator, and is
-// returned as *p24.Refused.
+// twice. A refusal marks the refund rejected and is returned as
+// *p24.Refused: its workflow waits for an operator, whose retry sends a
+// refund the API refused again (one it accepted is not sent twice).
 func (g *Gateway) Refund(ctx context.Context, paymentID string) (store.GatewayRefund, error) {
 	r, err := g.Store.GetGatewayRefund(ctx, paymentID)
-	if err != nil || r.Status != store.RefundPending {
+	if err != nil || !(r.Status == store.RefundPending || r.Status == store.RefundRejected && r.Sent.IsZero()) {
 		return r, err
 	}
 	sum := sha256.Sum256([]byte("officeflow refund " + paymentID))

@@ -45,7 +45,7 @@ type Fake struct {
 	sent      []Notification
 
 	// Faults still to inject: how many of the next calls each one hits.
-	lose, dup, failVerify, refuse int
+	lose, dup, failVerify, refuse, loseRefundAnswer int
 }
 
 // Record is the Fake's view of one registered transaction.
@@ -114,6 +114,11 @@ func (f *Fake) FailVerify(n int) { f.add(&f.failVerify, n) }
 // RefuseRefunds makes the next n refund calls (not repeats of a request
 // already done) answer 400 with a refusal.
 func (f *Fake) RefuseRefunds(n int) { f.add(&f.refuse, n) }
+
+// LoseRefundAnswers makes the next n refunds happen but answers each with a
+// 500, as if the caller died before reading the answer: the same request
+// again must be answered as the first and refund nothing more.
+func (f *Fake) LoseRefundAnswers(n int) { f.add(&f.loseRefundAnswer, n) }
 
 func (f *Fake) add(counter *int, n int) {
 	f.mu.Lock()

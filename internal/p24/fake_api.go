@@ -178,9 +178,13 @@ func (f *Fake) refund(w http.ResponseWriter, r *http.Request) {
 	answer, _ := json.Marshal(map[string]any{"data": results, "responseCode": 0})
 	answer = append(answer, '\n')
 	f.refunded[in.RequestID] = answer
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusCreated)
-	_, _ = w.Write(answer)
+	if take(&f.loseRefundAnswer) {
+		fail(w, http.StatusInternalServerError, "Internal error")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write(answer)
+	}
 	if in.URLStatus == "" || f.ctx.Err() != nil {
 		return // Przelewy24 would use the panel's default address; the Fake has none
 	}

@@ -96,14 +96,19 @@ type GatewayRefund struct {
 	Reason     string
 	Status     string
 	Detail     string
+	// Sent is when the refund API accepted it; zero if it never did.
+	Sent time.Time
 }
 
-const gatewayRefund = `SELECT r.payment_id, r.order_id, t.session_id, t.p24_order_id, r.amount_grosze, r.currency, r.reason, r.status, r.detail
+const gatewayRefund = `SELECT r.payment_id, r.order_id, t.session_id, t.p24_order_id, r.amount_grosze, r.currency, r.reason, r.status, r.detail, coalesce(r.sent_at, 'epoch')
 	FROM refunds r JOIN p24_transactions t ON r.payment_id = 'p24-' || t.p24_order_id::text`
 
 func scanGatewayRefund(row pgx.CollectableRow) (GatewayRefund, error) {
 	var g GatewayRefund
-	err := row.Scan(&g.PaymentID, &g.OrderID, &g.SessionID, &g.P24OrderID, &g.Amount, &g.Currency, &g.Reason, &g.Status, &g.Detail)
+	err := row.Scan(&g.PaymentID, &g.OrderID, &g.SessionID, &g.P24OrderID, &g.Amount, &g.Currency, &g.Reason, &g.Status, &g.Detail, &g.Sent)
+	if g.Sent.Unix() == 0 {
+		g.Sent = time.Time{}
+	}
 	return g, err
 }
 
@@ -131,15 +136,21 @@ func (s *Store) GetGatewayRefund(ctx context.Context, paymentID string) (Gateway
 	return g, err
 }
 
-// MoveRefund moves a refund on: to sent from pending, to refunded or
-// rejected from either. A move back, or to where it is already, changes
-// nothing and answers false. The order's log gets a line per move.
+// MoveRefund moves a refund on: to sent from pending (or from rejected:
+// an operator's retry of a refund the API refused); to refunded from any
+// other state, since the gateway's notification of it may come before its
+// answer was recorded; to rejected from pending or sent. A move back, or
+// to where it is already, changes nothing and answers false. The order's
+// log gets a line per move.
 func (s *Store) MoveRefund(ctx context.Context, paymentID, to, detail string, at time.Time) (bool, error) {
-	from := []string{RefundPending}
+	var from []string
 	switch to {
 	case RefundSent:
-	case RefundRefunded, RefundRejected:
-		from = append(from, RefundSent)
+		from = []string{RefundPending, RefundRejected}
+	case RefundRefunded:
+		from = []string{RefundPending, RefundSent, RefundRejected}
+	case RefundRejected:
+		from = []string{RefundPending, RefundSent}
 	default:
 		return false, fmt.Errorf("refund state %q", to)
 	}
