@@ -216,3 +216,26 @@ func TestP24RefusedRefundWaitsForAnOperator(t *testing.T) {
 	}
 	require.Equal(t, 1, n)
 }
+
+// TestP24PaidOrderWhoseTenantCannotBeMadeIsRefunded: the saga compensates
+// an order paid through Przelewy24 (the subscription order answers 409);
+// the payment it marks for refund goes back through the refund API, once,
+// and the refund's notification closes it.
+func TestP24PaidOrderWhoseTenantCannotBeMadeIsRefunded(t *testing.T) {
+	id, _ := hpWaiting(t)
+	session, token := p24Register(t, id)
+	conflictOnSubscriptionOrder(0)
+	require.NoError(t, st.P24Fake.Pay(token, p24.Paid))
+	require.Equal(t, "refunded", string(waitDone(t, id).Status))
+	pid := store.P24PaymentID(p24Record(t, session).OrderID)
+	require.Equal(t, []string{pid}, refundsOf(t, id))
+	waitRefund(t, pid, store.RefundRefunded)
+	require.Equal(t, p24.Returned, p24Record(t, session).State)
+	n := 0
+	for _, r := range st.P24Fake.Refunds() {
+		if r.SessionID == session {
+			n++
+		}
+	}
+	require.Equal(t, 1, n, "refunded once")
+}
