@@ -70,8 +70,8 @@ func (s *Server) documentPDF(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "id", "no document "+r.PathValue("file"))
 		return
 	}
-	shop, pdf, err := s.Store.DocumentPDF(r.Context(), id)
-	if err == nil && shop != shopOf(r) {
+	of, pdf, err := s.Store.DocumentPDF(r.Context(), id)
+	if err == nil && of.Shop != shopOf(r) {
 		err = store.ErrNotFound // another shop's document does not exist for this one
 	}
 	if errors.Is(err, store.ErrNotFound) {

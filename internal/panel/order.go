@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -152,23 +151,17 @@ func (p *Panel) documentPDF(w http.ResponseWriter, r *http.Request, o store.Orde
 		p.message(w, r, http.StatusNotFound, "notfound")
 		return
 	}
-	docs, err := p.o.Store.Documents(r.Context(), o.ID)
-	if err != nil {
-		p.unavailable(w, r, "read documents", err)
-		return
-	}
-	i := slices.IndexFunc(docs, func(d store.Invoice) bool { return d.ID == id })
-	if i < 0 {
+	of, pdf, err := p.o.Store.DocumentPDF(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && of.OrderID != o.ID {
 		p.message(w, r, http.StatusNotFound, "notfound") // another order's document does not exist here
 		return
 	}
-	_, pdf, err := p.o.Store.DocumentPDF(r.Context(), id)
 	if err != nil {
 		p.unavailable(w, r, "read document", err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `inline; filename="`+strings.ReplaceAll(docs[i].Number, "/", "_")+`.pdf"`)
+	w.Header().Set("Content-Disposition", `inline; filename="`+strings.ReplaceAll(of.Number, "/", "_")+`.pdf"`)
 	w.Header().Set("Content-Length", strconv.Itoa(len(pdf)))
 	_, _ = w.Write(pdf)
 }

@@ -275,7 +275,8 @@ func TestIssueChargeKeepsOrderDocumentsApart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pf.ID, doc.ID)
 
-	shop, pdf, err := st.DocumentPDF(ctx, pf.ID)
+	of, pdf, err := st.DocumentPDF(ctx, pf.ID)
+	shop := of.Shop
 	require.NoError(t, err)
 	require.NotEmpty(t, pdf)
 	require.Equal(t, "%PDF", string(pdf[:4]))

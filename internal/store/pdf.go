@@ -108,16 +108,24 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	return pdf, err
 }
 
-// DocumentPDF is a document's PDF with the shop its order belongs to. A
-// document issued before PDFs were kept is rendered now, once.
-func (s *Store) DocumentPDF(ctx context.Context, id int64) (shop string, pdf []byte, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT o.shop, i.pdf FROM invoices i JOIN orders o ON o.order_id = i.order_id WHERE i.id = $1`, id).Scan(&shop, &pdf)
+// DocumentOf names whose a document is: the shop and order it belongs to,
+// and its number.
+type DocumentOf struct {
+	Shop, OrderID, Number string
+}
+
+// DocumentPDF is a document's PDF and whose it is; the caller checks that
+// it is the asker's. A document issued before PDFs were kept is rendered
+// now, once.
+func (s *Store) DocumentPDF(ctx context.Context, id int64) (of DocumentOf, pdf []byte, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, i.pdf FROM invoices i JOIN orders o ON o.order_id = i.order_id WHERE i.id = $1`, id).
+		Scan(&of.Shop, &of.OrderID, &of.Number, &pdf)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
+		return of, nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
 	}
 	if err != nil || pdf != nil {
-		return shop, pdf, err
+		return of, pdf, err
 	}
 	pdf, err = s.renderPDF(ctx, s.Pool, id)
-	return shop, pdf, err
+	return of, pdf, err
 }
