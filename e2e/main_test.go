@@ -90,6 +90,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer st.Close()
+	// The stack listened on a free port; tests compare with the real one.
+	cfg.HTTPAddr, cfg.BillingPanelURL = st.HTTPAddr, st.BillingPanelURL
 	defer func() {
 		if workerCleanup != nil {
 			workerCleanup()

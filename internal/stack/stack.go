@@ -89,6 +89,9 @@ type Stack struct {
 	MetricsAddr string
 	// Gateway is Przelewy24 (P24_*, or -dev's fake); nil when not set.
 	Gateway *gateway.Gateway
+	// BillingPanelURL is the panel's address as emails and the gateway
+	// see it: BILLING_PANEL_URL, its default naming the port listened on.
+	BillingPanelURL string
 
 	intakeLn net.Listener
 
@@ -200,6 +203,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 			cfg.HTTPAddr = real
 		}
 	}
+	st.BillingPanelURL = cfg.BillingPanelURL
 	if cfg.Dev && !cfg.P24.Enabled() {
 		if cfg.P24, err = st.startP24Fake(cfg.P24); err != nil {
 			return nil, err
