@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -150,35 +151,43 @@ func (b *browser) location() string { b.t.Helper(); return result(b, chromedp.Lo
 // waiting for one.
 func (b *browser) has(sel string) bool {
 	b.t.Helper()
-	return result(b, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q) !== null", sel)))
+	return result(b, chromedp.Evaluate[bool](shows(sel)))
 }
 
-// count is how many elements of the current page match sel.
-func (b *browser) count(sel string) int {
-	b.t.Helper()
-	return result(b, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
-}
-
-// reloadUntil loads u again until its page has an element matching sel:
-// the panel has no scripts, so a customer waiting for the order to move on
-// reloads the page too.
-func (b *browser) reloadUntil(u, sel string, within time.Duration) {
+// reloadUntil loads u again until its page makes the JavaScript expression
+// cond true (see shows and reads): the panel has no scripts, so a customer
+// waiting for the order to move on reloads the page too.
+func (b *browser) reloadUntil(u, cond string, within time.Duration) {
 	b.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		status := b.open(u)
-		if status == http.StatusOK && b.has(sel) {
+		if status == http.StatusOK && result(b, chromedp.Evaluate[bool](cond)) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("%s never showed %s within %s (last status %d)", u, sel, within, status)
+			b.t.Fatalf("%s never made %s true within %s (last status %d)", u, cond, within, status)
 		}
 		select {
 		case <-b.ctx.Done():
-			b.t.Fatalf("browser closed while waiting for %s", sel)
+			b.t.Fatalf("browser closed while waiting for %s", cond)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// shows is a condition for reloadUntil: the page has an element matching sel.
+func shows(sel string) string { return fmt.Sprintf("document.querySelector(%s) !== null", js(sel)) }
+
+// reads is a condition for reloadUntil: the element matching sel has the text.
+func reads(sel, text string) string {
+	return fmt.Sprintf("(document.querySelector(%s)?.textContent ?? '').trim() === %s", js(sel), js(text))
+}
+
+// js is s as a JavaScript string literal.
+func js(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
 }
 
 // cookieHeader is the Cookie header the browser sends to u: its panel

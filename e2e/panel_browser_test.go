@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -142,4 +143,100 @@ func changes(t *testing.T, orderID string) map[string]int {
 		out[table] = dbCount(t, `SELECT count(*) FROM `+table+` WHERE order_id = $1`, orderID)
 	}
 	return out
+}
+
+// An order's whole way through the panel, as its customer takes it: the
+// link in the billing email, paying through Przelewy24's payer page, the
+// VAT invoice, two more seats paid the same way, a user with a licence and
+// a domain of the customer's own, verified once its TXT record is out.
+func TestPanelBrowserFullPath(t *testing.T) {
+	o := newOrder(t)
+	id, prefix := o["order_id"].(string), o["domain_prefix"].(string)
+	require.Equal(t, 202, place(t, o).Status)
+	link := billingLink(t, o)
+	page := orderPage(link, id)
+	b := newBrowser(t, desktopWidth, desktopHeight)
+	b.signIn(link, id)
+	b.visible(`#status[data-status="awaiting_payment"]`)
+	b.visible("#due .due-item")
+
+	// The pay form needs its token too: without it nothing is registered.
+	registered := len(st.P24Fake.Transactions())
+	b.do(chromedp.RemoveAttribute(chromedp.CSS(`#pay-form input[name="csrf"]`), "name"))
+	require.Equal(t, int64(http.StatusForbidden), b.submit("#pay"))
+	require.Len(t, st.P24Fake.Transactions(), registered, "no transaction without the token")
+	require.Equal(t, int64(http.StatusOK), b.open(page))
+
+	payThroughP24(t, b, page)
+	b.reloadUntil(page, shows(`#status[data-status="installer_ready"]`), 90*time.Second)
+	require.False(t, b.has("#due"), "nothing due once paid")
+	b.visible("#subscription")
+	require.Equal(t, "5", b.text("#seats"))
+
+	// The VAT invoice, downloaded with the browser's session.
+	invoice := `#documents li[data-kind="invoice"]`
+	number := b.text(invoice + " .number")
+	status, ctype, pdf := b.fetch(b.abs(b.attr(invoice+" a.pdf", "href")))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "application/pdf", ctype)
+	text := pdftest.Text(t, pdf)
+	require.Contains(t, text, number)
+	require.Contains(t, text, "Acme sp. z o.o.")
+	require.Contains(t, text, "5260250995")
+
+	// Two more seats: a pro-forma of their own, paid the same way.
+	b.fill(map[string]string{"#add_seats": "2"})
+	require.Equal(t, int64(http.StatusOK), b.submit("#add-licences"))
+	require.Equal(t, page, b.location())
+	b.reloadUntil(page, shows("#pay"), 30*time.Second)
+	payThroughP24(t, b, page)
+	b.reloadUntil(page, reads("#seats", "7"), 60*time.Second)
+	require.False(t, b.has("#due"), "the seats are paid")
+	notified := 0
+	for _, n := range st.P24Fake.Notifications() {
+		if strings.HasPrefix(n.SessionID, id+".") {
+			notified++
+		}
+	}
+	require.Equal(t, 2, notified, "both payments came as Przelewy24's notifications")
+
+	// A user with a licence.
+	upn := "anna@" + prefix + ".onmicrosoft.com"
+	b.fill(map[string]string{"#user_name": "anna", "#display_name": "Anna Nowak"})
+	b.visible("#assign_licence:checked")
+	require.Equal(t, int64(http.StatusOK), b.submit("#add-user"))
+	require.Equal(t, page, b.location())
+	require.Contains(t, b.text("#users"), upn)
+	b.reloadUntil(page, shows("#users li .tag.created"), 60*time.Second)
+	require.Contains(t, b.text("#users"), "Anna Nowak")
+
+	// A domain of the customer's own: its TXT record is on the page; once
+	// published, the domain is verified.
+	domain := fmt.Sprintf("panel%d.pl", time.Now().UnixNano()%1e9)
+	b.fill(map[string]string{"#domain": domain})
+	b.do(chromedp.Click(chromedp.CSS("#make_default")))
+	require.Equal(t, int64(http.StatusOK), b.submit("#add-domain"))
+	require.Equal(t, page, b.location())
+	b.reloadUntil(page, shows(`#domains li[data-state="pending"] code.txt`), 30*time.Second)
+	var txtName, txtText string
+	require.NoError(t, st.Store.Pool.QueryRow(context.Background(),
+		`SELECT txt_name, txt_text FROM tenant_domains WHERE order_id = $1 AND domain = $2`, id, domain).Scan(&txtName, &txtText))
+	require.Equal(t, txtText, b.text("#domains code.txt"))
+	require.Contains(t, b.text("#domains"), txtName)
+	dns.SetTXT(txtName, txtText)
+	b.reloadUntil(page, shows(`#domains li[data-state="verified"]`), 30*time.Second)
+	require.Contains(t, b.text("#domains"), domain)
+}
+
+// payThroughP24 presses the order page's pay button, chooses "paid" on the
+// Przelewy24 fake's payer page, and comes back to the order's page.
+func payThroughP24(t *testing.T, b *browser, page string) {
+	t.Helper()
+	require.Equal(t, int64(http.StatusOK), b.submit("#pay"))
+	payer := b.location()
+	require.True(t, strings.HasPrefix(payer, st.P24FakeURL+"/trnRequest/"), "the pay button leads to the payer page, not %s", payer)
+	paid := `form:has(input[name="outcome"][value="paid"]) button`
+	b.visible(`form:has(input[name="outcome"][value="failed"]) button`)
+	require.Equal(t, int64(http.StatusOK), b.submit(paid))
+	require.Equal(t, page, b.location(), "back on the order's page")
 }
