@@ -56,6 +56,36 @@ type Tenant struct {
 	AdminUser string
 }
 
+// Recorded is what recording a placement came to.
+type Recorded struct {
+	Outcome string // order.OutcomePlaced, OutcomeDomainTaken or OutcomeConflict
+	// Created: this call recorded the order; false for one found recorded
+	// with the same request.
+	Created  bool
+	Status   order.Status // the order's status as found
+	PlacedAt time.Time
+	Deadline time.Time
+}
+
+// RecordOrder records the placement the order's workflow was given: the
+// customer, the order and its domain reservation, in one transaction. A
+// taken domain or an id placed with another request is an outcome, not an
+// error: nothing is written for either.
+func (a *Activities) RecordOrder(ctx context.Context, p order.Placement) (Recorded, error) {
+	r := p.Request
+	r.Shop = p.Shop
+	pl, err := a.Store.PlaceOrderAt(ctx, r, p.PlacedAt, p.Deadline)
+	switch {
+	case errors.Is(err, store.ErrDomainReserved):
+		return Recorded{Outcome: order.OutcomeDomainTaken}, nil
+	case errors.Is(err, store.ErrConflict):
+		return Recorded{Outcome: order.OutcomeConflict}, nil
+	case err != nil:
+		return Recorded{}, dbError(err)
+	}
+	return Recorded{Outcome: order.OutcomePlaced, Created: pl.Created, Status: pl.Status, PlacedAt: pl.PlacedAt, Deadline: pl.Deadline}, nil
+}
+
 // OpenBilling gives the order its billing account and pro-forma invoice.
 func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, error) {
 	token := a.Box.Token(secret.PurposeBilling, orderID)

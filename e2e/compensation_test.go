@@ -245,15 +245,24 @@ func TestSecondLiveOrderForSameDomainIs409(t *testing.T) {
 	require.Equal(t, "domain_prefix", a.errField())
 	require.Equal(t, "domain_taken", a.Body["error"].(map[string]any)["code"])
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM orders WHERE order_id = $1`, secondID))
-	require.False(t, workflowExists(t, secondID), "no workflow for a refused order")
+	// The refused order's run decided it (its place update) and ended,
+	// completed, without an order and without an OrderStatus.
+	d, err := st.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(secondID), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d.GetWorkflowExecutionInfo().GetStatus(), "the refused order's run ended, not failed")
+	require.Nil(t, d.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()["OrderStatus"], "a run without an order has no status")
+	record(t, secondID, "place_domain_taken")
 	require.Equal(t, 202, place(t, first).Status, "the holder's own repeat is no conflict")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE domain_prefix = $1 AND order_id = $2`, first["domain_prefix"], firstID))
 
 	waitStatus(t, firstID, "awaiting_payment")
 	require.Equal(t, 202, call(t, "POST", "/v1/orders/"+firstID+"/cancel", shopKey, nil).Status)
 	require.Equal(t, order.Cancelled, waitDone(t, firstID).Status)
+	// The same order id again: a new run (the refused one ended without an
+	// order), which now gets the prefix.
 	b := place(t, second)
 	require.Equal(t, 202, b.Status, "the cancelled order released the prefix: %s", b.Raw)
+	require.Empty(t, b.Header.Get("Idempotent-Replayed"), "placed now, not a repeat")
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM domain_reservations WHERE domain_prefix = $1 AND order_id = $2`, first["domain_prefix"], secondID))
 	waitStatus(t, secondID, "awaiting_payment")
 	require.Equal(t, 202, call(t, "POST", "/v1/orders/"+secondID+"/cancel", shopKey, nil).Status)

@@ -201,10 +201,12 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	require.Equal(t, []string{"completed-" + E}, refundsOf(t, E))
 	creditNote(t, E, true)
 
-	// 5. No personal data in plaintext in any history, nor a refused update.
+	// 5. No personal data in plaintext in any history (the place update
+	// that started each one carries all of it), nor a refused update.
+	const P = workflows.UpdatePlace
 	accepted := map[string][]string{
-		A: {workflows.UpdateExtendDeadline, workflows.UpdateMarkPaid}, B: nil, C: {workflows.UpdateCancel},
-		D: {workflows.UpdateRetryProvisioning}, E: {workflows.UpdateResolve},
+		A: {P, workflows.UpdateExtendDeadline, workflows.UpdateMarkPaid}, B: {P}, C: {P, workflows.UpdateCancel},
+		D: {P, workflows.UpdateRetryProvisioning}, E: {P, workflows.UpdateResolve},
 	}
 	for _, o := range orders {
 		c := o["customer"].(map[string]any)

@@ -28,7 +28,8 @@ func TestTraceTiesRequestToWorkflow(t *testing.T) {
 		}
 	}
 	require.True(t, names["POST /v1/orders"], "HTTP span in the trace: %v", names)
-	require.True(t, names["StartWorkflow:OrderWorkflow"], "workflow start in the trace: %v", names)
+	// The intake starts the order with Update-with-Start (the place update).
+	require.True(t, names["UpdateWithStartWorkflow:place"], "workflow start in the trace: %v", names)
 	// The RunWorkflow span itself ends with the order; its activities are
 	// in the trace already.
 	require.True(t, names["StartActivity:OpenBilling"], "workflow's activities in the trace: %v", names)

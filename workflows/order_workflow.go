@@ -50,6 +50,12 @@ type saga struct {
 // OrderWorkflow runs one order from placement to installer_ready, or to
 // cancellation when payment fails, never comes or the shop cancels.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
+	if workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, 1) >= 1 {
+		// The place handler first: the order is recorded before anything else.
+		if ok, r, err := place(ctx, in); !ok {
+			return r, err
+		}
+	}
 	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, wake: workflow.NewBufferedChannel(ctx, 1)}
 	if s.att = attentionOf(ctx); s.att != nil {
 		s.att.hook = s

@@ -16,12 +16,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/activities"
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/intake"
+	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/pgtest"
 	"github.com/officeflow/officeflow/internal/stack"
-	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
 )
 
@@ -224,13 +227,22 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 
 // acceptPhase compares what it takes to accept an order: POST /v1/orders
 // (the intake's code and the stack's store and client, on a server of its
-// own) against a bare ExecuteWorkflow. Both start their workflows on a task
-// queue no worker polls: otherwise each side is slowed by what its workflows
-// then do on the same CPUs (a saga's billing and email against the floor's
-// no-ops), which says nothing about the intake. The workflows stay parked.
+// own) against intake.Place called directly, the Update-with-Start the
+// intake makes. Both place their orders on a task queue of their own whose
+// worker runs ParkedOrderWorkflow: the order is recorded as the saga records
+// it (the place update, RecordOrder), and then the workflow waits,
+// untouched; otherwise each side is slowed by what its workflows then do on
+// the same CPUs, which says nothing about the intake.
 func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	n, c := r.o.Orders, r.o.Concurrency
 	cfg := r.o.Config
+	w := worker.New(r.st.Client, parkedQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
+	w.RegisterWorkflowWithOptions(workflows.ParkedOrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
+	w.RegisterActivity(&activities.Activities{Store: r.st.Store})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("parked worker: %w", err)
+	}
+	defer w.Stop()
 	shop, stop, err := r.intakeOn(parkedQueue)
 	if err != nil {
 		return err
@@ -247,14 +259,20 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 		return fmt.Errorf("intake accept: %w", err)
 	}
 	res.Accept.IntakePerSecond = float64(n) / wall.Seconds()
-	// The direct side starts the same saga with the same options (search
-	// attributes, memo, summary) as the intake does, so that the ratio is
-	// what the intake itself adds: HTTP, decoding and validation, the key
-	// check, and recording the order in PostgreSQL.
+	// The direct side places the same orders the same way (start options,
+	// search attributes, memo, summary, the place update), so that the
+	// ratio is what the intake itself adds: HTTP, decoding and validation,
+	// the key check, and its read of the database for a repeat.
 	_, wall, err = timed(ctx, n, c, func(ctx context.Context, i int) error {
-		now := time.Now()
-		opts, in := intake.StartOptions(r.request("d", i), store.Placed{PlacedAt: now, Deadline: now.Add(cfg.PaymentDeadline)}, parkedQueue, cfg.PaymentReminders)
-		_, err := r.st.Client.ExecuteWorkflow(ctx, opts, workflows.OrderWorkflowName, in)
+		req := r.request("d", i)
+		req.Shop = intake.ShopID(cfg.IntakeKeys[0])
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		ans, err := intake.Place(ctx, r.st.Client, parkedQueue, cfg.PaymentReminders, order.Placement{
+			Request: req, Shop: req.Shop, Hash: req.Hash(), PlacedAt: now, Deadline: now.Add(cfg.PaymentDeadline).Truncate(time.Second),
+		})
+		if err == nil && ans.Outcome != order.OutcomePlaced {
+			err = errors.New(ans.Outcome)
+		}
 		return err
 	})
 	if err != nil {

@@ -14,19 +14,21 @@ import (
 )
 
 // happyPathActivities is how many activities workflows/order_workflow.go's
-// OrderWorkflow runs for an order that is paid and provisioned: OpenBilling,
+// OrderWorkflow runs for an order that is paid and provisioned: RecordOrder
+// (the placement, answering the intake's place update), OpenBilling,
 // SendEmail x4 (billing_access, payment_received, credentials,
 // installer_ready), Transition x2 (awaiting_payment, emailing_credentials),
 // MarkPaid, CheckDomain, CreateTenant, OrderSubscription, FinishInstaller.
 // Recount it there when the saga changes.
-const happyPathActivities = 12
+const happyPathActivities = 13
 
 // paymentAfter is how many of those run before the saga waits for payment.
-const paymentAfter = 3
+const paymentAfter = 4
 
 const floorQueue = "bench-floor"
 
-// parkedQueue has no worker: what is started there waits, untouched.
+// parkedQueue is the accept phase's: its worker records each order and
+// leaves it waiting, untouched.
 const parkedQueue = "bench-parked"
 
 // floorAmount makes the floor's payment signal as big as the saga's; the
@@ -42,6 +44,7 @@ type floorStep struct{ local, async bool }
 // floorSteps is OrderWorkflow's happy path, step for step; its length is
 // checked by the compiler against happyPathActivities.
 var floorSteps = [happyPathActivities]floorStep{
+	{local: true}, // RecordOrder
 	{local: true}, // OpenBilling
 	{},            // SendEmail billing_access
 	{local: true}, // Transition awaiting_payment

@@ -32,6 +32,9 @@ const (
 	// GatewayRefused: Przelewy24 refused a request for good (a refund it
 	// will not make, a payment that is not the transaction registered).
 	GatewayRefused = "GatewayRefused"
+	// OrderConflict: an order id placed again with another request or from
+	// another shop (HTTP 409 order_id_conflict).
+	OrderConflict = "OrderConflict"
 )
 
 // Error types that are retried.

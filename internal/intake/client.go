@@ -24,10 +24,11 @@ type Client struct {
 
 // NewClient returns a client of the API at baseURL (such as
 // http://127.0.0.1:8080) that sends key as the shop's bearer key. With hc nil
-// every call gives up after 30 s.
+// every call gives up after 60 s: the server's own bound (placeTimeout, then
+// 503) comes first.
 func NewClient(baseURL, key string, hc *http.Client) *Client {
 	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+		hc = &http.Client{Timeout: 60 * time.Second}
 	}
 	return &Client{base: strings.TrimRight(baseURL, "/"), key: key, hc: hc}
 }

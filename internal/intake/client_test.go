@@ -36,9 +36,13 @@ func sampleRequest() order.Request {
 	}
 }
 
-func TestNewClientDefaultsTo30sTimeout(t *testing.T) {
+// The client waits longer than the server takes to give up on a placement
+// (placeTimeout, then 503), so a slow placement is answered, not abandoned.
+func TestNewClientOutwaitsThePlacement(t *testing.T) {
 	c := NewClient("http://127.0.0.1:1", "k", nil)
-	require.Equal(t, 30*time.Second, c.hc.Timeout)
+	require.Equal(t, 60*time.Second, c.hc.Timeout)
+	require.Greater(t, c.hc.Timeout, placeTimeout)
+	require.Less(t, placeTimeout, WriteTimeout)
 }
 
 func TestClientSendsBearerKeyToOrders(t *testing.T) {

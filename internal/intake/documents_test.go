@@ -15,7 +15,7 @@ import (
 // TestDocumentsAreNotCachedOrSniffed: a customer's invoice must not stay in
 // a shared or browser cache, and is never sniffed as something else.
 func TestDocumentsAreNotCachedOrSniffed(t *testing.T) {
-	st, h := newServer(t, &flakyTemporal{})
+	st, h := newServer(t, &placingTemporal{})
 	do := func(method, path, body string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, path, strings.NewReader(body))
 		r.Header.Set("Authorization", "Bearer shop-key")

@@ -32,7 +32,8 @@ import (
 //     a text parameter holding a NUL byte or invalid UTF-8 (SQLSTATE 22021),
 //     so a value the validator lets through but the database cannot store
 //     shows as the 503 it would be in production.
-//   - fakeTemporal records ExecuteWorkflow and SignalWorkflow and succeeds;
+//   - fakeTemporal records Update-with-Start and SignalWorkflow and succeeds;
+//     its place update records the order as the workflow's RecordOrder does;
 //     any other call panics on the nil embedded client, which the server's
 //     recoverer turns into a 500 that the fuzzers report.
 
@@ -290,6 +291,7 @@ type fakeTemporal struct {
 	mu            sync.Mutex
 	started       []started
 	signals       []string
+	store         *store.Store // where the stand-in workflow records its order
 }
 
 func (f *fakeTemporal) reset() {
@@ -304,15 +306,22 @@ func (f *fakeTemporal) snapshot() ([]started, []string) {
 	return append([]started(nil), f.started...), append([]string(nil), f.signals...)
 }
 
-func (f *fakeTemporal) ExecuteWorkflow(ctx context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s := started{ID: o.ID}
-	if len(args) == 1 {
-		s.Input, _ = args[0].(workflows.OrderInput)
+func (f *fakeTemporal) NewWithStartWorkflowOperation(o client.StartWorkflowOptions, wf any, args ...any) client.WithStartWorkflowOperation {
+	return newStartOp(o, args)
+}
+
+// UpdateWithStartWorkflow records the start and answers the place update as
+// the workflow would, recording the order on the stand-in PostgreSQL.
+func (f *fakeTemporal) UpdateWithStartWorkflow(ctx context.Context, o client.UpdateWithStartWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	op := o.StartWorkflowOperation.(*startOp)
+	s := started{ID: op.opts.ID}
+	if len(op.args) == 1 {
+		s.Input, _ = op.args[0].(workflows.OrderInput)
 	}
+	f.mu.Lock()
 	f.started = append(f.started, s)
-	return nil, nil
+	f.mu.Unlock()
+	return placeInline(ctx, f.store, o)
 }
 
 func (f *fakeTemporal) SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error {
@@ -332,9 +341,10 @@ type standIn struct {
 func newStandIn(tb testing.TB) *standIn {
 	tb.Helper()
 	db := &fakePostgres{}
-	tc := &fakeTemporal{}
+	st := &store.Store{Pool: db.pool(tb)}
+	tc := &fakeTemporal{store: st}
 	return &standIn{db: db, temporal: tc, srv: &Server{
-		Store: &store.Store{Pool: db.pool(tb)}, Temporal: tc, TaskQueue: "fuzz",
+		Store: st, Temporal: tc, TaskQueue: "fuzz",
 		Keys: []string{"other-shop-key", fuzzShopKey}, WebhookSecret: []byte(fuzzSecret),
 		Deadline: 168 * time.Hour, Log: zap.NewNop(),
 	}}

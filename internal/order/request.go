@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -194,3 +195,30 @@ func ValidNIP(nip string) bool {
 	check := sum % 11
 	return check != 10 && check == int(nip[9]-'0')
 }
+
+// Placement is an order as the intake validated it, handed to the order's
+// workflow in its place update: the request (with the customer's personal
+// data), the shop that sent it, its hash, and when it was placed and must
+// be paid by. The workflow records it; nobody else writes an order.
+type Placement struct {
+	Request  Request
+	Shop     string // Request.Shop, which the request's JSON leaves out
+	Hash     []byte
+	PlacedAt time.Time
+	Deadline time.Time
+}
+
+// Same tells whether q is a repeat of p: the same request from the same shop.
+func (p Placement) Same(q Placement) bool {
+	return p.Shop == q.Shop && string(p.Hash) == string(q.Hash)
+}
+
+// Outcomes of a placement.
+const (
+	// OutcomePlaced: the order is recorded (now, or by an identical request before).
+	OutcomePlaced = "placed"
+	// OutcomeDomainTaken: another live order holds the domain prefix; nothing is recorded.
+	OutcomeDomainTaken = "domain_taken"
+	// OutcomeConflict: the order id was placed before with another request.
+	OutcomeConflict = "order_id_conflict"
+)

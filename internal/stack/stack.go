@@ -303,11 +303,6 @@ func (st *Stack) startIntake(o Options, cfg config.Config) error {
 		WebhookSecret: cfg.WebhookSecret, Deadline: cfg.PaymentDeadline, Reminders: cfg.PaymentReminders, Log: o.Logger.Named("intake"),
 		Ready: st.Ready, DomainSchedule: DomainSchedule(cfg), P24: intakeP24(cfg, st.Gateway),
 	}
-	// Orders whose start had no answer and that no shop retried are
-	// settled, so none stays placed with its domain reserved.
-	sweepCtx, stopSweep := context.WithCancel(context.Background())
-	go st.Intake.Sweep(sweepCtx, time.Minute, 10*time.Minute)
-	st.closers = append(st.closers, stopSweep)
 	h, err := st.withPanel(cfg, o.Logger, st.Intake.Handler())
 	if err != nil {
 		return err

@@ -74,10 +74,17 @@ type Placed struct {
 	Deadline time.Time
 }
 
-// PlaceOrder records a validated, normalized request. Created is false when
-// the same request was placed before; a different request under the same id
-// is ErrConflict.
+// PlaceOrder records a validated, normalized request placed now; see
+// PlaceOrderAt.
 func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (Placed, error) {
+	return s.PlaceOrderAt(ctx, r, time.Now(), deadline)
+}
+
+// PlaceOrderAt records a validated, normalized request placed at placedAt,
+// as the order's workflow does with what the intake computed. Created is
+// false when the same request was placed before; a different request under
+// the same id is ErrConflict.
+func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, deadline time.Time) (Placed, error) {
 	hash := r.Hash()
 	var p Placed
 	// A new order takes four round trips: BEGIN, customer and order in one
@@ -96,12 +103,12 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				RETURNING id)
-			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline)
-			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19 FROM c
+			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at)
+			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20 FROM c
 			ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
 			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
-			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline,
+			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt,
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errExists
@@ -136,56 +143,31 @@ func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.T
 	if !errors.Is(err, errExists) {
 		return p, err
 	}
-	var existing []byte
-	var shop string
-	err = s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).
-		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Forgotten meanwhile (its start failed): place it afresh.
-		return s.PlaceOrder(ctx, r, deadline)
-	}
-	if err != nil {
-		return p, err
-	}
-	if !bytes.Equal(existing, hash) || shop != r.Shop {
-		return p, ErrConflict
-	}
-	return p, nil
+	return s.Placement(ctx, r)
 }
 
 // errExists rolls back a placement whose order id is taken.
 var errExists = errors.New("order exists")
 
-// ForgetOrder removes an order that was recorded but whose workflow could not
-// be started, so that no half-made order stays behind. It removes nothing
-// once the workflow has done anything.
-func (s *Store) ForgetOrder(ctx context.Context, orderID string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		var status string
-		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1 FOR UPDATE`, orderID).Scan(&status)
-		if errors.Is(err, pgx.ErrNoRows) || (err == nil && status != string(order.Placed)) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM domain_reservations WHERE order_id = $1`, orderID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM order_events WHERE order_id = $1`, orderID); err != nil {
-			return err
-		}
-		var customerID int64
-		if err := tx.QueryRow(ctx, `DELETE FROM orders WHERE order_id = $1 RETURNING customer_id`, orderID).Scan(&customerID); err != nil {
-			return err
-		}
-		// The customer row was made for this order alone; one still shared
-		// by orders placed before migration 0006 stays.
-		_, err = tx.Exec(ctx, `DELETE FROM customers c WHERE c.id = $1
-			AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)
-			AND NOT EXISTS (SELECT 1 FROM billing_accounts b WHERE b.customer_id = c.id)`, customerID)
-		return err
-	})
+// Placement reads what was placed under r's order id, read only: the answer
+// to a repeat of r (Created false), ErrConflict when another request (or
+// another shop) has the id, ErrNotFound when nothing was placed under it.
+func (s *Store) Placement(ctx context.Context, r order.Request) (Placed, error) {
+	var p Placed
+	var existing []byte
+	var shop string
+	err := s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).
+		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, err
+	}
+	if !bytes.Equal(existing, r.Hash()) || shop != r.Shop {
+		return p, ErrConflict
+	}
+	return p, nil
 }
 
 // GetOrder reads an order with its pro-forma invoice and tenant, in one

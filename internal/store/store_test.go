@@ -234,24 +234,35 @@ func TestEachOrderKeepsItsOwnCustomer(t *testing.T) {
 	require.Equal(t, a.Customer, o.Customer)
 }
 
-func TestForgetOrder(t *testing.T) {
+// Placement answers a repeat from what is stored and writes nothing: the
+// intake reads it for an order whose workflow may have closed.
+func TestPlacementReadsWithoutWriting(t *testing.T) {
 	ctx := context.Background()
-	r := request(newID("forget-placed"))
-	place(t, r)
-	require.NoError(t, st.ForgetOrder(ctx, r.OrderID))
-	_, err := st.GetOrder(ctx, r.OrderID)
+	r := request(newID("placement"))
+	_, err := st.Placement(ctx, r)
 	require.ErrorIs(t, err, store.ErrNotFound)
-	require.Empty(t, eventKeys(t, r.OrderID))
-	// The shop's retry must then be able to place it anew.
-	require.True(t, place(t, r).Created)
+	require.Zero(t, count(t, `SELECT count(*) FROM orders WHERE order_id = $1`, r.OrderID))
 
-	moved := request(newID("forget-moved"))
-	place(t, moved)
-	require.NoError(t, st.Transition(ctx, moved.OrderID, order.BillingAccess, "started"))
-	require.NoError(t, st.ForgetOrder(ctx, moved.OrderID))
-	require.Equal(t, order.BillingAccess, statusOf(t, moved.OrderID))
+	at := time.Date(2026, 11, 25, 10, 0, 0, 123000, time.UTC)
+	p, err := st.PlaceOrderAt(ctx, r, at, at.Add(168*time.Hour))
+	require.NoError(t, err)
+	require.True(t, p.Created)
+	require.True(t, at.Equal(p.PlacedAt), "placed at the time the intake computed")
 
-	require.NoError(t, st.ForgetOrder(ctx, "forget-unknown"))
+	again, err := st.Placement(ctx, r)
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	require.True(t, at.Equal(again.PlacedAt))
+	require.True(t, p.Deadline.Equal(again.Deadline))
+
+	other := r
+	other.Seats++
+	_, err = st.Placement(ctx, other)
+	require.ErrorIs(t, err, store.ErrConflict)
+	fromShop := r
+	fromShop.Shop = "another-shop"
+	_, err = st.Placement(ctx, fromShop)
+	require.ErrorIs(t, err, store.ErrConflict)
 }
 
 func TestTransitionIsIdempotentAndNeverMovesBack(t *testing.T) {
