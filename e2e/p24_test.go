@@ -146,6 +146,9 @@ func TestP24LostNotificationIsRecovered(t *testing.T) {
 	defer cancel()
 	require.NoError(t, st.Client.GetWorkflow(ctx, workflows.PaymentCheckWorkflowID(session), "").Get(ctx, &res))
 	require.Contains(t, res.Reason, "recovered")
+	recordRun(t, workflows.PaymentCheckWorkflowID(session), "", "p24_lost_notification_check")
+	waitDone(t, id)
+	record(t, id, "p24_lost_notification_order")
 }
 
 // TestP24DoublePaymentIsRefundedOnce: the customer pays two transactions of
@@ -175,6 +178,8 @@ func TestP24DoublePaymentIsRefundedOnce(t *testing.T) {
 	require.Equal(t, p24.Returned, p24Record(t, second).State)
 	require.Zero(t, dbCount(t, `SELECT count(*) FROM refunds WHERE payment_id = $1`, paid))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = $2`, id, "refund_refunded:"+twice))
+	waitAfter(t, workflows.RefundWorkflowID(twice))
+	recordRun(t, workflows.RefundWorkflowID(twice), "", "p24_refund_answer_lost")
 }
 
 // TestP24RefusedRefundWaitsForAnOperator: Przelewy24 refuses the refund;
@@ -208,6 +213,7 @@ func TestP24RefusedRefundWaitsForAnOperator(t *testing.T) {
 	var res workflows.AfterResult
 	require.NoError(t, st.Client.GetWorkflow(ctx, workflows.RefundWorkflowID(twice), "").Get(ctx, &res))
 	require.Equal(t, workflows.StageDone, res.Stage)
+	recordRun(t, workflows.RefundWorkflowID(twice), "", "p24_refund_refused_then_retried")
 	n := 0
 	for _, r := range st.P24Fake.Refunds() {
 		if r.SessionID == second {

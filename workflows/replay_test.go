@@ -41,6 +41,9 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(UserWorkflow, workflow.RegisterOptions{Name: UserWorkflowName})
 			r.RegisterWorkflowWithOptions(DomainWorkflow, workflow.RegisterOptions{Name: DomainWorkflowName})
 			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: SubscriptionWorkflowName})
+			r.RegisterWorkflowWithOptions(PanelLinkWorkflow, workflow.RegisterOptions{Name: PanelLinkWorkflowName})
+			r.RegisterWorkflowWithOptions(PaymentCheckWorkflow, workflow.RegisterOptions{Name: PaymentCheckWorkflowName})
+			r.RegisterWorkflowWithOptions(RefundWorkflow, workflow.RegisterOptions{Name: RefundWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
