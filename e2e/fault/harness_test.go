@@ -46,6 +46,12 @@ var runTimeout = func() time.Duration {
 
 // scenario is one fault test.
 type scenario struct {
+	// orders, if set, caps the run's orders (FAULT_ORDERS still lowers it).
+	orders int
+	// intake, if set, changes the run's intake API instance before it
+	// serves; r.api is its address already (a gateway's notification URL
+	// points at it).
+	intake func(r *run, in *intake.Server)
 	// env goes to every worker process of the run (after the defaults).
 	env []string
 	// resendPossible: the fault can stop a worker between an email leaving
@@ -81,12 +87,16 @@ type run struct {
 	// refunds is how many refunds rows an order should end with (none
 	// unless set).
 	refunds map[string]int
+	// payments is how many payments rows an order should end with (one
+	// unless set).
+	payments map[string]int
 	// clients are the shops placing some of the orders; the others go
 	// through shop.
 	clients map[string]*intake.Client
 	corr    map[string]bool // MS-CorrelationId of the orders' tenant API calls
 	shop    *intake.Client
-	api     string // the run's intake API
+	api     string         // the run's intake API
+	in      *intake.Server // ... and the instance behind it
 	began   time.Time
 	mark    int // the run's first request at the tenant API recorder
 
@@ -119,12 +129,15 @@ func newRun(t *testing.T, name string, sc scenario) *run {
 	id := hex.EncodeToString(b)
 	r := &run{
 		t: t, queue: "fault-" + name + "-" + id, prefix: "f-" + name + "-" + id + "-",
-		fails: map[string]bool{}, refunds: map[string]int{}, clients: map[string]*intake.Client{},
+		fails: map[string]bool{}, refunds: map[string]int{}, payments: map[string]int{}, clients: map[string]*intake.Client{},
 		corr: map[string]bool{}, changed: make(chan struct{}), began: time.Now(),
 		env: append([]string{}, sc.env...),
 	}
 	r.env = append(r.env, "TEMPORAL_TASK_QUEUE="+r.queue)
 	n := ordersPerRun()
+	if sc.orders > 0 {
+		n = min(n, sc.orders)
+	}
 	for i := range n {
 		oid := fmt.Sprintf("%s%03d", r.prefix, i)
 		r.reqs = append(r.reqs, order.Request{
@@ -212,9 +225,17 @@ func runScenario(t *testing.T, name string, sc scenario) *run {
 	// parallel thus never share a queue or touch the stack's intake.
 	in := *st.Intake
 	in.TaskQueue = r.queue
-	api := httptest.NewServer(in.Handler())
+	// Unstarted, so that its address is known before the scenario changes
+	// the instance.
+	api := httptest.NewUnstartedServer(nil)
+	r.api = "http://" + api.Listener.Addr().String()
+	if sc.intake != nil {
+		sc.intake(r, &in)
+	}
+	r.in = &in
+	api.Config.Handler = in.Handler()
+	api.Start()
 	t.Cleanup(api.Close)
-	r.api = api.URL
 	r.shop = r.newClient(shopKey)
 	if sc.prepare != nil {
 		sc.prepare(r)

@@ -268,7 +268,7 @@ func (h *hostile) rows(r *run, orders []*ord) []row {
 
 	// FAILED workflows: every workflow of the run's task queue, once the
 	// orders' own have closed (visibility lags behind the history).
-	byStatus, failed := h.workflows(r)
+	byStatus, failed := queueWorkflows(r)
 	must("FAILED workflows (Temporal)", "FAILED workflows", failed)
 	r.stat("workflows of the run by status: %s", sortedCounts(byStatus))
 
@@ -443,10 +443,10 @@ func buyerDiff(placed, got order.Customer) string {
 	return strings.Join(d, "; ")
 }
 
-// workflows waits (up to a minute) until the run's order workflows have
-// closed, then counts the workflows of the run's task queue by status and
-// names the failed ones.
-func (h *hostile) workflows(r *run) (map[string]int, []string) {
+// queueWorkflows waits (up to a minute) until the run's order workflows
+// have closed, then counts the workflows of the run's task queue by status
+// and names the failed ones.
+func queueWorkflows(r *run) (map[string]int, []string) {
 	list := func(q string) ([]string, map[string]int, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -1,7 +1,9 @@
 // Package fault runs 200 orders at a time through the whole product while
 // a part of it misbehaves: the worker process is killed, PostgreSQL goes
 // away, the mail server refuses and drops connections, the tenant API
-// fails, throttles, hangs and loses answers. Each test then counts what
+// fails, throttles, hangs and loses answers, the payment gateway
+// (Przelewy24's fake, 100 orders paid through it) loses and repeats its
+// notifications and the answers to refunds. Each test then counts what
 // every side holds (PostgreSQL, the mail sink, the tenant API fake) and
 // checks that nothing was lost and nothing happened twice.
 //
@@ -11,16 +13,17 @@
 // of their own that only a separately started worker process serves, so
 // that the process can be killed or cut off without touching the stack.
 // Each test places its orders through an intake API instance of its own
-// (the stack's intake with the test's task queue), so the worker, SMTP and
-// PostgreSQL tests run in parallel (up to -parallel, GOMAXPROCS by
-// default); the tenant API test injects faults into the shared fake and
-// runs alone, before them.
+// (the stack's intake with the test's task queue), so the worker, SMTP,
+// PostgreSQL, hostile-orders and gateway tests run in parallel (up to
+// -parallel, GOMAXPROCS by default); the tenant API test injects faults
+// into the shared fake and runs alone, before them.
 //
 //	go test ./e2e/fault -count=1 -v            # all of them, with the tables
 //	go test ./... -run Fault                    # with the rest of the repo
 //	FAULT_ORDERS=50 FAULT_SEED=7 go test ./e2e/fault -run Killed -v
 //
-// FAULT_ORDERS (200) sets the orders per test, FAULT_SEED the kill moments,
+// FAULT_ORDERS (200) sets the orders per test (the gateway test's are at
+// most 100, and at least 5 for it to run), FAULT_SEED the kill moments,
 // FAULT_TIMEOUT (10m) how long a test waits for its orders to end.
 package fault
 
@@ -101,6 +104,10 @@ func runMain(m *testing.M) int {
 		"INTAKE_API_KEYS": shopKey + "," + otherShopKey, "PAYMENT_WEBHOOK_SECRET": secret,
 		// No deadline and no reminder falls inside a test.
 		"PAYMENT_DEADLINE": "168h", "METRICS_ADDR": "",
+		// The stack's worker sweeps owed Przelewy24 refunds of every task
+		// queue; those of TestFaultGateway are its worker process's to send
+		// (and to be killed over), so the stack's sweep waits past the runs.
+		"P24_REFUND_SWEEP": "1h",
 	} {
 		os.Setenv(k, v)
 	}

@@ -1,0 +1,843 @@
+package fault
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/gateway"
+	"github.com/officeflow/officeflow/internal/intake"
+	"github.com/officeflow/officeflow/internal/p24"
+	"github.com/officeflow/officeflow/internal/store"
+	"github.com/officeflow/officeflow/workflows"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFaultGateway: the orders are paid through Przelewy24 (the stack's
+// fake) instead of the shop's signed notification, while the fake
+// misbehaves. Each order's pay button (intake.Server.Pay) registers a
+// transaction and starts its PaymentCheck; the payer pays it at the fake,
+// whose notification reaches the run's intake instance. Meanwhile:
+//
+//   - a share of the notifications is lost (the PaymentCheck asks the
+//     gateway 2 s after the transaction was registered, and records the
+//     payment), a share is sent twice, and some verify calls answer 500;
+//   - every 20th order's payer fails at the fake (nothing is notified), the
+//     shop cancels the order, and then the payer pays after all: late, so
+//     the payment is owed back;
+//   - every 10th order is paid twice (two transactions of one pro-forma,
+//     the second once every order has ended): the second is owed back;
+//   - refunds' answers are lost (the refund is made, the call answered 500),
+//     and the worker process is killed (SIGKILL) while a refund call it made
+//     is held unanswered in front of the fake; a new worker retries the
+//     refund once the dead one's activity times out, and the dead worker's
+//     call then reaches the fake after the retry, as a late duplicate.
+//
+// Besides the harness's table (every order ends as it should, once), the
+// table counts, order by order: transactions paid at the fake against
+// payments recorded under their p24-<orderId> ids (none lost, none made
+// up), one payment taken per paid order, settling its VAT invoice, every
+// owed refund refunded in our books and exactly once at the fake (for the
+// payment owed back, in full), each Refund workflow done, each lost
+// notification recovered by its PaymentCheck, and no FAILED workflow.
+func TestFaultGateway(t *testing.T) {
+	t.Parallel()
+	require.NotNil(t, st.P24Fake, "the stack runs the Przelewy24 fake (-dev without P24_URL)")
+	g := &gatewayRun{double: map[string]bool{}, index: map[string]int{}, refundDone: map[string]workflows.AfterResult{},
+		checks: map[string]workflows.AfterResult{}}
+	g.calls = newRecorder(st.P24Fake.Handler())
+	g.front = newRefundHold(g.calls)
+	fake := httptest.NewServer(g.front)
+	t.Cleanup(fake.Close)
+	t.Cleanup(g.front.let) // before the server closes: it waits for the held call
+	g.fakeURL = fake.URL
+	r := runScenario(t, "gateway", scenario{
+		orders: 100, intake: g.intake, prepare: g.prepare, pay: g.pay, during: g.during, extra: g.rows,
+	})
+
+	// The faults planned were served, and seen by our side.
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	require.Equal(t, g.planned, g.seen, "faults planned (left) and served by the fake (right)")
+	require.Len(t, r.workers, 2, "the worker process was killed once, and replaced")
+	require.True(t, g.retried, "the refund call held across the kill was retried by the new worker, then reached the fake")
+	require.Equal(t, g.planned.RefundAnswersLost, g.lostAnswers, "refund calls answered 500")
+	require.Equal(t, g.lostAnswers, g.resent, "refunds whose answer was lost were sent again under the same request id and answered as the first: %v", g.notResent)
+}
+
+// gatewayFaults are counts of the fake's faults.
+type gatewayFaults struct {
+	LostNotifications, DuplicatedNotifications, VerifyFailed, RefundAnswersLost int
+}
+
+// gatewayRun is TestFaultGateway's plan and what it saw.
+type gatewayRun struct {
+	fakeURL string         // the fake, through front
+	calls   *recorder      // every call at the fake's API, as answered
+	front   *refundHold    // in front of calls
+	notices *refundNotices // in front of the run's intake
+	client  p24.Client     // the stack's merchant account, at fakeURL
+	double  map[string]bool
+	index   map[string]int // order id -> its number in the run
+
+	mu         sync.Mutex
+	planned    gatewayFaults
+	seen       gatewayFaults
+	notTaken   []string                         // payments whose notification the intake did not take, as the fake gave up
+	refundDone map[string]workflows.AfterResult // payment id -> its Refund workflow's result
+	checks     map[string]workflows.AfterResult // session id -> its PaymentCheck's result (of lost notifications)
+	retried    bool
+	// Refund calls answered 500 (a lost answer), and of them those the
+	// worker sent again and the fake answered as the first.
+	lostAnswers, resent int
+	notResent           []string
+}
+
+// intake gives the run's intake instance the stack's merchant account, at
+// the fake through front, with its notifications coming back to the run's
+// own instance; the worker processes get the same account.
+func (g *gatewayRun) intake(r *run, in *intake.Server) {
+	g.client = *st.Gateway.Client
+	g.client.BaseURL, g.client.HTTP = g.fakeURL, nil
+	c := g.client
+	u, err := url.Parse(r.api)
+	r.require().NoError(err)
+	g.notices = &refundNotices{next: httputil.NewSingleHostReverseProxy(u), hold: g.front}
+	notices := httptest.NewServer(g.notices)
+	r.t.Cleanup(notices.Close)
+	in.P24 = &intake.P24{
+		Gateway:  &gateway.Gateway{Client: &c, Store: st.Store, RefundStatusURL: notices.URL + "/v1/payments/p24/refund"},
+		PanelURL: r.api + "/panel", StatusURL: r.api + "/v1/payments/p24/status",
+		CheckAfter: 2 * time.Second, CheckFor: time.Hour,
+	}
+	// The PaymentCheck's schedule is the intake's (above, in the
+	// workflow's input); the worker's P24_CHECK_AFTER is set alike.
+	r.env = append(r.env,
+		"P24_URL="+g.fakeURL, "P24_MERCHANT_ID="+strconv.Itoa(c.MerchantID), "P24_POS_ID="+strconv.Itoa(c.PosID),
+		"P24_API_KEY="+c.APIKey, "P24_CRC="+c.CRC, "P24_CHECK_AFTER=2s", "P24_REFUND_SWEEP=500ms",
+		// The refunds' notifications go to the worker's public address
+		// (BILLING_PANEL_URL without /panel): the run's intake, through
+		// notices.
+		"BILLING_PANEL_URL="+notices.URL+"/panel",
+	)
+}
+
+// prepare plans the failed-then-late and the double payments, and the
+// faults injected before each order's payment.
+func (g *gatewayRun) prepare(r *run) {
+	for i, q := range r.reqs {
+		id := q.OrderID
+		g.index[id] = i
+		switch {
+		case r.fails[id]:
+			// Failed at the fake, cancelled, then paid late: one payment,
+			// owed back.
+			r.refunds[id] = 1
+		case i%10 == 4:
+			g.double[id] = true
+			r.payments[id], r.refunds[id] = 2, 1
+		}
+		switch {
+		case i%8 == 1:
+			g.planned.LostNotifications++
+		case i%8 == 5:
+			g.planned.DuplicatedNotifications++
+		}
+		if i%10 == 7 {
+			g.planned.VerifyFailed++
+		}
+		if g.double[id] && i%30 == 4 {
+			g.planned.RefundAnswersLost++ // before its second payment
+		}
+	}
+	if len(g.double) == 0 {
+		r.t.Fatalf("the run needs an order paid twice (its 5th): FAULT_ORDERS=%d is too few", len(r.reqs))
+	}
+	// The refunds of the cancelled orders' late payments come first; as
+	// many lost answers as there are of them, so that no count is left
+	// over whatever comes first.
+	early := len(r.fails)
+	g.planned.RefundAnswersLost += early
+	st.P24Fake.LoseRefundAnswers(early)
+	r.t.Logf("gateway: %d orders failed at Przelewy24, cancelled, then paid late; %d paid twice; faults planned %+v",
+		len(r.fails), len(g.double), g.planned)
+}
+
+// txn is a registered transaction.
+type txn struct{ token, session string }
+
+// register presses the order's pay button: a transaction registered at the
+// fake for what is due, its PaymentCheck started.
+func (g *gatewayRun) register(r *run, id string) (txn, bool) {
+	var u string
+	var err error
+	for try := range 5 {
+		if try > 0 {
+			select {
+			case <-r.ctx.Done():
+				return txn{}, false
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+		if u, err = r.in.Pay(r.ctx, id, "pl"); err == nil || r.ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		if r.ctx.Err() == nil {
+			r.t.Errorf("pay button of %s: %v", id, err)
+		}
+		return txn{}, false
+	}
+	_, token, ok := strings.Cut(u, "/trnRequest/")
+	if !ok {
+		r.t.Errorf("pay button of %s: payer page %q", id, u)
+		return txn{}, false
+	}
+	var session string
+	if err := st.Store.Pool.QueryRow(r.ctx, `SELECT session_id FROM p24_transactions WHERE token = $1 AND order_id = $2`, token, id).Scan(&session); err != nil {
+		r.t.Errorf("transaction of %s (token %s): %v", id, token, err)
+		return txn{}, false
+	}
+	return txn{token: token, session: session}, true
+}
+
+// payAt does what the payer does on the fake's page. An error is a
+// notification the intake did not take after the fake's tries: the
+// PaymentCheck is to find that payment.
+func (g *gatewayRun) payAt(r *run, t txn, outcome p24.Outcome) {
+	if err := st.P24Fake.Pay(t.token, outcome); err != nil {
+		g.mu.Lock()
+		g.notTaken = append(g.notTaken, t.session+": "+err.Error())
+		g.mu.Unlock()
+	}
+}
+
+// pay pays an order waiting for payment through Przelewy24, as planned.
+func (g *gatewayRun) pay(r *run, id string, _ int64, _ string) bool {
+	i := g.index[id]
+	// The faults, by the next payments made (this one or another's).
+	switch {
+	case i%8 == 1:
+		st.P24Fake.LoseNotifications(1)
+	case i%8 == 5:
+		st.P24Fake.DuplicateNotifications(1)
+	}
+	if i%10 == 7 {
+		st.P24Fake.FailVerify(1)
+	}
+	first, ok := g.register(r, id)
+	if !ok {
+		return false
+	}
+	var second txn
+	if g.double[id] {
+		// Registered while the pro-forma is due; paid once every order
+		// has ended.
+		if second, ok = g.register(r, id); !ok {
+			return false
+		}
+		g.front.holdRefundOf(second.session)
+	}
+	if r.fails[id] {
+		g.payAt(r, first, p24.Failed)
+		var err error
+		for try := range 5 {
+			if try > 0 {
+				select {
+				case <-r.ctx.Done():
+					return false
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+			if err = r.client(id).Cancel(r.ctx, id, "the payment failed at Przelewy24"); err == nil || r.ctx.Err() != nil {
+				break
+			}
+		}
+		if err != nil {
+			if r.ctx.Err() == nil {
+				r.t.Errorf("cancel %s: %v", id, err)
+			}
+			return false
+		}
+		g.payAt(r, first, p24.Paid) // late: after the cancel
+		return true
+	}
+	g.payAt(r, first, p24.Paid)
+	if second.token == "" {
+		return true
+	}
+	if !r.until(func(p progress) bool { return p.Terminal >= len(r.reqs) }) {
+		return true
+	}
+	if i%30 == 4 {
+		st.P24Fake.LoseRefundAnswers(1)
+	}
+	g.payAt(r, second, p24.Paid)
+	return true
+}
+
+// during kills the worker process once one of the second payments' refund
+// calls is held in front of the fake, starts a new one, lets the dead
+// worker's call on once the new worker's retry of the refund is through,
+// then waits until every owed refund is refunded and its Refund workflow
+// closed, and every lost notification's PaymentCheck closed.
+func (g *gatewayRun) during(r *run) {
+	over := make(chan struct{})
+	go func() {
+		r.until(func(progress) bool { return false })
+		close(over)
+	}()
+	// A refund call is held soon after the orders have ended (the second
+	// payments); should none come, the run fails instead of hanging.
+	var late <-chan time.Time
+	ended := (<-chan struct{})(over)
+	for held := false; !held; {
+		select {
+		case <-g.front.held:
+			held = true
+		case <-ended:
+			ended, late = nil, time.After(2*time.Minute)
+		case <-late:
+			r.t.Errorf("no refund call of a second payment came within 2 minutes of the orders' end")
+			return
+		case <-r.ctx.Done():
+			return
+		}
+	}
+	w := r.current()
+	w.Kill(r.t)
+	p := r.progress()
+	r.note("SIGKILL worker pid %d while its refund call (request %s) is held unanswered at the fake (terminal %d of %d)",
+		w.Pid(), g.front.heldRequest(), p.Terminal, len(r.reqs))
+	nw := r.startWorker()
+	r.note("worker pid %d runs; the dead one's refund activity is retried once its start-to-close timeout passes", nw.Pid())
+	select {
+	case <-g.front.retried:
+	case <-time.After(3 * time.Minute):
+		r.t.Errorf("the refund held across the kill was not retried within 3 minutes")
+		g.front.let()
+		return
+	case <-r.ctx.Done():
+		return
+	}
+	g.front.let()
+	g.mu.Lock()
+	g.retried = true
+	g.mu.Unlock()
+	r.note("the new worker's retry of request %s reached the fake; the dead worker's call follows it", g.front.heldRequest())
+
+	// Every owed refund refunded: the orders' refunds rows as planned.
+	want := 0
+	for _, n := range r.refunds {
+		want += n
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var pids []string
+	for {
+		pids = pids[:0]
+		var refunded int
+		rows, err := st.Store.Pool.Query(r.ctx, `SELECT payment_id, status FROM refunds WHERE order_id LIKE $1`, r.prefix+"%")
+		if err == nil {
+			for rows.Next() {
+				var pid, status string
+				if err = rows.Scan(&pid, &status); err != nil {
+					break
+				}
+				pids = append(pids, pid)
+				if status == store.RefundRefunded {
+					refunded++
+				}
+			}
+			rows.Close()
+		}
+		if err == nil && len(pids) >= want && refunded == len(pids) {
+			break
+		}
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	r.note("%d refunds refunded", len(pids))
+	// Their Refund workflows closed: the one whose activity died with the
+	// worker too.
+	for _, pid := range pids {
+		var res workflows.AfterResult
+		if err := st.Client.GetWorkflow(r.ctx, workflows.RefundWorkflowID(pid), "").Get(r.ctx, &res); err != nil {
+			r.t.Errorf("Refund workflow of %s: %v", pid, err)
+			continue
+		}
+		g.mu.Lock()
+		g.refundDone[pid] = res
+		g.mu.Unlock()
+	}
+	// The PaymentChecks of the transactions whose notification was lost.
+	copies := notificationCopies()
+	for _, t := range st.P24Fake.Transactions() {
+		if !strings.HasPrefix(t.SessionID, r.prefix) || t.State == p24.NoPayment || copies[t.SessionID] > 0 {
+			continue
+		}
+		var res workflows.AfterResult
+		if err := st.Client.GetWorkflow(r.ctx, workflows.PaymentCheckWorkflowID(t.SessionID), "").Get(r.ctx, &res); err != nil {
+			r.t.Errorf("PaymentCheck of %s: %v", t.SessionID, err)
+			continue
+		}
+		g.mu.Lock()
+		g.checks[t.SessionID] = res
+		g.mu.Unlock()
+	}
+	r.note("Refund workflows and the lost notifications' PaymentChecks closed")
+}
+
+// notificationCopies is how many copies of each session's paid
+// notification the fake sent.
+func notificationCopies() map[string]int {
+	copies := map[string]int{}
+	for _, n := range st.P24Fake.Notifications() {
+		copies[n.SessionID]++
+	}
+	return copies
+}
+
+// rows are the gateway's side of the table.
+func (g *gatewayRun) rows(r *run, orders []*ord) []row {
+	rq := r.require()
+	ctx := context.Background()
+	is := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	orderOf := func(session string) string { id, _, _ := strings.Cut(session, "."); return id }
+
+	// The fake: the run's transactions, by order, and its refunds.
+	copies := notificationCopies()
+	registered := map[string]int{}
+	paid := map[string][]p24.Record{}
+	var sent, lost, dup, paidAll int
+	for _, t := range st.P24Fake.Transactions() {
+		if !strings.HasPrefix(t.SessionID, r.prefix) {
+			continue
+		}
+		id := orderOf(t.SessionID)
+		registered[id]++
+		if t.State == p24.NoPayment {
+			continue
+		}
+		paid[id] = append(paid[id], t)
+		paidAll++
+		sent += copies[t.SessionID]
+		switch copies[t.SessionID] {
+		case 0:
+			lost++
+		case 1:
+		default:
+			dup++
+		}
+	}
+	fakeRefunds := map[string][]p24.RefundNotification{}
+	for _, n := range st.P24Fake.Refunds() {
+		if strings.HasPrefix(n.SessionID, r.prefix) {
+			fakeRefunds[orderOf(n.SessionID)] = append(fakeRefunds[orderOf(n.SessionID)], n)
+		}
+	}
+
+	// Ours: payments, refunds, the VAT invoices' payments.
+	type payment struct {
+		status string
+		amount int64
+	}
+	payments := map[string]map[string]payment{}
+	refunds := map[string]map[string]payment{} // order -> payment id -> refund status, amount
+	settledBy := map[string]string{}
+	scan := func(sql string, each func(id, pid, status string, amount int64)) {
+		rows, err := st.Store.Pool.Query(ctx, sql, r.prefix+"%")
+		rq.NoError(err, sql)
+		defer rows.Close()
+		for rows.Next() {
+			var id, pid, status string
+			var amount int64
+			rq.NoError(rows.Scan(&id, &pid, &status, &amount))
+			each(id, pid, status, amount)
+		}
+		rq.NoError(rows.Err())
+	}
+	scan(`SELECT order_id, payment_id, status, amount_grosze FROM payments WHERE order_id LIKE $1`, func(id, pid, status string, amount int64) {
+		if payments[id] == nil {
+			payments[id] = map[string]payment{}
+		}
+		payments[id][pid] = payment{status, amount}
+	})
+	scan(`SELECT order_id, payment_id, status, amount_grosze FROM refunds WHERE order_id LIKE $1`, func(id, pid, status string, amount int64) {
+		if refunds[id] == nil {
+			refunds[id] = map[string]payment{}
+		}
+		refunds[id][pid] = payment{status, amount}
+	})
+	scan(`SELECT order_id, coalesce(payment_id, ''), status, gross_grosze FROM invoices WHERE order_id LIKE $1 AND kind = 'invoice'`,
+		func(id, pid, _ string, _ int64) { settledBy[id] = pid })
+
+	wantPaid := func(o *ord) int { return 1 + is(g.double[o.id]) }
+	taken := func(o *ord) map[string]bool {
+		m := map[string]bool{}
+		for pid, p := range payments[o.id] {
+			if _, owed := refunds[o.id][pid]; p.status == "completed" && !owed {
+				m[pid] = true
+			}
+		}
+		return m
+	}
+	var rows []row
+	add := func(name string, want, got func(o *ord) int) { rows = append(rows, tally(name, orders, want, got)) }
+	add("p24 transactions registered (fake)", wantPaid, func(o *ord) int { return registered[o.id] })
+	add("  paid (fake)", wantPaid, func(o *ord) int { return len(paid[o.id]) })
+	add("  verified (fake: completed or returned)", wantPaid, func(o *ord) int {
+		n := 0
+		for _, t := range paid[o.id] {
+			n += is(t.State == p24.Completed || t.State == p24.Returned)
+		}
+		return n
+	})
+	add("  recorded as payment p24-<orderId> (db)", wantPaid, func(o *ord) int {
+		n := 0
+		for _, t := range paid[o.id] {
+			p, ok := payments[o.id][store.P24PaymentID(t.OrderID)]
+			n += is(ok && p.status == "completed" && p.amount == t.Amount)
+		}
+		return n
+	})
+	// Payments of ours that no paid transaction of the fake stands for.
+	var madeUp []string
+	for _, o := range orders {
+		at := map[string]bool{}
+		for _, t := range paid[o.id] {
+			at[store.P24PaymentID(t.OrderID)] = true
+		}
+		for pid := range payments[o.id] {
+			if !at[pid] {
+				madeUp = append(madeUp, o.id+" "+pid)
+			}
+		}
+	}
+	sort.Strings(madeUp)
+	rows = append(rows, row{name: "payments (db) not paid at the fake", got: len(madeUp), dup: len(madeUp), bad: madeUp})
+	add("payments taken (db: completed, not owed back)", (*ord).provisioned, func(o *ord) int { return len(taken(o)) })
+	add("  settling the VAT invoice", (*ord).provisioned, func(o *ord) int { return is(taken(o)[settledBy[o.id]]) })
+	add("refunds refunded (db)", func(o *ord) int { return o.wantRefunds }, func(o *ord) int {
+		n := 0
+		for _, rf := range refunds[o.id] {
+			n += is(rf.status == store.RefundRefunded)
+		}
+		return n
+	})
+	add("  Refund workflow done", func(o *ord) int { return o.wantRefunds }, func(o *ord) int {
+		n := 0
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		for pid := range refunds[o.id] {
+			n += is(g.refundDone[pid].Stage == workflows.StageDone)
+		}
+		return n
+	})
+	add("refunds made (fake)", func(o *ord) int { return o.wantRefunds }, func(o *ord) int { return len(fakeRefunds[o.id]) })
+	add("  of the payment owed back, in full", func(o *ord) int { return o.wantRefunds }, func(o *ord) int {
+		n := 0
+		for _, f := range fakeRefunds[o.id] {
+			rf, ok := refunds[o.id][store.P24PaymentID(f.OrderID)]
+			n += is(ok && f.Completed() && f.Amount == rf.amount)
+		}
+		return n
+	})
+	add("  transactions returned (fake)", func(o *ord) int { return o.wantRefunds }, func(o *ord) int {
+		n := 0
+		for _, t := range paid[o.id] {
+			n += is(t.State == p24.Returned)
+		}
+		return n
+	})
+	g.mu.Lock()
+	checks := map[string]workflows.AfterResult{}
+	for k, v := range g.checks {
+		checks[k] = v
+	}
+	g.mu.Unlock()
+	add("lost notifications recovered by PaymentCheck", func(o *ord) int {
+		n := 0
+		for _, t := range paid[o.id] {
+			n += is(copies[t.SessionID] == 0)
+		}
+		return n
+	}, func(o *ord) int {
+		n := 0
+		for _, t := range paid[o.id] {
+			res := checks[t.SessionID]
+			n += is(copies[t.SessionID] == 0 && strings.Contains(res.Reason, store.P24PaymentID(t.OrderID)+" recovered"))
+		}
+		return n
+	})
+
+	ids := make([]string, len(orders))
+	for i, o := range orders {
+		ids[i] = o.id
+	}
+	unsettled, err := st.Store.UnsettledPayments(ctx, ids...)
+	rq.NoError(err)
+	var bad []string
+	for _, p := range unsettled {
+		bad = append(bad, fmt.Sprintf("%s %s (%s)", p.OrderID, p.PaymentID, p.OrderStatus))
+	}
+	rows = append(rows, row{name: "completed payments neither taken nor refunded", got: len(bad), bad: bad, total: "unrecorded payments"})
+	double, err := st.Store.DoublySettledPayments(ctx, ids...)
+	rq.NoError(err)
+	bad = nil
+	for _, p := range double {
+		bad = append(bad, fmt.Sprintf("%s %s (%s)", p.OrderID, p.PaymentID, p.OrderStatus))
+	}
+	rows = append(rows, row{name: "completed payments taken and refunded", got: len(bad), dup: len(bad), bad: bad})
+	byStatus, failed := queueWorkflows(r)
+	rows = append(rows, row{name: "FAILED workflows (Temporal)", got: len(failed), bad: failed, total: "FAILED workflows"})
+
+	// The figures.
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	answers := map[string]int{}
+	for _, q := range g.calls.since(0, nil) {
+		op := q.Method + " " + strings.TrimPrefix(q.Path, "/api/v1/transaction/")
+		if strings.HasPrefix(q.Path, "/api/v1/transaction/by/sessionId/") {
+			op = q.Method + " by/sessionId"
+		}
+		status := strconv.Itoa(q.Status)
+		if q.Aborted {
+			status = "aborted"
+		}
+		answers[op+" "+status]++
+		switch {
+		case strings.HasSuffix(q.Path, "/verify") && q.Status == http.StatusInternalServerError:
+			g.seen.VerifyFailed++
+		case strings.HasSuffix(q.Path, "/refund") && q.Status == http.StatusInternalServerError:
+			g.seen.RefundAnswersLost++
+		}
+	}
+	g.seen.LostNotifications, g.seen.DuplicatedNotifications = lost, dup
+	reasons := map[string]int{}
+	for _, res := range checks {
+		reason := res.Reason
+		if strings.Contains(reason, "recovered") {
+			reason = "recovered"
+		}
+		reasons[reason]++
+	}
+	calls, distinct := g.front.refundCalls()
+	g.lostAnswers, g.resent, g.notResent = g.front.resent()
+	g.notices.mu.Lock()
+	waited, early := g.notices.held, g.notices.early
+	g.notices.mu.Unlock()
+	r.stat("Przelewy24 faults planned: %+v", g.planned)
+	r.stat("Przelewy24 faults served:  %+v", g.seen)
+	r.stat("paid transactions %d: notifications sent %d (lost %d, sent twice %d); not taken by the intake after the fake's tries: %d %v",
+		paidAll, sent, lost, dup, len(g.notTaken), g.notTaken)
+	r.stat("Przelewy24 API calls by answer: %s", sortedCounts(answers))
+	r.stat("refund calls: %d for %d refunds; request %s held across the kill of the worker", calls, distinct, g.front.heldRequest())
+	r.stat("refund calls answered 500: %d, called again and answered as the first: %d %v; their notifications waited for the retry: %d (in vain: %d)",
+		g.lostAnswers, g.resent, g.notResent, waited, early)
+	r.stat("PaymentChecks of the lost notifications by result: %s", sortedCounts(reasons))
+	r.stat("workflows of the run by status: %s", sortedCounts(byStatus))
+	return rows
+}
+
+// refundHold stands in front of the fake. The first refund call for one
+// of the sessions it is told about is held before it reaches the fake,
+// until let: meanwhile the worker that made it is killed, a new one
+// retries the refund (the same request id), and only then does the held
+// call go on, answered by the fake as the request it already did. It also
+// counts the refund calls by request id.
+type refundHold struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	of      map[string]bool  // sessions whose refund may be held
+	heldID  string           // the held call's requestId
+	calls   map[string]int   // refund calls by requestId
+	answers map[string][]int // the fake's answers by requestId, in order
+	lostFor map[string]bool  // sessions whose refund call was answered 500
+	held    chan struct{}    // closed once a call is held
+	retried chan struct{}    // closed once a call of heldID has been answered by the fake
+	release chan struct{}    // closed to let the held call on
+	once    sync.Once
+	retry   sync.Once
+}
+
+func newRefundHold(next http.Handler) *refundHold {
+	return &refundHold{next: next, of: map[string]bool{}, calls: map[string]int{}, answers: map[string][]int{}, lostFor: map[string]bool{},
+		held: make(chan struct{}), retried: make(chan struct{}), release: make(chan struct{})}
+}
+
+// holdRefundOf makes the refund of session's payment one that may be held.
+func (h *refundHold) holdRefundOf(session string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.of[session] = true
+}
+
+// let lets the held call on (and any later one: there is none).
+func (h *refundHold) let() { h.once.Do(func() { close(h.release) }) }
+
+func (h *refundHold) heldRequest() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.heldID
+}
+
+// refundCalls is how many refund calls came, and for how many request ids.
+func (h *refundHold) refundCalls() (calls, ids int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, n := range h.calls {
+		calls += n
+	}
+	return calls, len(h.calls)
+}
+
+func (h *refundHold) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost || req.URL.Path != "/api/v1/transaction/refund" {
+		h.next.ServeHTTP(w, req)
+		return
+	}
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		http.Error(w, "body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	var in p24.RefundRequest
+	_ = json.Unmarshal(body, &in)
+	h.mu.Lock()
+	h.calls[in.RequestID]++
+	hold := h.heldID == "" && len(in.Refunds) == 1 && h.of[in.Refunds[0].SessionID]
+	again := h.heldID != "" && in.RequestID == h.heldID
+	if hold {
+		h.heldID = in.RequestID
+	}
+	h.mu.Unlock()
+	if hold {
+		close(h.held)
+		<-h.release
+		// The worker that made the call is dead; the answer goes nowhere.
+	}
+	sw := &statusWriter{ResponseWriter: w}
+	h.next.ServeHTTP(sw, req)
+	h.mu.Lock()
+	h.answers[in.RequestID] = append(h.answers[in.RequestID], sw.status)
+	if sw.status == http.StatusInternalServerError && len(in.Refunds) == 1 {
+		h.lostFor[in.Refunds[0].SessionID] = true
+	}
+	h.mu.Unlock()
+	if again {
+		h.retry.Do(func() { close(h.retried) })
+	}
+}
+
+// answerLost tells whether a refund call for session was answered 500.
+func (h *refundHold) answerLost(session string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lostFor[session]
+}
+
+// resent is how many request ids were answered 500 and how many of them
+// were called again and then answered as the first (201), with the ids
+// that were not.
+func (h *refundHold) resent() (lost, again int, not []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, codes := range h.answers {
+		for i, c := range codes {
+			if c != http.StatusInternalServerError {
+				continue
+			}
+			lost++
+			if slices.Contains(codes[i+1:], http.StatusCreated) {
+				again++
+			} else {
+				not = append(not, fmt.Sprintf("%s answered %v", id, codes))
+			}
+			break
+		}
+	}
+	sort.Strings(not)
+	return lost, again, not
+}
+
+// refundNotices stands between the fake and the run's intake for the
+// refunds' notifications. The fake notifies a refund the moment it is made,
+// Przelewy24 minutes later; so that a refund whose answer was lost is sent
+// again (the same request, which the fake answers as the first and does not
+// refund twice) rather than closed by its notification before the retry,
+// the notification of such a refund waits until the refund is recorded as
+// sent (at most 8 s: the fake gives up on a notification after 10).
+type refundNotices struct {
+	next  http.Handler
+	hold  *refundHold
+	mu    sync.Mutex
+	held  int // notifications that waited for the retry
+	early int // ... that waited 8 s in vain
+}
+
+func (n *refundNotices) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method == http.MethodPost && req.URL.Path == "/v1/payments/p24/refund" {
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			http.Error(w, "body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var rn p24.RefundNotification
+		if json.Unmarshal(body, &rn) == nil && n.hold.answerLost(rn.SessionID) {
+			n.await(req.Context(), store.P24PaymentID(rn.OrderID))
+		}
+	}
+	n.next.ServeHTTP(w, req)
+}
+
+// await waits until the payment's refund is no longer pending.
+func (n *refundNotices) await(ctx context.Context, paymentID string) {
+	ctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var status string
+		err := st.Store.Pool.QueryRow(ctx, `SELECT status FROM refunds WHERE payment_id = $1`, paymentID).Scan(&status)
+		if err == nil && status != store.RefundPending {
+			n.mu.Lock()
+			n.held++
+			n.mu.Unlock()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			n.mu.Lock()
+			n.early++
+			n.mu.Unlock()
+			return
+		case <-tick.C:
+		}
+	}
+}
