@@ -76,6 +76,21 @@ func waitRefund(t *testing.T, paymentID, state string) {
 	}
 }
 
+// p24PaidTwice places an order and pays two transactions of it: the first
+// provisions it, the second, paid with fault set on the fake just before,
+// is owed back. It returns the order and the two sessions.
+func p24PaidTwice(t *testing.T, fault func()) (id, first, second string) {
+	t.Helper()
+	id, _ = hpWaiting(t)
+	first, token1 := p24Register(t, id)
+	second, token2 := p24Register(t, id)
+	require.NoError(t, st.P24Fake.Pay(token1, p24.Paid))
+	waitStatus(t, id, "installer_ready")
+	fault()
+	require.NoError(t, st.P24Fake.Pay(token2, p24.Paid))
+	return id, first, second
+}
+
 // TestP24BadSignIsRefused: a notification under another CRC is answered 401
 // and records nothing; the order keeps waiting.
 func TestP24BadSignIsRefused(t *testing.T) {
@@ -156,13 +171,7 @@ func TestP24LostNotificationIsRecovered(t *testing.T) {
 // once although the first answer is lost (the activity retries the same
 // request), and closed by the refund's notification.
 func TestP24DoublePaymentIsRefundedOnce(t *testing.T) {
-	id, _ := hpWaiting(t)
-	first, token1 := p24Register(t, id)
-	second, token2 := p24Register(t, id)
-	require.NoError(t, st.P24Fake.Pay(token1, p24.Paid))
-	waitStatus(t, id, "installer_ready")
-	st.P24Fake.LoseRefundAnswers(1)
-	require.NoError(t, st.P24Fake.Pay(token2, p24.Paid))
+	id, first, second := p24PaidTwice(t, func() { st.P24Fake.LoseRefundAnswers(1) })
 	paid := store.P24PaymentID(p24Record(t, first).OrderID)
 	twice := store.P24PaymentID(p24Record(t, second).OrderID)
 	waitRefund(t, twice, store.RefundRefunded)
@@ -186,13 +195,7 @@ func TestP24DoublePaymentIsRefundedOnce(t *testing.T) {
 // it is marked rejected with the reason, in the order's log, and its
 // workflow waits for an operator, whose retry sends it once.
 func TestP24RefusedRefundWaitsForAnOperator(t *testing.T) {
-	id, _ := hpWaiting(t)
-	_, token1 := p24Register(t, id)
-	second, token2 := p24Register(t, id)
-	require.NoError(t, st.P24Fake.Pay(token1, p24.Paid))
-	waitStatus(t, id, "installer_ready")
-	st.P24Fake.RefuseRefunds(1)
-	require.NoError(t, st.P24Fake.Pay(token2, p24.Paid))
+	id, _, second := p24PaidTwice(t, func() { st.P24Fake.RefuseRefunds(1) })
 	twice := store.P24PaymentID(p24Record(t, second).OrderID)
 	waitRefund(t, twice, store.RefundRejected)
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM order_events WHERE order_id = $1 AND key = $2`, id, "refund_rejected:"+twice))

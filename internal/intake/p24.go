@@ -107,25 +107,11 @@ func (s *Server) Pay(ctx context.Context, orderID, lang string) (string, error) 
 // then recorded, as any payment is (settled). A repeat records nothing
 // twice. Przelewy24 sends it again until it is answered 200.
 func (s *Server) p24Status(w http.ResponseWriter, r *http.Request) {
-	g := s.P24
-	if g == nil {
-		writeError(w, http.StatusNotFound, "not_found", "", "no Przelewy24 account configured")
+	n, g, ok := readP24(s, w, r, p24.ParseNotification)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "", "body too large")
-		return
-	}
-	n, err := p24.ParseNotification(body, g.Client.CRC)
-	switch {
-	case errors.Is(err, p24.ErrBadSign):
-		writeError(w, http.StatusUnauthorized, "bad_signature", "sign", "missing or wrong sign")
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, "invalid", "", err.Error())
-		return
-	case n.MerchantID != g.Client.MerchantID || n.PosID != cmp.Or(g.Client.PosID, g.Client.MerchantID):
+	if n.MerchantID != g.Client.MerchantID || n.PosID != cmp.Or(g.Client.PosID, g.Client.MerchantID) {
 		writeError(w, http.StatusBadRequest, "invalid", "merchantId", "not this merchant's notification")
 		return
 	}
@@ -159,25 +145,11 @@ func (s *Server) p24Status(w http.ResponseWriter, r *http.Request) {
 
 // p24Refund closes a refund on Przelewy24's notification of it.
 func (s *Server) p24Refund(w http.ResponseWriter, r *http.Request) {
-	g := s.P24
-	if g == nil {
-		writeError(w, http.StatusNotFound, "not_found", "", "no Przelewy24 account configured")
+	n, g, ok := readP24(s, w, r, p24.ParseRefundNotification)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "", "body too large")
-		return
-	}
-	n, err := p24.ParseRefundNotification(body, g.Client.CRC)
-	switch {
-	case errors.Is(err, p24.ErrBadSign):
-		writeError(w, http.StatusUnauthorized, "bad_signature", "sign", "missing or wrong sign")
-		return
-	case err != nil:
-		writeError(w, http.StatusBadRequest, "invalid", "", err.Error())
-		return
-	case n.MerchantID != g.Client.MerchantID:
+	if n.MerchantID != g.Client.MerchantID {
 		writeError(w, http.StatusBadRequest, "invalid", "merchantId", "not this merchant's notification")
 		return
 	}
@@ -187,4 +159,29 @@ func (s *Server) p24Refund(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"payment_id": store.P24PaymentID(n.OrderID), "duplicate": !moved})
+}
+
+// readP24 reads a Przelewy24 notification with parse, which checks its sign
+// under the account's CRC before anything in it counts: a bad sign is 401,
+// a body that is not one 400. ok false means it answered.
+func readP24[N any](s *Server, w http.ResponseWriter, r *http.Request, parse func([]byte, string) (N, error)) (n N, g *P24, ok bool) {
+	if g = s.P24; g == nil {
+		writeError(w, http.StatusNotFound, "not_found", "", "no Przelewy24 account configured")
+		return n, nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "", "body too large")
+		return n, nil, false
+	}
+	n, err = parse(body, g.Client.CRC)
+	switch {
+	case errors.Is(err, p24.ErrBadSign):
+		writeError(w, http.StatusUnauthorized, "bad_signature", "sign", "missing or wrong sign")
+		return n, nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid", "", err.Error())
+		return n, nil, false
+	}
+	return n, g, true
 }
