@@ -85,6 +85,8 @@ type Config struct {
 
 	// P24 is the Przelewy24 account of the panel's pay button.
 	P24 P24
+	// panelURLSet: BILLING_PANEL_URL was given, not derived from HTTP_ADDR.
+	panelURLSet bool
 }
 
 // DefaultWorkflowCache holds the orders a busy worker has in flight, not
@@ -262,6 +264,7 @@ func Load(dev bool) (Config, error) {
 	if c.P24, err = loadP24(dev); err != nil {
 		return c, err
 	}
+	c.panelURLSet = os.Getenv("BILLING_PANEL_URL") != ""
 	if c.After, err = loadAfter(); err != nil {
 		return c, err
 	}
@@ -305,6 +308,9 @@ func (c Config) RequireIntake() error {
 		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64, the worker's; the billing panel checks sign-in links and forms with it)")
 	}
 	if err := c.requirePayloadKeys(); err != nil {
+		return err
+	}
+	if err := c.requirePublicURL(); err != nil {
 		return err
 	}
 	return c.requireCodecToken()
@@ -354,7 +360,18 @@ func (c Config) RequireWorker() error {
 	if c.SMTP.Host == "" {
 		return fmt.Errorf("SMTP_HOST: required outside -dev (the mail server that sends customers their documents and credentials)")
 	}
-	return nil
+	return c.requirePublicURL()
+}
+
+// requirePublicURL: with Przelewy24, outside -dev, BILLING_PANEL_URL must be
+// given. The gateway calls back (payment and refund notifications) and
+// sends payers back to the public address, which HTTP_ADDR (what the
+// process listens on, such as 0.0.0.0:8080) is not.
+func (c Config) requirePublicURL() error {
+	if c.Dev || !c.P24.Enabled() || c.panelURLSet {
+		return nil
+	}
+	return fmt.Errorf("BILLING_PANEL_URL: required with P24_URL outside -dev (the panel's public https address; Przelewy24 sends its notifications to the same host)")
 }
 
 // Without PAYLOAD_KEYS customer data would reach Temporal's history in

@@ -3,6 +3,7 @@ package config_test
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ var vars = []string{
 	"PARTNER_API_URL", "PARTNER_API_TOKEN", "BILLING_PANEL_URL", "PANEL_LINK_TTL",
 	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
 	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR",
+	"P24_URL", "P24_MERCHANT_ID", "P24_POS_ID", "P24_API_KEY", "P24_CRC", "P24_CHECK_AFTER", "P24_CHECK_FOR", "P24_REFUND_SWEEP",
 }
 
 func clearEnv(t *testing.T) {
@@ -302,4 +304,48 @@ func TestPayloadKeysAndCodecOrigins(t *testing.T) {
 	cd, err := c.Codec()
 	require.NoError(t, err)
 	require.NotNil(t, cd)
+}
+
+// TestP24Settings: Przelewy24 is optional; a half-set account stops the
+// process naming what is missing, keys never print, and with it the public
+// BILLING_PANEL_URL is required outside -dev (the gateway calls back there).
+func TestP24Settings(t *testing.T) {
+	clearEnv(t)
+	c, err := config.Load(false)
+	require.NoError(t, err)
+	require.False(t, c.P24.Enabled(), "no pay button without P24_URL")
+
+	t.Setenv("P24_CRC", "crc")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "P24_URL")
+
+	t.Setenv("P24_URL", "https://sandbox.przelewy24.pl")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "P24_MERCHANT_ID")
+	t.Setenv("P24_MERCHANT_ID", "12345")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "P24_API_KEY")
+	t.Setenv("P24_API_KEY", "reports-key")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.Equal(t, 12345, c.P24.PosID, "the point of sale defaults to the merchant")
+	printed := fmt.Sprintf("%+v %#v", c, c)
+	require.NotContains(t, printed, "reports-key")
+	require.Contains(t, printed, "P24URL:https://sandbox.przelewy24.pl")
+
+	t.Setenv("CREDENTIALS_KEY", key32(t))
+	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
+	t.Setenv("PARTNER_API_URL", "https://partner.example")
+	t.Setenv("SMTP_HOST", "smtp.example")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "BILLING_PANEL_URL")
+	t.Setenv("BILLING_PANEL_URL", "https://billing.example/panel")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.NoError(t, c.RequireWorker())
+
+	t.Setenv("P24_CHECK_AFTER", "soon")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "P24_CHECK_AFTER")
 }
