@@ -226,6 +226,13 @@ func TestPanelBrowserFullPath(t *testing.T) {
 	dns.SetTXT(txtName, txtText)
 	b.reloadUntil(page, shows(`#domains li[data-state="verified"]`), 30*time.Second)
 	require.Contains(t, b.text("#domains"), domain)
+
+	// The subscription ends with its paid period, at the customer's word.
+	require.Equal(t, int64(http.StatusOK), b.submit("#cancel-subscription"))
+	require.Equal(t, page, b.location())
+	require.False(t, b.has("#cancel-form"), "asked once, the form is gone")
+	require.Contains(t, b.text("#subscription"), "subskrypcja kończy się")
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM services WHERE order_id = $1 AND cancel_at_period_end`, id))
 }
 
 // payThroughP24 presses the order page's pay button, chooses "paid" on the

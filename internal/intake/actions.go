@@ -46,6 +46,41 @@ func refusal(field, code, msg string) *order.FieldError {
 	return &order.FieldError{Field: field, Code: code, Message: msg}
 }
 
+// CancelAtPeriodEnd asks the order's subscription to end when its paid
+// period ends (nothing is refunded for the period paid); actor is who asks
+// ("shop", "customer"). Asked again, it answers the same. An order with no
+// running subscription is refused with CodeNotActive.
+func (s *Server) CancelAtPeriodEnd(ctx context.Context, o store.Order, actor, reason string) error {
+	_, _, err := s.cancelAtPeriodEnd(ctx, o, actor, reason)
+	return err
+}
+
+// cancelAtPeriodEnd is CancelAtPeriodEnd with the subscription as it was
+// and the workflow's answer, for the shop's API.
+func (s *Server) cancelAtPeriodEnd(ctx context.Context, o store.Order, actor, reason string) (store.Service, workflows.AfterResult, error) {
+	notActive := refusal("order_id", CodeNotActive, "order "+o.ID+" has no running subscription")
+	sv, err := s.Store.GetService(ctx, o.ID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && sv.Status == store.ServiceTerminated {
+		return sv, workflows.AfterResult{}, notActive
+	}
+	if err != nil {
+		return sv, workflows.AfterResult{}, err
+	}
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.SubscriptionWorkflowID(o.ID), UpdateName: workflows.UpdateCancelAtPeriodEnd,
+		Args: []any{workflows.PeriodCancel{Actor: actor, Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var res workflows.AfterResult
+	if err == nil {
+		err = h.Get(ctx, &res)
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return sv, res, notActive
+	}
+	return sv, res, err
+}
+
 // AddSeats records n more seats (fewer when negative) for a provisioned
 // order and starts the LicencesWorkflow that bills them (or lowers the
 // seats at once), under an id from requestID.

@@ -10,8 +10,6 @@ import (
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 )
 
 // The shop's JSON requests after the first order: more or fewer licences,
@@ -144,35 +142,12 @@ func (s *Server) cancelSubscription(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	sv, err := s.Store.GetService(ctx, o.ID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && sv.Status == store.ServiceTerminated {
-		writeError(w, http.StatusConflict, "not_active", "order_id", "order "+o.ID+" has no running subscription")
-		return
-	}
-	if err != nil {
-		s.unavailable(w, "read subscription", err)
-		return
-	}
 	reason := strings.TrimSpace(body.Reason)
 	if reason == "" {
 		reason = "requested by the shop"
 	}
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.SubscriptionWorkflowID(o.ID), UpdateName: workflows.UpdateCancelAtPeriodEnd,
-		Args: []any{workflows.PeriodCancel{Actor: "shop", Reason: reason}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var res workflows.AfterResult
-	if err == nil {
-		err = h.Get(ctx, &res)
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		writeError(w, http.StatusConflict, "not_active", "order_id", "order "+o.ID+" has no running subscription")
-		return
-	}
-	if err != nil {
-		s.unavailable(w, "cancel subscription", err)
+	sv, res, err := s.cancelAtPeriodEnd(r.Context(), o, "shop", reason)
+	if s.refused(w, err, "order_id") {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, SubscriptionView{Status: res.Stage, PeriodStart: sv.PeriodStart.Format(time.DateOnly),

@@ -115,6 +115,7 @@ var catalogue = map[string]map[string]string{
 
 		"sub.title": "Subskrypcja", "sub.state": "Stan", "sub.period": "Opłacony okres", "sub.seats": "Licencje",
 		"sub.inuse": "Przypisane", "sub.free": "wolne:", "sub.ending": "Koniec", "sub.ends": "subskrypcja kończy się %s",
+		"sub.cancel.button": "Zakończ z końcem okresu", "sub.cancel.hint": "Subskrypcja działa do %s; nie zostanie przedłużona, a za opłacony okres nie ma zwrotu.",
 		"sub.status.active": "aktywna", "sub.status.renewal_due": "czeka na odnowienie", "sub.status.suspended": "wstrzymana",
 		"sub.status.terminated": "zakończona",
 		"licences.label":        "Zmień liczbę licencji o",
@@ -220,6 +221,7 @@ var catalogue = map[string]map[string]string{
 
 		"sub.title": "Subscription", "sub.state": "State", "sub.period": "Paid period", "sub.seats": "Licences",
 		"sub.inuse": "Assigned", "sub.free": "free:", "sub.ending": "Ends", "sub.ends": "the subscription ends on %s",
+		"sub.cancel.button": "End at the end of the period", "sub.cancel.hint": "The subscription runs until %s and is not renewed; the period paid is not refunded.",
 		"sub.status.active": "active", "sub.status.renewal_due": "renewal due", "sub.status.suspended": "suspended",
 		"sub.status.terminated": "ended",
 		"licences.label":        "Change the number of licences by",

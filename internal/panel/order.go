@@ -189,6 +189,12 @@ func (p *Panel) pay(w http.ResponseWriter, r *http.Request, o store.Order) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// cancelSubscription ends the subscription when its paid period ends.
+func (p *Panel) cancelSubscription(w http.ResponseWriter, r *http.Request, o store.Order) {
+	err := p.o.Actions.CancelAtPeriodEnd(r.Context(), o, "customer", "requested by the customer in the billing panel")
+	p.answer(w, r, o, "subscription", nil, err)
+}
+
 func (p *Panel) licences(w http.ResponseWriter, r *http.Request, o store.Order) {
 	in := inputs(r, "add_seats")
 	n, err := strconv.Atoi(in["add_seats"])

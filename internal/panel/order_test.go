@@ -135,10 +135,11 @@ func TestFormsWithoutCSRFChangeNothing(t *testing.T) {
 	page := e.get("/panel/orders/"+id, cookie).Body
 	rid := field(t, requestIDRe, page)
 	forms := map[string]url.Values{
-		"licences": {"add_seats": {"3"}, "request_id": {rid}},
-		"users":    {"user_name": {"jan"}, "display_name": {"Jan Nowak"}, "assign_licence": {"true"}},
-		"domains":  {"domain": {"acme.pl"}},
-		"pay":      {},
+		"licences":            {"add_seats": {"3"}, "request_id": {rid}},
+		"users":               {"user_name": {"jan"}, "display_name": {"Jan Nowak"}, "assign_licence": {"true"}},
+		"domains":             {"domain": {"acme.pl"}},
+		"pay":                 {},
+		"subscription/cancel": {},
 	}
 	for path, form := range forms {
 		for _, csrf := range []string{"", "forged", field(t, csrfRe, e.get("/panel/", "").Body)} {
@@ -170,6 +171,7 @@ func TestFormsAskTheIntakeAndReturnToTheOrder(t *testing.T) {
 		{"users", url.Values{"user_name": {" jan "}, "display_name": {"Jan Nowak"}, "assign_licence": {"true"}}},
 		{"domains", url.Values{"domain": {"acme.pl"}, "make_default": {"true"}}},
 		{"domains", url.Values{"domain": {"acme.pl"}}},
+		{"subscription/cancel", url.Values{}},
 	} {
 		c.form.Set("csrf", csrf)
 		r := e.post("/panel/orders/"+id+"/"+c.path, cookie, c.form)
@@ -182,12 +184,13 @@ func TestFormsAskTheIntakeAndReturnToTheOrder(t *testing.T) {
 		{"AddUser", id, []any{"jan", "Jan Nowak", true}},
 		{"AddDomain", id, []any{"acme.pl", true}},
 		{"AddDomain", id, []any{"acme.pl", false}},
+		{"CancelAtPeriodEnd", id, []any{"customer"}},
 	}, e.actions.Calls())
 
 	// Another order's forms do not exist for this session.
 	r := e.post("/panel/orders/"+other+"/users", cookie, url.Values{"csrf": {csrf}, "user_name": {"x"}, "display_name": {"X"}})
 	require.Equal(t, http.StatusNotFound, r.StatusCode)
-	require.Len(t, e.actions.Calls(), 5)
+	require.Len(t, e.actions.Calls(), 6)
 }
 
 // A refused request shows the page again with the reason, in the order's

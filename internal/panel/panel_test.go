@@ -91,6 +91,10 @@ func (f *fakeActions) AddDomain(_ context.Context, o store.Order, domain string,
 	return store.Domain{}, f.record(call{"AddDomain", o.ID, []any{domain, makeDefault}})
 }
 
+func (f *fakeActions) CancelAtPeriodEnd(_ context.Context, o store.Order, actor, reason string) error {
+	return f.record(call{"CancelAtPeriodEnd", o.ID, []any{actor}})
+}
+
 func (f *fakeActions) MailPanelLinks(_ context.Context, email string, links []store.PanelLink) error {
 	f.mu.Lock()
 	f.calls = append(f.calls, call{"MailPanelLinks", "", []any{email}})
