@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"github.com/officeflow/officeflow/internal/store"
 	"strings"
 
 	"github.com/officeflow/officeflow/internal/fail"
@@ -73,6 +74,34 @@ func (a *Activities) AssignLicence(ctx context.Context, orderID, userName string
 	return tenantError(err)
 }
 
+// DeleteUser removes a user the customer asked to remove: deleted at the
+// tenant API (under the same request id as any removal of this attempt, so a
+// retry deletes nothing twice), then its seat given back.
+func (a *Activities) DeleteUser(ctx context.Context, orderID, userName string) error {
+	u, err := a.Store.GetUser(ctx, orderID, userName)
+	if err != nil {
+		return dbError(err)
+	}
+	if err := a.deleteAtTenant(ctx, u); err != nil {
+		return err
+	}
+	return dbError(a.Store.UserRemoved(ctx, orderID, userName, u.Attempt))
+}
+
+func (a *Activities) deleteAtTenant(ctx context.Context, u store.User) error {
+	if u.TenantUserID == "" {
+		return nil
+	}
+	t, err := a.Store.Tenant(ctx, u.OrderID)
+	if err != nil {
+		return dbError(err)
+	}
+	if err := a.Tenant.DeleteUser(ctx, t.PartnerCustomer, u.TenantUserID, call(u.OrderID, "remove-user:"+u.UserName+"#"+itoa(u.Attempt))); err != nil {
+		return tenantError(err)
+	}
+	return nil
+}
+
 // RemoveUser deletes what was made of a user at the tenant and gives the
 // seat back.
 func (a *Activities) RemoveUser(ctx context.Context, orderID, userName, reason string) error {
@@ -80,14 +109,8 @@ func (a *Activities) RemoveUser(ctx context.Context, orderID, userName, reason s
 	if err != nil {
 		return dbError(err)
 	}
-	if u.TenantUserID != "" {
-		t, err := a.Store.Tenant(ctx, orderID)
-		if err != nil {
-			return dbError(err)
-		}
-		if err := a.Tenant.DeleteUser(ctx, t.PartnerCustomer, u.TenantUserID, call(orderID, "remove-user:"+userName+"#"+itoa(u.Attempt))); err != nil {
-			return tenantError(err)
-		}
+	if err := a.deleteAtTenant(ctx, u); err != nil {
+		return err
 	}
 	return dbError(a.Store.UserFailed(ctx, orderID, userName, reason))
 }

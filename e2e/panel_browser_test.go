@@ -227,6 +227,17 @@ func TestPanelBrowserFullPath(t *testing.T) {
 	b.reloadUntil(page, shows(`#domains li[data-state="verified"]`), 30*time.Second)
 	require.Contains(t, b.text("#domains"), domain)
 
+	// The user removed again: gone from the tenant, its seat free.
+	require.Equal(t, int64(http.StatusOK), b.submit("#users form.remove-user button"))
+	require.Equal(t, page, b.location())
+	b.reloadUntil(page, shows("#users li .tag.removed"), 30*time.Second)
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND user_name = $2 AND status = 'removed'`, id, upn))
+	require.False(t, b.has("#users form.remove-user"), "no removal offered for a removed user")
+	cust, _ := atTenant(t, id)
+	for _, u := range st.Fake.Users(cust) {
+		require.NotEqual(t, upn, u.UserPrincipalName, "deleted at the tenant API")
+	}
+
 	// The subscription ends with its paid period, at the customer's word.
 	require.Equal(t, int64(http.StatusOK), b.submit("#cancel-subscription"))
 	require.Equal(t, page, b.location())

@@ -13,6 +13,7 @@ import (
 const (
 	LicencesWorkflowName     = "LicencesWorkflow"
 	UserWorkflowName         = "UserWorkflow"
+	UserRemovalWorkflowName  = "UserRemoval"
 	DomainWorkflowName       = "DomainWorkflow"
 	SubscriptionWorkflowName = "SubscriptionWorkflow"
 
@@ -29,6 +30,9 @@ func LicencesWorkflowID(orderID, requestID string) string {
 	return order.LicencesWorkflowID(orderID, requestID)
 }
 func UserWorkflowID(orderID, userName string) string { return order.UserWorkflowID(orderID, userName) }
+func UserRemovalWorkflowID(orderID, userName string, attempt int) string {
+	return order.UserRemovalWorkflowID(orderID, userName, attempt)
+}
 func DomainWorkflowID(domain string, attempt int) string {
 	return order.DomainWorkflowID(domain, attempt)
 }
@@ -49,6 +53,7 @@ const (
 	StageDone            = "done"
 	StageCancelled       = "cancelled"
 	StageCreating        = "creating"
+	StageRemoving        = "removing"
 	StageFailed          = "failed"
 	StageCheckingDNS     = "checking_dns"
 	StageVerified        = "verified"

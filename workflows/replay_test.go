@@ -39,6 +39,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(OrderWorkflow, workflow.RegisterOptions{Name: OrderWorkflowName})
 			r.RegisterWorkflowWithOptions(LicencesWorkflow, workflow.RegisterOptions{Name: LicencesWorkflowName})
 			r.RegisterWorkflowWithOptions(UserWorkflow, workflow.RegisterOptions{Name: UserWorkflowName})
+			r.RegisterWorkflowWithOptions(UserRemovalWorkflow, workflow.RegisterOptions{Name: UserRemovalWorkflowName})
 			r.RegisterWorkflowWithOptions(DomainWorkflow, workflow.RegisterOptions{Name: DomainWorkflowName})
 			r.RegisterWorkflowWithOptions(SubscriptionWorkflow, workflow.RegisterOptions{Name: SubscriptionWorkflowName})
 			r.RegisterWorkflowWithOptions(PanelLinkWorkflow, workflow.RegisterOptions{Name: PanelLinkWorkflowName})

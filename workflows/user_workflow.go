@@ -44,6 +44,18 @@ func user(ctx workflow.Context, in UserInput) (AfterResult, error) {
 	return AfterResult{Stage: StageDone}, nil
 }
 
+// UserRemovalWorkflow deletes the user at the tenant API and gives its
+// seat back. A step that fails for good waits for an operator, as every
+// step does; the user stays 'removing', holding its seat, meanwhile.
+func UserRemovalWorkflow(ctx workflow.Context, in UserInput) (AfterResult, error) {
+	cur := StageRemoving
+	if err := workflow.ExecuteActivity(withTenant(ctx, "Remove user "+in.UserName+" at the customer's request"), a.DeleteUser, in.OrderID, in.UserName).Get(ctx, nil); err != nil {
+		return AfterResult{}, err
+	}
+	stage(ctx, &cur, StageDone)
+	return AfterResult{Stage: StageDone}, nil
+}
+
 // failUser removes what was made of the user at the tenant and gives its
 // seat back.
 func failUser(ctx workflow.Context, in UserInput, cur *string, reason string) (AfterResult, error) {

@@ -34,6 +34,7 @@ const (
 	CodeInvalid     = "invalid"
 	CodeNotActive   = "not_active"
 	CodeDomainTaken = "domain_taken"
+	CodeBusy        = "busy"
 )
 
 var (
@@ -151,6 +152,25 @@ func (s *Server) AddUser(ctx context.Context, o store.Order, userName, displayNa
 		reuse = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 	}
 	return u, s.startAfter(workflows.UserWorkflowID(o.ID, upn), o, workflows.UserWorkflowName, "User "+upn, workflows.StageCreating, in, reuse)
+}
+
+// RemoveUser removes a user of the order's tenant: recorded as removing
+// (it keeps its seat meanwhile), then deleted by the UserRemoval workflow,
+// under an id from its name and attempt, so a repeat starts nothing more.
+// A user still being made is refused (CodeBusy); an unknown one is
+// store.ErrNotFound.
+func (s *Server) RemoveUser(ctx context.Context, o store.Order, userName string) (store.User, error) {
+	name := strings.ToLower(strings.TrimSpace(userName))
+	u, err := s.Store.RemoveUser(ctx, o.ID, name)
+	if errors.Is(err, store.ErrUserBusy) {
+		return u, refusal("user_name", CodeBusy, "user "+name+" is still being created; remove it once it is ready")
+	}
+	if err != nil || u.Status == store.UserRemoved {
+		return u, err
+	}
+	in := workflows.UserInput{OrderID: o.ID, UserName: name, Licensed: u.Licensed}
+	return u, s.startAfter(workflows.UserRemovalWorkflowID(o.ID, name, u.Attempt), o, workflows.UserRemovalWorkflowName,
+		"Remove user "+name, workflows.StageRemoving, in)
 }
 
 // AddDomain records the customer's own domain for the order's tenant and

@@ -95,6 +95,25 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		Licensed: u.Licensed, Status: u.Status})
 }
 
+// removeUser removes a user of the order's tenant: 202 while it is being
+// removed (again: the same answer), 404 for a user the order does not have.
+func (s *Server) removeUser(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	u, err := s.RemoveUser(r.Context(), o, r.PathValue("user_name"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "user_name", "order "+o.ID+" has no user "+r.PathValue("user_name"))
+		return
+	}
+	if s.refused(w, err, "user_name") {
+		return
+	}
+	writeJSON(w, http.StatusAccepted, UserView{OrderID: o.ID, UserName: u.UserName,
+		WorkflowID: workflows.UserRemovalWorkflowID(o.ID, u.UserName, u.Attempt), Licensed: u.Licensed, Status: u.Status})
+}
+
 // DomainRequest is the body of POST /v1/orders/{id}/domains.
 type DomainRequest struct {
 	Domain      string `json:"domain"`
@@ -174,7 +193,7 @@ func (s *Server) refused(w http.ResponseWriter, err error, field string) bool {
 		return false
 	case errors.As(err, &fe):
 		status := http.StatusBadRequest
-		if fe.Code == CodeNotActive || fe.Code == CodeDomainTaken {
+		if fe.Code == CodeNotActive || fe.Code == CodeDomainTaken || fe.Code == CodeBusy {
 			status = http.StatusConflict
 		}
 		writeError(w, status, fe.Code, fe.Field, fe.Message)

@@ -56,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/documents/{file}", s.shop(s.documentPDF))
 	mux.Handle("POST /v1/orders/{order_id}/licences", s.shop(s.changeLicences))
 	mux.Handle("POST /v1/orders/{order_id}/users", s.shop(s.addUser))
+	mux.Handle("DELETE /v1/orders/{order_id}/users/{user_name}", s.shop(s.removeUser))
 	mux.Handle("POST /v1/orders/{order_id}/domains", s.shop(s.addDomain))
 	mux.Handle("POST /v1/orders/{order_id}/subscription/cancel", s.shop(s.cancelSubscription))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)

@@ -28,6 +28,12 @@ func LicencesWorkflowID(orderID, requestID string) string {
 // UserWorkflowID is the id of the run that makes one user of the tenant.
 func UserWorkflowID(orderID, userName string) string { return "user-" + orderID + "-" + userName }
 
+// UserRemovalWorkflowID is the id of the run that removes one attempt's
+// user from the tenant: a name made again is removed by a run of its own.
+func UserRemovalWorkflowID(orderID, userName string, attempt int) string {
+	return "user-remove-" + orderID + "-" + userName + "-" + strconv.Itoa(attempt)
+}
+
 // DomainWorkflowID is the id of one attempt to add the customer's own domain.
 func DomainWorkflowID(domain string, attempt int) string {
 	return "domain-" + domain + "-" + strconv.Itoa(attempt)

@@ -80,7 +80,7 @@ func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
 		return v, err
 	}
 	for _, u := range v.Users {
-		if u.Licensed && u.Status != store.UserFailed {
+		if u.Licensed && u.Status != store.UserFailed && u.Status != store.UserRemoved {
 			v.InUse++
 		}
 	}
@@ -187,6 +187,16 @@ func (p *Panel) pay(w http.ResponseWriter, r *http.Request, o store.Order) {
 		return
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// removeUser removes one of the order's users.
+func (p *Panel) removeUser(w http.ResponseWriter, r *http.Request, o store.Order) {
+	_, err := p.o.Actions.RemoveUser(r.Context(), o, r.PostFormValue("user_name"))
+	if errors.Is(err, store.ErrNotFound) {
+		p.message(w, r, http.StatusNotFound, "notfound")
+		return
+	}
+	p.answer(w, r, o, "users", nil, err)
 }
 
 // cancelSubscription ends the subscription when its paid period ends.

@@ -140,6 +140,7 @@ func TestFormsWithoutCSRFChangeNothing(t *testing.T) {
 		"domains":             {"domain": {"acme.pl"}},
 		"pay":                 {},
 		"subscription/cancel": {},
+		"users/remove":        {"user_name": {"jan@acme.onmicrosoft.com"}},
 	}
 	for path, form := range forms {
 		for _, csrf := range []string{"", "forged", field(t, csrfRe, e.get("/panel/", "").Body)} {
@@ -172,6 +173,7 @@ func TestFormsAskTheIntakeAndReturnToTheOrder(t *testing.T) {
 		{"domains", url.Values{"domain": {"acme.pl"}, "make_default": {"true"}}},
 		{"domains", url.Values{"domain": {"acme.pl"}}},
 		{"subscription/cancel", url.Values{}},
+		{"users/remove", url.Values{"user_name": {"jan@acme.onmicrosoft.com"}}},
 	} {
 		c.form.Set("csrf", csrf)
 		r := e.post("/panel/orders/"+id+"/"+c.path, cookie, c.form)
@@ -185,12 +187,13 @@ func TestFormsAskTheIntakeAndReturnToTheOrder(t *testing.T) {
 		{"AddDomain", id, []any{"acme.pl", true}},
 		{"AddDomain", id, []any{"acme.pl", false}},
 		{"CancelAtPeriodEnd", id, []any{"customer"}},
+		{"RemoveUser", id, []any{"jan@acme.onmicrosoft.com"}},
 	}, e.actions.Calls())
 
 	// Another order's forms do not exist for this session.
 	r := e.post("/panel/orders/"+other+"/users", cookie, url.Values{"csrf": {csrf}, "user_name": {"x"}, "display_name": {"X"}})
 	require.Equal(t, http.StatusNotFound, r.StatusCode)
-	require.Len(t, e.actions.Calls(), 6)
+	require.Len(t, e.actions.Calls(), 7)
 }
 
 // A refused request shows the page again with the reason, in the order's

@@ -33,6 +33,7 @@ type Actions interface {
 	AddDomain(ctx context.Context, o store.Order, domain string, makeDefault bool) (store.Domain, error)
 	MailPanelLinks(ctx context.Context, email string, links []store.PanelLink) error
 	CancelAtPeriodEnd(ctx context.Context, o store.Order, actor, reason string) error
+	RemoveUser(ctx context.Context, o store.Order, userName string) (store.User, error)
 }
 
 // Payer sends the customer to a payment gateway for what the order has
@@ -135,6 +136,7 @@ func New(o Options) (*Panel, error) {
 	m.HandleFunc("POST /panel/orders/{order_id}/pay", p.form(p.pay))
 	m.HandleFunc("POST /panel/orders/{order_id}/licences", p.form(p.licences))
 	m.HandleFunc("POST /panel/orders/{order_id}/users", p.form(p.users))
+	m.HandleFunc("POST /panel/orders/{order_id}/users/remove", p.form(p.removeUser))
 	m.HandleFunc("POST /panel/orders/{order_id}/domains", p.form(p.domains))
 	m.HandleFunc("POST /panel/orders/{order_id}/subscription/cancel", p.form(p.cancelSubscription))
 	m.HandleFunc("/panel/", func(w http.ResponseWriter, r *http.Request) {

@@ -95,6 +95,10 @@ func (f *fakeActions) CancelAtPeriodEnd(_ context.Context, o store.Order, actor,
 	return f.record(call{"CancelAtPeriodEnd", o.ID, []any{actor}})
 }
 
+func (f *fakeActions) RemoveUser(_ context.Context, o store.Order, userName string) (store.User, error) {
+	return store.User{}, f.record(call{"RemoveUser", o.ID, []any{userName}})
+}
+
 func (f *fakeActions) MailPanelLinks(_ context.Context, email string, links []store.PanelLink) error {
 	f.mu.Lock()
 	f.calls = append(f.calls, call{"MailPanelLinks", "", []any{email}})

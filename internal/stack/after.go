@@ -20,6 +20,7 @@ func RegisterWorkflows(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(workflows.OrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.LicencesWorkflow, workflow.RegisterOptions{Name: workflows.LicencesWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.UserWorkflow, workflow.RegisterOptions{Name: workflows.UserWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.UserRemovalWorkflow, workflow.RegisterOptions{Name: workflows.UserRemovalWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.DomainWorkflow, workflow.RegisterOptions{Name: workflows.DomainWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SubscriptionWorkflow, workflow.RegisterOptions{Name: workflows.SubscriptionWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.PanelLinkWorkflow, workflow.RegisterOptions{Name: workflows.PanelLinkWorkflowName})

@@ -15,6 +15,8 @@ const (
 	UserCreating = "creating"
 	UserCreated  = "created"
 	UserFailed   = "failed"
+	UserRemoving = "removing"
+	UserRemoved  = "removed"
 )
 
 // States of a customer's own domain (tenant_domains.status).
@@ -30,7 +32,7 @@ type User struct {
 	UserName       string // user principal name, lower case
 	DisplayName    string
 	Licensed       bool   // holds one of the service's seats
-	Status         string // UserCreating, UserCreated or UserFailed
+	Status         string // UserCreating, UserCreated, UserFailed, UserRemoving or UserRemoved
 	Attempt        int
 	TenantUserID   string
 	PasswordSealed []byte
@@ -47,7 +49,7 @@ type UserRequest struct {
 // licensed counts the service's seats held by users.
 func licensed(ctx context.Context, tx pgx.Tx, orderID string) (int, error) {
 	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND licensed AND status <> 'failed'`, orderID).Scan(&n)
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND licensed AND status NOT IN ('failed', 'removed')`, orderID).Scan(&n)
 	return n, err
 }
 
@@ -65,7 +67,7 @@ func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 		var hash []byte
 		var status string
 		err := tx.QueryRow(ctx, `SELECT request_hash, status FROM tenant_users WHERE order_id = $1 AND user_name = $2`, r.OrderID, r.UserName).Scan(&hash, &status)
-		again := err == nil && status == UserFailed // nothing of it exists: ask anew
+		again := err == nil && (status == UserFailed || status == UserRemoved) // nothing of it exists: ask anew
 		if err == nil && !again {
 			if !bytes.Equal(hash, r.Hash) {
 				return ErrConflict
@@ -169,6 +171,50 @@ func (s *Store) UserFailed(ctx context.Context, orderID, userName, reason string
 	return s.userStep(ctx, orderID, "user_failed:"+userName, "user "+userName+" not made: "+reason, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE tenant_users SET status = 'failed', password_sealed = NULL WHERE order_id = $1 AND user_name = $2`,
 			orderID, userName)
+		return err
+	})
+}
+
+// ErrUserBusy refuses to remove a user that is still being made.
+var ErrUserBusy = errors.New("the user is still being created")
+
+// RemoveUser records the wish to remove a made user; it keeps its seat
+// until UserRemoved. Asked again while removing or once removed, it
+// returns the user as it stands (Created false). A user still being made
+// is ErrUserBusy, one never made (or that failed) ErrNotFound.
+func (s *Store) RemoveUser(ctx context.Context, orderID, userName string) (User, error) {
+	var u User
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		var err error
+		if u, err = userOf(ctx, tx, orderID, userName); err != nil {
+			return err
+		}
+		switch u.Status {
+		case UserRemoving, UserRemoved:
+			return nil
+		case UserCreating:
+			return ErrUserBusy
+		case UserFailed:
+			return fmt.Errorf("user %s of order %s: %w", userName, orderID, ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tenant_users SET status = 'removing' WHERE order_id = $1 AND user_name = $2`, orderID, userName); err != nil {
+			return err
+		}
+		u.Status, u.Created = UserRemoving, true
+		return insertEvent(ctx, tx, orderID, fmt.Sprintf("user_remove:%s#%d", userName, u.Attempt), "installer_ready", "removal of user "+userName+" requested", "intake")
+	})
+	return u, err
+}
+
+// UserRemoved records that the tenant API deleted the user: its seat is
+// free.
+func (s *Store) UserRemoved(ctx context.Context, orderID, userName string, attempt int) error {
+	return s.userStep(ctx, orderID, fmt.Sprintf("user_removed:%s#%d", userName, attempt), "user "+userName+" removed", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE tenant_users SET status = 'removed', password_sealed = NULL
+			WHERE order_id = $1 AND user_name = $2 AND status = 'removing' AND attempt = $3`, orderID, userName, attempt)
 		return err
 	})
 }

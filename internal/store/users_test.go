@@ -224,3 +224,37 @@ func TestFailedUserMayBeAskedForAgain(t *testing.T) {
 	require.False(t, same.Created, "a repeat of the new attempt is the same attempt")
 	require.Equal(t, 2, same.Attempt)
 }
+
+// A removed user keeps its seat while removing and frees it once removed;
+// asking again changes nothing; a user still being made cannot be removed;
+// the name may then be asked for anew, as a new attempt.
+func TestRemovedUserGivesItsSeatBack(t *testing.T) {
+	ctx := context.Background()
+	id := provision(t, "remove", newYear(), "monthly", 1)
+	addUser(t, id, "a@acme.pl", true)
+	_, err := st.RemoveUser(ctx, id, "a@acme.pl")
+	require.ErrorIs(t, err, store.ErrUserBusy, "still being made")
+	_, err = st.RemoveUser(ctx, id, "nobody@acme.pl")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.NoError(t, st.UserMade(ctx, id, "a@acme.pl", "tenant-user-a"))
+
+	u, err := st.RemoveUser(ctx, id, "a@acme.pl")
+	require.NoError(t, err)
+	require.True(t, u.Created)
+	require.Equal(t, store.UserRemoving, u.Status)
+	again, err := st.RemoveUser(ctx, id, "a@acme.pl")
+	require.NoError(t, err)
+	require.False(t, again.Created)
+	_, err = st.AddUser(ctx, userRequest(id, "b@acme.pl", true))
+	var se *store.SeatsError
+	require.ErrorAs(t, err, &se, "the seat is held until the user is gone")
+
+	require.NoError(t, st.UserRemoved(ctx, id, "a@acme.pl", u.Attempt))
+	require.NoError(t, st.UserRemoved(ctx, id, "a@acme.pl", u.Attempt))
+	got, err := st.GetUser(ctx, id, "a@acme.pl")
+	require.NoError(t, err)
+	require.Equal(t, store.UserRemoved, got.Status)
+	addUser(t, id, "b@acme.pl", true)
+	back := addUser(t, id, "a@acme.pl", false)
+	require.Equal(t, 2, back.Attempt, "a removed name is asked for anew")
+}
