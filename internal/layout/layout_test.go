@@ -124,6 +124,7 @@ var devFiles = map[string][]string{
 	"/internal/tenant": {"fake"}, // the tenant API fake
 	"/internal/mail":   {"sink"}, // the mail sink
 	"/internal/p24":    {"fake"}, // the Przelewy24 fake
+	"/internal/ksef":   {"fake"}, // the KSeF fake
 }
 
 // TestProductionBuildHasNoDevStack runs `go list -deps -tags production` of
