@@ -146,6 +146,11 @@ func (c *Client) do(ctx context.Context, k call) error {
 		if len(r.Errors) == 0 {
 			r.Errors = []APIError{{Description: errorText(raw, resp.Status)}}
 		}
+		if r.Code() == CodeUnknownKeyID {
+			// The key was rotated: the next call, with the certificates
+			// fetched anew, will go through.
+			return &Unavailable{Op: k.op, Status: code, Err: fmt.Errorf("%w: %s", ErrUnknownKey, r.Errors[0])}
+		}
 		return r
 	}
 	if k.header != nil {

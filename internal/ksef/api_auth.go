@@ -129,8 +129,8 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 }
 
 // authed sends k with a valid access token. When KSeF does not take the
-// token (401) it is forgotten, and when it refuses the publicKeyId (21470)
-// the certificates are, so that the next call (the activity's retry) gets
+// token (401) it is forgotten, and when it does not know the publicKeyId
+// (21470, ErrUnknownKey) the certificates are, so that the next call (the activity's retry) gets
 // new ones.
 func (c *Client) authed(ctx context.Context, k call) error {
 	token, err := c.accessToken(ctx)
@@ -139,7 +139,6 @@ func (c *Client) authed(ctx context.Context, k call) error {
 	}
 	k.bearer = token
 	err = c.do(ctx, k)
-	var r *Refused
 	switch {
 	case unauthorized(err):
 		c.mu.Lock()
@@ -147,7 +146,7 @@ func (c *Client) authed(ctx context.Context, k call) error {
 			c.access = tokenInfo{}
 		}
 		c.mu.Unlock()
-	case errors.As(err, &r) && r.Code() == CodeUnknownKeyID:
+	case errors.Is(err, ErrUnknownKey):
 		c.mu.Lock()
 		c.certs = nil
 		c.mu.Unlock()
@@ -192,8 +191,7 @@ func (c *Client) authenticate(ctx context.Context) error {
 		AuthenticationToken tokenInfo `json:"authenticationToken"`
 	}
 	if err := c.do(ctx, call{op: "ksef-token", method: http.MethodPost, path: "/auth/ksef-token", in: req, out: &init}); err != nil {
-		var r *Refused
-		if errors.As(err, &r) && r.Code() == CodeUnknownKeyID {
+		if errors.Is(err, ErrUnknownKey) {
 			c.certs = nil
 		}
 		return err

@@ -59,8 +59,9 @@ func (e *Refused) Code() int {
 
 // Unavailable is a failure to get an answer: no connection, a timeout, 5xx,
 // 408, 429, 401 (the access token was no longer taken; the next call
-// authenticates anew), an unreadable answer, or an operation still in
-// progress after the Client's polls. The request may have taken effect; the
+// authenticates anew), 400 21470 (the key was rotated, ErrUnknownKey; the
+// next call fetches the certificates anew), an unreadable answer, or an
+// operation still in progress after the Client's polls. The request may have taken effect; the
 // same call may succeed later, not before RetryAfter.
 type Unavailable struct {
 	Op         string
@@ -99,6 +100,24 @@ func (e *Rejected) Error() string {
 	}
 	return truncate(s)
 }
+
+// Duplicate is, for a rejection as a duplicate (440: the same seller, kind
+// and number are in KSeF already), the KSeF number of the original. A
+// sender whose first answer was lost learns this way that the invoice is
+// in KSeF, under that number.
+func (e *Rejected) Duplicate() (ksefNumber string, ok bool) {
+	if e.Status.Code != 440 {
+		return "", false
+	}
+	n := e.Status.Extensions["originalKsefNumber"]
+	return n, ValidKsefNumber(n)
+}
+
+// ErrUnknownKey is wrapped by the *Unavailable of a 21470 refusal: KSeF
+// no longer takes the public key the client encrypted with (rotated). The
+// client fetches the certificates anew on the next call, as the guide
+// says, so the same call will succeed.
+var ErrUnknownKey = errors.New("the public key is unknown or withdrawn")
 
 // ErrProcessing is wrapped by the *Unavailable of an invoice (or an
 // authentication) KSeF was still processing after the Client's polls.

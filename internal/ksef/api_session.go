@@ -110,6 +110,17 @@ type SendResult struct {
 // plain and of the encrypted XML. KSeF verifies it afterwards: ask
 // InvoiceStatus or AwaitInvoice.
 func (c *Client) Send(ctx context.Context, s *Session, invoice []byte) (SendResult, error) {
+	return c.send(ctx, s, invoice, false)
+}
+
+// SendOffline sends, as Send does, an invoice issued in one of the offline
+// modes of tryby-offline.md (offlineMode: true): one the buyer already has
+// with its offline QR codes, sent to KSeF within the mode's deadline.
+func (c *Client) SendOffline(ctx context.Context, s *Session, invoice []byte) (SendResult, error) {
+	return c.send(ctx, s, invoice, true)
+}
+
+func (c *Client) send(ctx context.Context, s *Session, invoice []byte, offline bool) (SendResult, error) {
 	enc, err := encryptCBC(s.Key, s.IV, invoice)
 	if err != nil {
 		return SendResult{}, fmt.Errorf("ksef: encrypt the invoice: %w", err)
@@ -117,7 +128,7 @@ func (c *Client) Send(ctx context.Context, s *Session, invoice []byte) (SendResu
 	req := sendInvoiceRequest{
 		InvoiceHash: hashB64(invoice), InvoiceSize: int64(len(invoice)),
 		EncryptedInvoiceHash: hashB64(enc), EncryptedInvoiceSize: int64(len(enc)),
-		EncryptedInvoiceContent: enc,
+		EncryptedInvoiceContent: enc, OfflineMode: offline,
 	}
 	var out struct {
 		ReferenceNumber string `json:"referenceNumber"`
