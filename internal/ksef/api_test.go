@@ -291,3 +291,65 @@ func TestRetryableSortsTheErrors(t *testing.T) {
 	require.False(t, ksef.Retryable(&ksef.Rejected{}))
 	require.False(t, ksef.Retryable(errors.New("other")))
 }
+
+func TestClientFollowsAKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	fake, c := apiSetup(t, nil)
+	_, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	fake.RotateKey() // the client still holds the old certificate
+
+	_, err = c.OpenSession(ctx)
+	require.ErrorIs(t, err, ksef.ErrUnknownKey, "21470")
+	require.True(t, ksef.Retryable(err))
+	var refused *ksef.Refused
+	require.False(t, errors.As(err, &refused), "not final: the next call fetches the certificates anew")
+
+	s, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, fake.Calls("GET /security/public-key-certificates"))
+	sent, err := c.Send(ctx, s, apiInvoice("FV/R/1"))
+	require.NoError(t, err)
+	_, err = c.AwaitInvoice(ctx, s.ReferenceNumber, sent.ReferenceNumber)
+	require.NoError(t, err, "the session key was wrapped with the new key")
+}
+
+func TestClientLearnsTheKsefNumberOfAnInvoiceWhoseAnswerWasLost(t *testing.T) {
+	ctx := context.Background()
+	fake, c := apiSetup(t, nil)
+	s, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	doc := apiInvoice("FV/L/1")
+
+	fake.LoseAnswers(1)
+	_, err = c.Send(ctx, s, doc)
+	require.True(t, ksef.Retryable(err), "the answer was lost: %v", err)
+	require.Len(t, fake.Accepted(), 1, "yet KSeF took the invoice")
+
+	sent, err := c.Send(ctx, s, doc) // the activity's retry
+	require.NoError(t, err)
+	_, err = c.AwaitInvoice(ctx, s.ReferenceNumber, sent.ReferenceNumber)
+	var rej *ksef.Rejected
+	require.ErrorAs(t, err, &rej)
+	n, ok := rej.Duplicate()
+	require.True(t, ok, "%+v", rej.Status)
+	require.Equal(t, fake.Accepted()[0].KsefNumber, n)
+	require.Len(t, fake.Accepted(), 1, "accepted once")
+}
+
+func TestClientSendsAnOfflineInvoice(t *testing.T) {
+	ctx := context.Background()
+	fake, c := apiSetup(t, nil)
+	s, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	sent, err := c.SendOffline(ctx, s, apiInvoice("FV/O/1"))
+	require.NoError(t, err)
+	st, err := c.AwaitInvoice(ctx, s.ReferenceNumber, sent.ReferenceNumber)
+	require.NoError(t, err)
+	require.Equal(t, "Offline", st.InvoicingMode)
+	require.True(t, fake.Accepted()[0].Offline)
+	upo, err := c.UPO(ctx, s.ReferenceNumber, sent.ReferenceNumber)
+	require.NoError(t, err)
+	require.Contains(t, string(upo), "<TrybWysylki>Offline</TrybWysylki>")
+	apiValidateUPO(t, upo)
+}

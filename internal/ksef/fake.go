@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,10 +62,10 @@ type Fake struct {
 
 	// Faults still to inject: how many of the next calls (invoices for
 	// stuck and reject) each one hits.
-	unavailable, throttle, stuck int
-	retryAfter                   time.Duration
-	slow                         time.Duration
-	rejects                      []APIError
+	unavailable, throttle, stuck, lose int
+	retryAfter                         time.Duration
+	slow                               time.Duration
+	rejects                            []APIError
 }
 
 // fakeKey is one RSA key for every Fake of a process: generating one takes
@@ -86,19 +87,52 @@ func NewFake(nip, token string) *Fake {
 		sessions: map[string]*fakeSession{}, invoices: map[string]*fakeInvoice{},
 		calls: map[string]int{},
 	}
+	f.cert = selfSigned(f.key)
+	return f
+}
+
+// selfSigned is a certificate of key's public key, signed by key, for
+// both usages; its validity is wide since tests move the clock.
+func selfSigned(key *rsa.PrivateKey) []byte {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{CommonName: "Ministerstwo Finansów", Organization: []string{"officeflow fake KSeF"}, Country: []string{"PL"}},
-		NotBefore:    now.AddDate(-5, 0, 0), NotAfter: now.AddDate(5, 0, 0), // wide: tests move the clock
+		NotBefore:    now.AddDate(-5, 0, 0), NotAfter: now.AddDate(5, 0, 0),
 		KeyUsage: x509.KeyUsageKeyEncipherment | x509.KeyUsageDataEncipherment,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &f.key.PublicKey, f.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		panic(fmt.Sprintf("ksef fake: certificate: %v", err))
 	}
-	f.cert = der
-	return f
+	return der
+}
+
+// RotateKey replaces the Fake's key pair and certificate, as KSeF's
+// emergency rotation does (klucze-publiczne-do-szyfrowania.md 3.2.2): the
+// old publicKeyId is refused with 21470 from now on.
+func (f *Fake) RotateKey() {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("ksef fake: RSA key: %v", err))
+	}
+	cert := selfSigned(key)
+	f.mu.Lock()
+	f.key, f.cert = key, cert
+	f.mu.Unlock()
+}
+
+// keyPair is the Fake's current key and certificate (DER) and the
+// certificate's publicKeyId.
+func (f *Fake) keyPair() (*rsa.PrivateKey, []byte, string) {
+	f.mu.Lock()
+	key, der := f.key, f.cert
+	f.mu.Unlock()
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(fmt.Sprintf("ksef fake: own certificate: %v", err))
+	}
+	return key, der, PublicKeyID(cert)
 }
 
 // Handler serves the API at the root of its server (a Client's BaseURL is
@@ -130,6 +164,10 @@ func (f *Fake) Handler() http.Handler {
 		if down {
 			f.unavailable--
 		}
+		lost := !throttled && !down && f.lose > 0
+		if lost {
+			f.lose--
+		}
 		f.mu.Unlock()
 		if slow > 0 {
 			t := time.NewTimer(slow)
@@ -150,6 +188,10 @@ func (f *Fake) Handler() http.Handler {
 			}})
 		case down:
 			writeJSON(w, http.StatusServiceUnavailable, exception(500, "Usługa chwilowo niedostępna."))
+		case lost:
+			// Done, but the answer never reaches the caller.
+			mux.ServeHTTP(httptest.NewRecorder(), r)
+			writeJSON(w, http.StatusGatewayTimeout, exception(500, "Przekroczono czas oczekiwania na odpowiedź."))
 		default:
 			mux.ServeHTTP(w, r)
 		}
@@ -158,6 +200,11 @@ func (f *Fake) Handler() http.Handler {
 
 // Unavailable makes the next n calls answer 503.
 func (f *Fake) Unavailable(n int) { f.mu.Lock(); f.unavailable = n; f.mu.Unlock() }
+
+// LoseAnswers makes the next n calls take effect but answer 504, as when
+// the answer is lost on its way back: a sent invoice is in KSeF, and
+// sending it again is a duplicate (440).
+func (f *Fake) LoseAnswers(n int) { f.mu.Lock(); f.lose = n; f.mu.Unlock() }
 
 // Throttle makes the next n calls answer 429 with Retry-After retryAfter
 // (in whole seconds, rounded up).
@@ -189,6 +236,7 @@ type AcceptedInvoice struct {
 	ReferenceNumber        string
 	KsefNumber             string
 	InvoiceNumber          string // P_2
+	Offline                bool   // sent with offlineMode
 	XML                    []byte // decrypted, as sent
 }
 
@@ -199,7 +247,7 @@ func (f *Fake) Accepted() []AcceptedInvoice {
 	out := make([]AcceptedInvoice, len(f.accepted))
 	for i, inv := range f.accepted {
 		out[i] = AcceptedInvoice{SessionReferenceNumber: inv.session, ReferenceNumber: inv.ref,
-			KsefNumber: inv.ksefNumber, InvoiceNumber: inv.number, XML: append([]byte(nil), inv.xml...)}
+			KsefNumber: inv.ksefNumber, InvoiceNumber: inv.number, Offline: inv.offline, XML: append([]byte(nil), inv.xml...)}
 	}
 	return out
 }

@@ -42,10 +42,11 @@ type fakeAuth struct {
 }
 
 func (f *Fake) certificates(w http.ResponseWriter, r *http.Request) {
-	cert, _ := x509.ParseCertificate(f.cert)
-	sum := sha256.Sum256(f.cert)
+	_, der, keyID := f.keyPair()
+	cert, _ := x509.ParseCertificate(der)
+	sum := sha256.Sum256(der)
 	entry := func(usage string) PublicKeyCertificate {
-		return PublicKeyCertificate{Certificate: f.cert, CertificateID: b64(sum[:]), PublicKeyID: PublicKeyID(cert),
+		return PublicKeyCertificate{Certificate: der, CertificateID: b64(sum[:]), PublicKeyID: keyID,
 			ValidFrom: cert.NotBefore.UTC(), ValidTo: cert.NotAfter.UTC(), Usage: []string{usage}}
 	}
 	writeJSON(w, http.StatusOK, []PublicKeyCertificate{entry(UsageKsefToken), entry(UsageSymmetricKey)})
@@ -78,8 +79,8 @@ func (f *Fake) ksefToken(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Wymagane pola: challenge, contextIdentifier, encryptedToken.")
 		return
 	}
-	cert, _ := x509.ParseCertificate(f.cert)
-	if req.PublicKeyID != "" && req.PublicKeyID != PublicKeyID(cert) {
+	key, _, keyID := f.keyPair()
+	if req.PublicKeyID != "" && req.PublicKeyID != keyID {
 		writeJSON(w, http.StatusBadRequest, exception(CodeUnknownKeyID, "Przesłany identyfikator klucza jest nieznany lub wskazuje na wycofany klucz."))
 		return
 	}
@@ -99,7 +100,7 @@ func (f *Fake) ksefToken(w http.ResponseWriter, r *http.Request) {
 	default:
 		ch.used = true
 	}
-	plain, err := rsa.DecryptOAEP(sha256.New(), nil, f.key, req.EncryptedToken, nil)
+	plain, err := rsa.DecryptOAEP(sha256.New(), nil, key, req.EncryptedToken, nil)
 	var token, stamp []byte
 	i := bytes.LastIndexByte(plain, '|')
 	if i >= 0 {

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -47,6 +46,7 @@ type fakeInvoice struct {
 	number       string // P_2
 	issued       string // P_1
 	received     time.Time
+	offline      bool
 	polls        int // status answers of 150 still to give; -1: forever
 	status       StatusInfo
 	extensions   map[string]string
@@ -72,12 +72,12 @@ func (f *Fake) openSession(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, "Wskazany kod formularza nie jest wspierany.")
 		return
 	}
-	cert, _ := x509.ParseCertificate(f.cert)
-	if id := req.Encryption.PublicKeyID; id != "" && id != PublicKeyID(cert) {
+	rsaKey, _, keyID := f.keyPair()
+	if id := req.Encryption.PublicKeyID; id != "" && id != keyID {
 		writeJSON(w, http.StatusBadRequest, exception(CodeUnknownKeyID, "Przesłany identyfikator klucza jest nieznany lub wskazuje na wycofany klucz."))
 		return
 	}
-	key, err := rsa.DecryptOAEP(sha256.New(), nil, f.key, req.Encryption.EncryptedSymmetricKey, nil)
+	key, err := rsa.DecryptOAEP(sha256.New(), nil, rsaKey, req.Encryption.EncryptedSymmetricKey, nil)
 	if err != nil || len(key) != 32 {
 		badRequest(w, "Błąd odszyfrowania dostarczonego klucza.")
 		return
@@ -179,7 +179,7 @@ func (f *Fake) sendInvoice(w http.ResponseWriter, r *http.Request) {
 	}
 	now := f.now()
 	inv := &fakeInvoice{session: s.ref, ref: f.reference("EE"), ordinal: len(s.invoices) + 1, hash: req.InvoiceHash,
-		number: doc.Fa.P2, issued: doc.Fa.P1, received: now, polls: f.ProcessingPolls, xml: plain}
+		number: doc.Fa.P2, issued: doc.Fa.P1, received: now, offline: req.OfflineMode, polls: f.ProcessingPolls, xml: plain}
 	switch {
 	case len(f.rejects) > 0:
 		status = StatusInfo{Code: f.rejects[0].Code, Description: f.rejects[0].Description}
@@ -351,12 +351,20 @@ func (f *Fake) upoXML(s *fakeSession, inv *fakeInvoice, at time.Time) []byte {
 		<DataPrzeslaniaDokumentu>%s</DataPrzeslaniaDokumentu>
 		<DataNadaniaNumeruKSeF>%s</DataNadaniaNumeruKSeF>
 		<SkrotDokumentu>%s</SkrotDokumentu>
-		<TrybWysylki>Online</TrybWysylki>
+		<TrybWysylki>%s</TrybWysylki>
 	</Dokument>
 </Potwierdzenie>
 `, s.ref, esc(f.nip), s.authDigest, esc(f.nip), inv.ksefNumber, esc(inv.number), esc(inv.issued),
-		inv.received.In(warsaw).Format(stamp), at.Add(time.Millisecond).In(warsaw).Format(stamp), inv.hash)
+		inv.received.In(warsaw).Format(stamp), at.Add(time.Millisecond).In(warsaw).Format(stamp), inv.hash, inv.mode())
 	return b.Bytes()
+}
+
+// mode is the invoice's invoicingMode.
+func (inv *fakeInvoice) mode() string {
+	if inv.offline {
+		return "Offline"
+	}
+	return "Online"
 }
 
 func (f *Fake) invoiceOf(w http.ResponseWriter, r *http.Request) *fakeInvoice {
@@ -376,7 +384,7 @@ func (f *Fake) invoiceStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := map[string]any{"ordinalNumber": inv.ordinal, "referenceNumber": inv.ref, "invoiceHash": inv.hash,
-		"invoicingDate": inv.received.UTC(), "invoicingMode": "Online"}
+		"invoicingDate": inv.received.UTC(), "invoicingMode": inv.mode()}
 	if inv.number != "" {
 		out["invoiceNumber"] = inv.number
 	}
