@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/ksef"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -352,4 +353,70 @@ func TestClientSendsAnOfflineInvoice(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(upo), "<TrybWysylki>Offline</TrybWysylki>")
 	apiValidateUPO(t, upo)
+}
+
+// Many invoices at once through one Client, with 503s, 429s and lost
+// answers at random among the calls, each retried as an activity would:
+// every invoice ends accepted exactly once, a resend after a lost answer
+// learning its KSeF number from the duplicate.
+func TestClientAndFakeUnderConcurrentFaults(t *testing.T) {
+	ctx := context.Background()
+	fake, c := apiSetup(t, nil)
+	s, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	fake.Unavailable(15)
+	fake.Throttle(15, 0)
+	fake.LoseAnswers(10)
+
+	const n = 40
+	numbers := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			doc := apiInvoice(fmt.Sprintf("FV/C/%03d", i))
+			for attempt := 0; ; attempt++ {
+				if !assert.Less(t, attempt, 200, "invoice %d never got through", i) {
+					return
+				}
+				sent, err := c.Send(ctx, s, doc)
+				if err != nil {
+					if !assert.True(t, ksef.Retryable(err), "%v", err) {
+						return
+					}
+					continue
+				}
+				var st ksef.InvoiceStatus
+				for {
+					st, err = c.AwaitInvoice(ctx, s.ReferenceNumber, sent.ReferenceNumber)
+					if !ksef.Retryable(err) {
+						break
+					}
+				}
+				var rej *ksef.Rejected
+				if errors.As(err, &rej) {
+					num, ok := rej.Duplicate()
+					assert.True(t, ok, "%v", err)
+					numbers[i] = num
+					return
+				}
+				assert.NoError(t, err)
+				numbers[i] = st.KsefNumber
+				return
+			}
+		}()
+	}
+	wg.Wait()
+
+	acc := fake.Accepted()
+	require.Len(t, acc, n, "accepted once each")
+	byNumber := map[string]string{}
+	for _, a := range acc {
+		byNumber[a.KsefNumber] = a.InvoiceNumber
+	}
+	for i, num := range numbers {
+		require.True(t, ksef.ValidKsefNumber(num), num)
+		require.Equal(t, fmt.Sprintf("FV/C/%03d", i), byNumber[num], "invoice %d knows its own KSeF number", i)
+	}
 }
