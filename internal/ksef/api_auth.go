@@ -130,8 +130,8 @@ func (c *Client) accessToken(ctx context.Context) (string, error) {
 
 // authed sends k with a valid access token. When KSeF does not take the
 // token (401) it is forgotten, and when it does not know the publicKeyId
-// (21470, ErrUnknownKey) the certificates are, so that the next call (the activity's retry) gets
-// new ones.
+// (21470, ErrUnknownKey) the certificates are, so that the next call (the
+// activity's retry) gets new ones.
 func (c *Client) authed(ctx context.Context, k call) error {
 	token, err := c.accessToken(ctx)
 	if err != nil {

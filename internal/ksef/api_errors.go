@@ -61,8 +61,9 @@ func (e *Refused) Code() int {
 // 408, 429, 401 (the access token was no longer taken; the next call
 // authenticates anew), 400 21470 (the key was rotated, ErrUnknownKey; the
 // next call fetches the certificates anew), an unreadable answer, or an
-// operation still in progress after the Client's polls. The request may have taken effect; the
-// same call may succeed later, not before RetryAfter.
+// operation still in progress after the Client's polls. The request may
+// have taken effect; the same call may succeed later, not before
+// RetryAfter.
 type Unavailable struct {
 	Op         string
 	Status     int           // HTTP status; 0 when there was no answer

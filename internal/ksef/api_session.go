@@ -51,9 +51,11 @@ type openSessionRequest struct {
 	} `json:"encryption"`
 }
 
-// OpenSession opens an online session for FA(3) invoices (sesja-interaktywna.md):
-// a new AES-256 key and IV, the key wrapped with RSA-OAEP SHA-256 under the
-// Ministry's SymmetricKeyEncryption key.
+// OpenSession opens an online session for FA(3) invoices
+// (sesja-interaktywna.md): a new AES-256 key and IV, the key wrapped with
+// RSA-OAEP SHA-256 under the Ministry's SymmetricKeyEncryption key. The
+// Session's Key is what encrypts its invoices: a sender in another process
+// needs it (kept secret) or a session of its own.
 func (c *Client) OpenSession(ctx context.Context) (*Session, error) {
 	c.mu.Lock()
 	pub, keyID, err := c.publicKey(ctx, UsageSymmetricKey)
