@@ -56,6 +56,10 @@ func (a *Activities) AskGateway(ctx context.Context, sessionID string) (GatewayA
 		PaymentID: tk.Payment.PaymentID, ChargeID: tk.Payment.ChargeID, Amount: tk.Payment.Amount, Currency: tk.Payment.Currency}, nil
 }
 
+// RefundSent is SendRefund's answer for a refund the API accepted and
+// Przelewy24 has not yet confirmed.
+const RefundSent = store.RefundSent
+
 // SendRefund sends the refund owed for a Przelewy24 payment through its
 // refund API, once (see gateway.Refund), and returns the refund's state.
 func (a *Activities) SendRefund(ctx context.Context, paymentID string) (string, error) {
@@ -79,4 +83,20 @@ func gatewayError(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), fail.GatewayRefused, nil)
 	}
 	return dbError(err)
+}
+
+// RefundConfirmed reads the state of a sent refund: closed (refunded, or
+// rejected by Przelewy24, in the order's log) or still waiting for its
+// notification, which is final here: an operator asks Przelewy24 and
+// retries the step, or resolves it.
+func (a *Activities) RefundConfirmed(ctx context.Context, paymentID string) (string, error) {
+	r, err := a.Store.GetGatewayRefund(ctx, paymentID)
+	if err != nil {
+		return "", dbError(err)
+	}
+	if r.Status == store.RefundSent {
+		return r.Status, temporal.NewNonRetryableApplicationError("refund of "+paymentID+" sent but not confirmed by Przelewy24",
+			fail.GatewayRefused, nil)
+	}
+	return r.Status, nil
 }

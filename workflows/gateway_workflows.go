@@ -20,6 +20,15 @@ const (
 	PaymentCheckWorkflowName = "PaymentCheck"
 	// RefundWorkflowName sends one refund, under RefundWorkflowID.
 	RefundWorkflowName = "Refund"
+	// SignalRefundClosed tells a Refund workflow that Przelewy24's
+	// notification closed its refund (refunded or rejected).
+	SignalRefundClosed = "refund_closed"
+	// RefundConfirmWithin is how long a sent refund waits for its
+	// notification before an operator is asked to look.
+	RefundConfirmWithin = 72 * time.Hour
+	// changeRefundConfirmation: a sent refund waits for its notification
+	// (runs recorded before it ended once the refund was sent).
+	changeRefundConfirmation = "refund-confirmation"
 )
 
 // PaymentCheckWorkflowID is the check of one Przelewy24 transaction.
@@ -93,9 +102,27 @@ func RefundWorkflow(ctx workflow.Context, paymentID string) (AfterResult, error)
 			NonRetryableErrorTypes: []string{fail.GatewayRefused, fail.InvalidOrder},
 		},
 	})
+	closed := workflow.GetSignalChannel(ctx, SignalRefundClosed)
 	var state string
 	if err := workflow.ExecuteActivity(ctx, a.SendRefund, paymentID).Get(ctx, &state); err != nil {
 		workflow.GetLogger(ctx).Error("refund not sent: an operator's to settle", "PaymentID", paymentID, "Error", err)
+		return AfterResult{Stage: StageFailed, Reason: message(err)}, nil
+	}
+	if workflow.GetVersion(ctx, changeRefundConfirmation, workflow.DefaultVersion, 1) == workflow.DefaultVersion || state != activities.RefundSent {
+		return AfterResult{Stage: StageDone, Reason: "refund " + state}, nil
+	}
+	// Sent: the money goes back when Przelewy24 says so. Its notification
+	// (the intake) closes the row and signals here; without it the row is
+	// asked after RefundConfirmWithin, and one still open waits for an
+	// operator (the activity fails for good and the run parks).
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	timer := workflow.NewTimer(tctx, RefundConfirmWithin)
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(closed, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+	sel.AddFuture(timer, func(workflow.Future) {})
+	sel.Select(ctx)
+	if err := workflow.ExecuteActivity(ctx, a.RefundConfirmed, paymentID).Get(ctx, &state); err != nil {
 		return AfterResult{Stage: StageFailed, Reason: message(err)}, nil
 	}
 	return AfterResult{Stage: StageDone, Reason: "refund " + state}, nil

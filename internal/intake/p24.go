@@ -19,6 +19,7 @@ import (
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 )
@@ -156,6 +157,14 @@ func (s *Server) p24Refund(w http.ResponseWriter, r *http.Request) {
 	moved, err := g.Refunded(r.Context(), n)
 	if err != nil {
 		s.unavailable(w, "close refund", err)
+		return
+	}
+	// The refund's workflow waits for this; a finished one is not told.
+	pid := store.P24PaymentID(n.OrderID)
+	err = s.Temporal.SignalWorkflow(r.Context(), workflows.RefundWorkflowID(pid), "", workflows.SignalRefundClosed, nil)
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		s.unavailable(w, "signal refund", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"payment_id": store.P24PaymentID(n.OrderID), "duplicate": !moved})
