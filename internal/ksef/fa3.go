@@ -8,8 +8,8 @@
 // The XML is built from the same document.Document the PDF is rendered
 // from, so the two agree, and from the billing.VAT treatment of the buyer.
 // It is pure: the same input gives the same bytes, which are what is sent
-// and stored. The KSeF API client, its fake and the workflow that sends a
-// document are elsewhere.
+// and stored. The KSeF API 2.0 client that sends it is in api*.go, its
+// fake in fake*.go; the workflow that sends each document is still to come.
 package ksef
 
 import (
