@@ -67,7 +67,16 @@ func TestFaultGateway(t *testing.T) {
 	require.Len(t, r.workers, 2, "the worker process was killed once, and replaced")
 	require.True(t, g.retried, "the refund call held across the kill was retried by the new worker, then reached the fake")
 	require.Equal(t, g.planned.RefundAnswersLost, g.lostAnswers, "refund calls answered 500")
-	require.Equal(t, g.lostAnswers, g.resent, "refunds whose answer was lost were sent again under the same request id and answered as the first: %v", g.notResent)
+	// A refund whose answer was lost is sent again under the same request
+	// id and answered as the first, unless its notification (held here up to
+	// 8 s for the retry) closed it first: then the retry finds it closed and
+	// sends nothing. Either way the table shows one refund at the fake per
+	// payment owed back.
+	g.notices.mu.Lock()
+	early := g.notices.early
+	g.notices.mu.Unlock()
+	require.Equal(t, g.lostAnswers, g.resent+early, "refunds whose answer was lost were sent again under the same request id, or closed by their notification first: not resent %v, closed first %d", g.notResent, early)
+	require.LessOrEqual(t, len(g.notResent), early)
 }
 
 // gatewayFaults are counts of the fake's faults.
