@@ -18,6 +18,7 @@ import (
 	"github.com/officeflow/officeflow/internal/secret"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/tenant"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -65,6 +66,9 @@ type Recorded struct {
 	Status   order.Status // the order's status as found
 	PlacedAt time.Time
 	Deadline time.Time
+	// Run is the workflow run that recorded the order ("" before runs were
+	// kept): the caller's own run when an earlier attempt of its task did.
+	Run string `json:",omitempty"`
 }
 
 // RecordOrder records the placement the order's workflow was given: the
@@ -74,7 +78,7 @@ type Recorded struct {
 func (a *Activities) RecordOrder(ctx context.Context, p order.Placement) (Recorded, error) {
 	r := p.Request
 	r.Shop = p.Shop
-	pl, err := a.Store.PlaceOrderAt(ctx, r, p.PlacedAt, p.Deadline)
+	pl, err := a.Store.PlaceOrderAt(ctx, r, p.PlacedAt, p.Deadline, activity.GetInfo(ctx).WorkflowExecution.RunID)
 	switch {
 	case errors.Is(err, store.ErrDomainReserved):
 		return Recorded{Outcome: order.OutcomeDomainTaken}, nil
@@ -83,7 +87,7 @@ func (a *Activities) RecordOrder(ctx context.Context, p order.Placement) (Record
 	case err != nil:
 		return Recorded{}, dbError(err)
 	}
-	return Recorded{Outcome: order.OutcomePlaced, Created: pl.Created, Status: pl.Status, PlacedAt: pl.PlacedAt, Deadline: pl.Deadline}, nil
+	return Recorded{Outcome: order.OutcomePlaced, Created: pl.Created, Status: pl.Status, PlacedAt: pl.PlacedAt, Deadline: pl.Deadline, Run: pl.Run}, nil
 }
 
 // OpenBilling gives the order its billing account and pro-forma invoice.

@@ -105,9 +105,11 @@ func place(ctx workflow.Context, in OrderInput) (ok bool, r Result, err error) {
 	case rec.Outcome == order.OutcomeDomainTaken:
 		p.answer = &PlaceAnswer{Outcome: order.OutcomeDomainTaken}
 		return false, noOrder(ctx, p, "domain "+in.DomainPrefix+".onmicrosoft.com is held by another order"), nil
-	case !rec.Created && rec.Status != order.Placed:
+	case !rec.Created && rec.Status != order.Placed && rec.Run != workflow.GetInfo(ctx).WorkflowExecution.RunID:
 		// An earlier run of this id recorded the order and moved it on (the
 		// intake's read of the database raced with it): that run owns it.
+		// This run's own order, moved on by local activities of a task
+		// that died before it completed, is carried on below.
 		p.answer = &PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: rec.PlacedAt, Deadline: rec.Deadline}
 		return false, noOrder(ctx, p, "placed before by an earlier run"), nil
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -104,4 +106,24 @@ func TestPlaceOfAnOrderAnEarlierRunMovedOnOnlyAnswers(t *testing.T) {
 	require.NoError(t, h.placeErr)
 	require.Equal(t, PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: start, Deadline: deadline}, *h.placed)
 	require.Empty(t, h.calls)
+}
+
+// This run's own first task died after its local activities had recorded
+// the order and opened billing; the retried task finds the order moved on
+// but recorded by this very run, and carries it on (found by the fault
+// suite: such an order ended with no billing email, no payment taken).
+func TestPlaceOfAnOrderThisRunMovedOnCarriesItOn(t *testing.T) {
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.RecordOrder, mock.Anything, mock.Anything).Return(
+			func(ctx context.Context, _ order.Placement) (activities.Recorded, error) {
+				return activities.Recorded{Outcome: order.OutcomePlaced, Status: order.BillingAccess, PlacedAt: start, Deadline: deadline,
+					Run: activity.GetInfo(ctx).WorkflowExecution.RunID}, nil
+			}).Once()
+	})
+	h.payAfter(time.Minute, paid)
+	r := h.run(t)
+	require.Equal(t, order.InstallerReady, r.Status)
+	require.NoError(t, h.placeErr)
+	require.Equal(t, order.OutcomePlaced, h.placed.Outcome)
+	require.Equal(t, "OpenBilling", h.calls[0])
 }

@@ -72,19 +72,23 @@ type Placed struct {
 	Status   order.Status
 	PlacedAt time.Time
 	Deadline time.Time
+	// Run is the workflow run that recorded the order; "" for one recorded
+	// before runs were kept, or without one.
+	Run string
 }
 
 // PlaceOrder records a validated, normalized request placed now; see
 // PlaceOrderAt.
 func (s *Store) PlaceOrder(ctx context.Context, r order.Request, deadline time.Time) (Placed, error) {
-	return s.PlaceOrderAt(ctx, r, time.Now(), deadline)
+	return s.PlaceOrderAt(ctx, r, time.Now(), deadline, "")
 }
 
 // PlaceOrderAt records a validated, normalized request placed at placedAt,
 // as the order's workflow does with what the intake computed. Created is
 // false when the same request was placed before; a different request under
-// the same id is ErrConflict.
-func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, deadline time.Time) (Placed, error) {
+// the same id is ErrConflict. run is the workflow run recording it, kept
+// so that a retried task of that run knows the order for its own.
+func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, deadline time.Time, run string) (Placed, error) {
 	hash := r.Hash()
 	var p Placed
 	// A new order takes four round trips: BEGIN, customer and order in one
@@ -103,12 +107,12 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				RETURNING id)
-			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at)
-			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20 FROM c
+			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at, placed_by_run)
+			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM c
 			ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
 			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
-			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt,
+			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt, run,
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errExists
@@ -137,7 +141,7 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 		if tag.RowsAffected() == 0 {
 			return ErrDomainReserved
 		}
-		p.Created, p.Status = true, order.Placed
+		p.Created, p.Status, p.Run = true, order.Placed, run
 		return nil
 	})
 	if !errors.Is(err, errExists) {
@@ -156,8 +160,8 @@ func (s *Store) Placement(ctx context.Context, r order.Request) (Placed, error) 
 	var p Placed
 	var existing []byte
 	var shop string
-	err := s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders WHERE order_id = $1`, r.OrderID).
-		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline)
+	err := s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders WHERE order_id = $1`, r.OrderID).
+		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline, &p.Run)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, ErrNotFound
 	}

@@ -244,7 +244,7 @@ func TestPlacementReadsWithoutWriting(t *testing.T) {
 	require.Zero(t, count(t, `SELECT count(*) FROM orders WHERE order_id = $1`, r.OrderID))
 
 	at := time.Date(2026, 11, 25, 10, 0, 0, 123000, time.UTC)
-	p, err := st.PlaceOrderAt(ctx, r, at, at.Add(168*time.Hour))
+	p, err := st.PlaceOrderAt(ctx, r, at, at.Add(168*time.Hour), "run-1")
 	require.NoError(t, err)
 	require.True(t, p.Created)
 	require.True(t, at.Equal(p.PlacedAt), "placed at the time the intake computed")
