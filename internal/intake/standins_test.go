@@ -130,8 +130,8 @@ const fakeDeadline = "2026-12-02 10:00:00+00"
 // an empty database would.
 func answerFor(sql string) (pgAnswer, bool) {
 	switch s := strings.Join(strings.Fields(sql), " "); {
-	case strings.HasPrefix(s, "SELECT request_hash, shop, status, placed_at, payment_deadline FROM orders"):
-		return pgAnswer{fields: pgFields(oidBytea, oidText, oidText, oidTimestamptz, oidTimestamptz), tag: "SELECT 0"}, true
+	case strings.HasPrefix(s, "SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders"):
+		return pgAnswer{fields: pgFields(oidBytea, oidText, oidText, oidTimestamptz, oidTimestamptz, oidText), tag: "SELECT 0"}, true
 	case strings.HasPrefix(s, "INSERT INTO customers"):
 		return pgAnswer{fields: pgFields(oidInt8), rows: [][][]byte{{[]byte("1")}}, tag: "INSERT 0 1"}, true
 	case strings.HasPrefix(s, "WITH c AS ( INSERT INTO customers"): // the customer and the order in one
