@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/officeflow/officeflow/internal/money"
@@ -116,4 +117,36 @@ func (v VAT) Amounts(net money.Grosze) Totals {
 	}
 	tax := money.Grosze((int64(net)*int64(v.Rate) + 50) / 100)
 	return Totals{Net: net, VAT: tax, Gross: net + tax}
+}
+
+// VATOfCode is the treatment a document stored as code (and its note)
+// stands for, so that a document referring to another (the VAT invoice to
+// its pro-forma, a correction to its invoice) bills with that one's VAT
+// rather than asking again. ok is false for a code that is not one of the
+// three.
+func VATOfCode(code, note string) (v VAT, ok bool) {
+	switch code {
+	case VATCodeStandard:
+		return VAT{Code: code, Rate: money.VATRate}, true
+	case VATCodeEUService:
+		return VAT{Code: code, ReverseCharge: true, Note: note}, true
+	case VATCodeOutside:
+		return VAT{Code: code, Note: note}, true
+	}
+	return VAT{}, false
+}
+
+// Label is the rate as a document, an email or the panel prints it: "23%",
+// or "np" (not taxable in Poland; Note says why).
+func (v VAT) Label() string {
+	if v.Code == VATCodeStandard || v.Code == "" {
+		return fmt.Sprintf("%d%%", money.VATRate)
+	}
+	return "np"
+}
+
+// VATLabel is Label for a stored code: "23%" for "23" (and for "", a
+// document from before codes were kept), "np" for the others.
+func VATLabel(code string) string {
+	return VAT{Code: code}.Label()
 }

@@ -56,3 +56,36 @@ func TestVATAmountsPerTreatment(t *testing.T) {
 	require.Equal(t, billing.Totals{Net: 1000, VAT: 80, Gross: 1080}, billing.VAT{Code: "8", Rate: 8}.Amounts(1000))
 	require.Equal(t, money.Grosze(0), billing.VAT{}.Amounts(0).Gross)
 }
+
+func TestVATOfCodeGivesBackTheTreatment(t *testing.T) {
+	for _, v := range []billing.VAT{billing.VATFor("PL", "5260250995"), billing.VATFor("DE", "DE123456789"),
+		billing.VATFor("US", "12-3456789"), billing.VATFor("US", "")} {
+		got, ok := billing.VATOfCode(v.Code, v.Note)
+		require.True(t, ok, v.Code)
+		require.Equal(t, v, got)
+	}
+	_, ok := billing.VATOfCode("8", "")
+	require.False(t, ok)
+}
+
+func TestVATLabel(t *testing.T) {
+	require.Equal(t, "23%", billing.VATFor("PL", "").Label())
+	require.Equal(t, "23%", billing.VATLabel(""), "a document from before codes were kept is 23%")
+	require.Equal(t, "np", billing.VATLabel(billing.VATCodeEUService))
+	require.Equal(t, "np", billing.VATLabel(billing.VATCodeOutside))
+}
+
+// German business: net = gross, no VAT, np II; a US buyer np I; a Polish
+// one 23%, and a negative net (a correction) is the positive one negated.
+func TestVATAmountsPerBuyer(t *testing.T) {
+	net := money.Grosze(27000)
+	de := billing.VATFor("DE", "DE123456789")
+	require.Equal(t, billing.VATCodeEUService, de.Code)
+	require.Equal(t, billing.Totals{Net: net, VAT: 0, Gross: net}, de.Amounts(net))
+	us := billing.VATFor("US", "")
+	require.Equal(t, billing.VATCodeOutside, us.Code)
+	require.Equal(t, billing.Totals{Net: net, VAT: 0, Gross: net}, us.Amounts(net))
+	pl := billing.VATFor("PL", "5260250995")
+	require.Equal(t, billing.Amounts(net), pl.Amounts(net))
+	require.Equal(t, billing.Amounts(8650).Negated(), pl.Amounts(-8650))
+}

@@ -72,7 +72,7 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 				id, orderID, ChargeOrder, "order-"+orderID, seats, start, billing.AddMonths(start, order.Months(cycle)), net, billing.ChargeAwaiting, due); err != nil {
 				return err
 			}
-			b.Invoice, err = s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, billing.Amounts(net), issued, &due, nil)
+			b.Invoice, err = s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, net, issued, &due, nil)
 		}
 		if err != nil {
 			return err
@@ -87,10 +87,23 @@ func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byt
 // issue numbers and writes a document of a charge (the order's own is its
 // order charge); the counter row stays locked until the transaction ends,
 // so numbers have no gaps and no repeats under concurrency.
-func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, series string, t billing.Totals, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+//
+// net is what the document bills before VAT (negative for a correction);
+// issue adds the VAT itself, with the treatment of vatOf: a pro-forma
+// follows the buyer the order named (billing.VATFor of the customer row's
+// country and tax id, read in this transaction); a document that refers to
+// another (the VAT invoice to the pro-forma it settles, a correction to
+// the invoice it corrects) takes that one's VAT code, so that it bills
+// exactly what was asked for and paid.
+func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, series string, net money.Grosze, issued time.Time, due *time.Time, refersTo *int64) (Invoice, error) {
+	vat, err := vatOf(ctx, tx, orderID, refersTo)
+	if err != nil {
+		return Invoice{}, err
+	}
+	t := vat.Amounts(net)
 	year := issued.Year()
 	var seq int
-	err := tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
+	err = tx.QueryRow(ctx, `INSERT INTO document_counters (series, year, last) VALUES ($1, $2, 1)
 		ON CONFLICT (series, year) DO UPDATE SET last = document_counters.last + 1 RETURNING last`, series, year).Scan(&seq)
 	if err != nil {
 		return Invoice{}, err
@@ -103,6 +116,7 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 		VAT:      t.VAT,
 		Gross:    t.Gross,
 		Currency: "PLN",
+		VATCode:  vat.Code,
 		IssuedAt: issued,
 		DueDate:  due,
 		ChargeID: laterCharge(orderID, chargeID),
@@ -111,12 +125,12 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 	// order named when it was placed (its own row, which nothing rewrites):
 	// the document, and its PDF rendered below, name that buyer for good.
 	err = tx.QueryRow(ctx, `INSERT INTO invoices (order_id, kind, number, net_grosze, vat_grosze, gross_grosze, currency, status, issued_at, due_date, refers_to, charge_id,
-			buyer_name, buyer_address, buyer_postal_code, buyer_city, buyer_country, buyer_tax_id)
+			buyer_name, buyer_address, buyer_postal_code, buyer_city, buyer_country, buyer_tax_id, vat_code, vat_note)
 		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id
+			c.company, c.address_line1, c.postal_code, c.city, c.country, c.tax_id, $13, $14
 		FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = $1
 		RETURNING id, issued_at, due_date`,
-		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo, chargeID).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
+		orderID, kind, inv.Number, inv.Net, inv.VAT, inv.Gross, inv.Currency, inv.Status, issued, due, refersTo, chargeID, vat.Code, vat.Note).Scan(&inv.ID, &inv.IssuedAt, &inv.DueDate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
 	}
@@ -129,14 +143,41 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 	return inv, err
 }
 
+// vatOf is the VAT treatment of a document about to be issued (see issue):
+// the one of the document it refers to, or else the order's buyer's.
+func vatOf(ctx context.Context, tx pgx.Tx, orderID string, refersTo *int64) (billing.VAT, error) {
+	if refersTo != nil {
+		var code, note string
+		err := tx.QueryRow(ctx, `SELECT vat_code, vat_note FROM invoices WHERE id = $1`, *refersTo).Scan(&code, &note)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return billing.VAT{}, fmt.Errorf("document %d: %w", *refersTo, ErrNotFound)
+		}
+		if err != nil {
+			return billing.VAT{}, err
+		}
+		v, ok := billing.VATOfCode(code, note)
+		if !ok {
+			return v, fmt.Errorf("document %d has VAT code %q, not one officeflow issues", *refersTo, code)
+		}
+		return v, nil
+	}
+	var country, taxID string
+	err := tx.QueryRow(ctx, `SELECT c.country, c.tax_id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.order_id = $1`,
+		orderID).Scan(&country, &taxID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return billing.VAT{}, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
+	}
+	return billing.VATFor(country, taxID), err
+}
+
 // scanDocument reads a document's row: id, kind, number, status, net_grosze,
 // vat_grosze, gross_grosze, currency, issued_at, due_date, order_id,
-// charge_id. A document of the order charge says ChargeID "": it is the
-// order's own.
+// charge_id, vat_code. A document of the order charge says ChargeID "": it
+// is the order's own.
 func scanDocument(row pgx.Row) (Invoice, error) {
 	var inv Invoice
 	var orderID string
-	err := row.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &orderID, &inv.ChargeID)
+	err := row.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &orderID, &inv.ChargeID, &inv.VATCode)
 	inv.ChargeID = laterCharge(orderID, inv.ChargeID)
 	return inv, err
 }
@@ -145,7 +186,7 @@ func scanDocument(row pgx.Row) (Invoice, error) {
 // (the order's own are its order charge's, see OrderCharge). A charge has at
 // most one of each kind; none is ErrNotFound, unwrapped.
 func documentOf(ctx context.Context, q querier, chargeID, kind string) (Invoice, error) {
-	inv, err := scanDocument(q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
+	inv, err := scanDocument(q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
 		FROM invoices WHERE charge_id = $1 AND kind = $2`, chargeID, kind))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return inv, ErrNotFound

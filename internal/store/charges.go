@@ -167,7 +167,7 @@ func (s *Store) OpenRenewal(ctx context.Context, orderID, workflowID string, dea
 			return err
 		}
 		due := deadline
-		inv, err := s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, billing.Amounts(net), issued, &due, nil)
+		inv, err := s.issue(ctx, tx, orderID, id, billing.KindProforma, SeriesProforma, net, issued, &due, nil)
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Ti
 			return nil
 		}
 		due := c.Deadline
-		inv, err := s.issue(ctx, tx, c.OrderID, c.ID, billing.KindProforma, SeriesProforma, billing.Amounts(c.Net), issued, &due, nil)
+		inv, err := s.issue(ctx, tx, c.OrderID, c.ID, billing.KindProforma, SeriesProforma, c.Net, issued, &due, nil)
 		c.Invoice = &inv
 		return err
 	})
@@ -228,20 +228,21 @@ func chargeOf(ctx context.Context, q querier, id string) (Charge, error) {
 	var c Charge
 	var invID *int64
 	var inv Invoice
-	var invNumber, invStatus, invCurrency *string
+	var invNumber, invStatus, invCurrency, invVATCode *string
 	var invNet, invVAT, invGross *money.Grosze
 	var invIssued *time.Time
 	err := q.QueryRow(ctx, `SELECT c.id, c.order_id, c.kind, c.workflow_id, c.seats, c.period, c.period_start, c.period_end, c.net_grosze,
-			c.status, c.payment_deadline, i.id, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date
+			c.status, c.payment_deadline, i.id, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code
 		FROM charges c LEFT JOIN invoices i ON i.charge_id = c.id AND i.kind = 'proforma' WHERE c.id = $1`, id).Scan(
 		&c.ID, &c.OrderID, &c.Kind, &c.WorkflowID, &c.Seats, &c.Period, &c.PeriodStart, &c.PeriodEnd, &c.Net, &c.Status, &c.Deadline,
-		&invID, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate)
+		&invID, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return c, fmt.Errorf("charge %s: %w", id, ErrNotFound)
 	}
 	if invID != nil {
 		inv.ID, inv.Kind, inv.Number, inv.Status, inv.Currency = *invID, "proforma", *invNumber, *invStatus, *invCurrency
 		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt, inv.ChargeID = *invNet, *invVAT, *invGross, *invIssued, laterCharge(c.OrderID, c.ID)
+		inv.VATCode = *invVATCode
 		c.Invoice = &inv
 	}
 	return c, err
@@ -282,8 +283,8 @@ func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, pa
 			if _, err := tx.Exec(ctx, `UPDATE invoices SET status = 'paid' WHERE id = $1 AND status = 'unpaid'`, pf.ID); err != nil {
 				return err
 			}
-			t := billing.Totals{Net: pf.Net, VAT: pf.VAT, Gross: pf.Gross}
-			if fv, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindInvoice, SeriesInvoice, t, paidOn, nil, &pf.ID); err != nil {
+			// The invoice bills what the pro-forma asked for, at its VAT.
+			if fv, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindInvoice, SeriesInvoice, pf.Net, paidOn, nil, &pf.ID); err != nil {
 				return err
 			}
 			if err := takePayment(ctx, tx, fv.ID, c.OrderID, chargeID, paymentID); err != nil {
@@ -407,8 +408,9 @@ func (s *Store) VoidCharge(ctx context.Context, chargeID, reason string, issued 
 		what := "pro-forma " + docs[0].Number + " void"
 		if i, ok := billing.Corrects(rules); ok {
 			fv := docs[i]
-			t := billing.Totals{Net: fv.Net, VAT: fv.VAT, Gross: fv.Gross}.Negated()
-			if kor, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindCorrection, SeriesCorrection, t, issued, nil, &fv.ID); err != nil {
+			// Taken back whole, at the invoice's VAT: its totals negated
+			// (billing.VAT.Amounts rounds a negative net as the positive).
+			if kor, err = s.issue(ctx, tx, c.OrderID, chargeID, billing.KindCorrection, SeriesCorrection, -fv.Net, issued, nil, &fv.ID); err != nil {
 				return err
 			}
 			kor.Status = billing.CorrectionStatus(fv.Status)
@@ -457,7 +459,7 @@ func (s *Store) ChargeDocument(ctx context.Context, chargeID, kind string) (Invo
 
 // chargeDocuments are a charge's documents, oldest first.
 func chargeDocuments(ctx context.Context, tx pgx.Tx, chargeID string) ([]Invoice, error) {
-	rows, err := tx.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
+	rows, err := tx.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
 		FROM invoices WHERE charge_id = $1 ORDER BY id`, chargeID)
 	if err != nil {
 		return nil, err

@@ -112,7 +112,7 @@ func (s *Store) Refunds(ctx context.Context, orderID string) ([]string, error) {
 
 // Documents lists an order's billing documents, oldest first.
 func (s *Store) Documents(ctx context.Context, orderID string) ([]Invoice, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id
+	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
 		FROM invoices WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err

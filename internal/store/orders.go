@@ -51,6 +51,10 @@ type Invoice struct {
 	VAT      money.Grosze
 	Gross    money.Grosze
 	Currency string
+	// VATCode is the document's VAT rate as FA(3) writes it:
+	// billing.VATCodeStandard ("23"), VATCodeEUService ("np II", reverse
+	// charge) or VATCodeOutside ("np I"); billing.VATLabel prints it.
+	VATCode  string
 	IssuedAt time.Time
 	DueDate  *time.Time
 	ChargeID string // the later purchase it bills; "" for the order's own
@@ -194,7 +198,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	var tenantID, domain, partner, admin *string
 	var inv Invoice
 	var invID *int64
-	var invKind, invNumber, invStatus, invCurrency *string
+	var invKind, invNumber, invStatus, invCurrency, invVATCode *string
 	var invNet, invVAT, invGross *money.Grosze
 	var invIssued *time.Time
 	var sent bool
@@ -203,7 +207,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
 			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
-			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date,
+			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code,
 			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
@@ -213,7 +217,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
-		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate,
+		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode,
 		&sent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, false, ErrNotFound
@@ -227,7 +231,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	}
 	if invID != nil {
 		inv.ID, inv.Kind, inv.Number, inv.Status, inv.Currency = *invID, *invKind, *invNumber, *invStatus, *invCurrency
-		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt = *invNet, *invVAT, *invGross, *invIssued
+		inv.Net, inv.VAT, inv.Gross, inv.IssuedAt, inv.VATCode = *invNet, *invVAT, *invGross, *invIssued, *invVATCode
 		o.Invoice = &inv
 	}
 	return o, sent, nil
