@@ -43,6 +43,9 @@ type Line struct {
 	Net     money.Grosze
 	VAT     money.Grosze
 	Gross   money.Grosze
+	// Rate is the VAT rate as printed in the line's VAT column: "23%", or
+	// "np" (not taxable in Poland; Document.VATNote says why). "" is 23%.
+	Rate string
 }
 
 // Totals of a document, or of what a correction changes.
@@ -64,6 +67,11 @@ type Document struct {
 	Before, After *Totals // correction: the corrected document's totals, and what stands now
 	PaymentMethod string
 	Currency      string
+	// VATNote is the annotation a document without Polish VAT must carry,
+	// printed under the totals: "odwrotne obciążenie" for reverse charge
+	// (art. 106e ust. 1 pkt 18 ustawy o VAT), or why the sale is not taxable
+	// in Poland. "" for 23%.
+	VATNote string
 }
 
 // Replacement is printed for a character the document's font cannot show.
@@ -140,6 +148,14 @@ func title(kind string) string {
 func day(t time.Time) string { return t.Format("2006-01-02") }
 
 func amount(g money.Grosze) string { return g.Local("pl") }
+
+// rate is a line's VAT rate as printed: "" is the standard 23%.
+func rate(r string) string {
+	if r == "" {
+		return "23%"
+	}
+	return r
+}
 
 // Render lays the document out on one A4 page.
 func Render(d Document) ([]byte, error) {
@@ -220,7 +236,7 @@ func Render(d Document) ([]byte, error) {
 	p.SetFont("go", "", 8)
 	for i, l := range d.Lines {
 		cells := []string{fmt.Sprint(i + 1), l.Name, fmt.Sprint(l.Seats), l.Period, amount(l.UnitNet),
-			amount(l.Net), "23%", amount(l.VAT), amount(l.Gross)}
+			amount(l.Net), rate(l.Rate), amount(l.VAT), amount(l.Gross)}
 		for j, c := range cols {
 			cell(c.w, 6, cells[j], "1", 0, c.align)
 		}
@@ -241,7 +257,15 @@ func Render(d Document) ([]byte, error) {
 		totals("Po korekcie:", *d.After)
 		totals("Różnica:", d.Totals)
 	} else {
-		totals("Razem (stawka 23%):", d.Totals)
+		r := ""
+		if len(d.Lines) > 0 {
+			r = d.Lines[0].Rate
+		}
+		totals("Razem (stawka "+rate(r)+"):", d.Totals)
+	}
+	if d.VATNote != "" {
+		p.SetFont("go", "", 9)
+		cell(0, 5.5, "Adnotacja: "+d.VATNote, "", 1, "L")
 	}
 	p.Ln(4)
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/document"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
@@ -48,18 +49,21 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	var chKind *string
 	var chSeats *int
 	var chStart, chEnd *time.Time
+	var vatCode string
 	err := q.QueryRow(ctx, `
 		SELECT i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
 			o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
 			i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
-			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end
+			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end,
+			i.vat_code, i.vat_note
 		FROM invoices i JOIN orders o ON o.order_id = i.order_id
 		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,
 		&seats, &cycle, &planName, &price, &d.SaleDate,
 		&b.Name, &b.Address, &b.PostalCode, &b.City, &b.Country, &b.NIP,
-		&refNumber, &refNet, &refVAT, &refGross, &chKind, &chSeats, &chStart, &chEnd)
+		&refNumber, &refNet, &refVAT, &refGross, &chKind, &chSeats, &chStart, &chEnd,
+		&vatCode, &d.VATNote)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
 	}
@@ -70,7 +74,7 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	months := order.Months(cycle)
 	d.Lines = []document.Line{{
 		Name: planName, Seats: seats, Period: strconv.Itoa(months) + " mies.", UnitNet: price * money.Grosze(months),
-		Net: d.Totals.Net, VAT: d.Totals.VAT, Gross: d.Totals.Gross,
+		Net: d.Totals.Net, VAT: d.Totals.VAT, Gross: d.Totals.Gross, Rate: billing.VATLabel(vatCode),
 	}}
 	if chKind != nil {
 		// A later charge bills its own seats for its own dates: added licences

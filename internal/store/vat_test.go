@@ -7,6 +7,7 @@ import (
 	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 )
@@ -116,4 +117,48 @@ func TestLaterChargesFollowTheBuyersVAT(t *testing.T) {
 	got, err := st.GetCharge(ctx, rc.ID)
 	require.NoError(t, err)
 	require.Equal(t, billing.VATCodeEUService, got.Invoice.VATCode, "GetCharge reads the code")
+}
+
+// The PDF the store renders prints the document's rate and annotation: a
+// German business's documents "np" and "odwrotne obciążenie", a US
+// buyer's the reason it is not taxable in Poland, a Polish one's 23%.
+func TestDocumentPDFPrintsTheBuyersVAT(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		country, postal, taxID string
+		rate                   string
+		want                   []string
+		not                    []string
+	}{
+		{"DE", "10115", "DE123456789", "np", []string{"Adnotacja: odwrotne obciążenie", "NIP: DE123456789"}, []string{"23%"}},
+		{"US", "94105", "12-3456789", "np", []string{"Adnotacja: usługa niepodlegająca opodatkowaniu na terytorium kraju"}, []string{"23%", "odwrotne"}},
+		{"PL", "00-001", "5260250995", "23%", []string{"23%"}, []string{"Adnotacja"}},
+	} {
+		t.Run(c.country, func(t *testing.T) {
+			year := newYear()
+			id := newID("vat-pdf")
+			place(t, buyerRequest(id, c.country, c.postal, c.taxID))
+			b := bill(t, id, issuedIn(year))
+			pid := newID("p-vat-pdf")
+			pay(t, id, pid, b.Invoice.Gross)
+			fv, err := st.Settle(ctx, id, pid, issuedIn(year))
+			require.NoError(t, err)
+			kor, err := st.VoidInvoice(ctx, id, "tenant failed", issuedIn(year))
+			require.NoError(t, err)
+			for _, docID := range []int64{b.Invoice.ID, fv.ID, kor.ID} {
+				_, pdf, err := st.DocumentPDF(ctx, docID)
+				require.NoError(t, err)
+				text := pdftest.Text(t, pdf)
+				if docID != kor.ID { // a correction prints before, after and the difference instead
+					require.Contains(t, text, "Razem (stawka "+c.rate+"):", "document %d:\n%s", docID, text)
+				}
+				for _, w := range c.want {
+					require.Contains(t, text, w, "document %d:\n%s", docID, text)
+				}
+				for _, n := range c.not {
+					require.NotContains(t, text, n, "document %d:\n%s", docID, text)
+				}
+			}
+		})
+	}
 }
