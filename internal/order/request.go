@@ -133,6 +133,12 @@ func (r *Request) Validate() *FieldError {
 		if !taxIDRe.MatchString(strings.ToUpper(c.TaxID)) {
 			return fieldErr("customer.tax_id", "invalid", "customer.tax_id may hold only letters, digits and + * . /")
 		}
+		// A business in another EU member state is billed without Polish VAT
+		// (reverse charge) on the strength of its VAT number: its form must
+		// be its country's.
+		if ok, form := validEUVATID(c.Country, c.TaxID); !ok {
+			return fieldErr("customer.tax_id", "invalid", "customer.tax_id is not a VAT number of %s: it must be %s", c.Country, form)
+		}
 	}
 	if r.Plan == "" {
 		return fieldErr("plan", "required", "plan is required")
