@@ -61,6 +61,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	if inv := o.Invoice; inv != nil {
 		lang := o.Language
 		d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.Local(lang), inv.VAT.Local(lang), inv.Gross.Local(lang), inv.Currency
+		d.VATRate = billing.VATLabel(inv.VATCode)
 		if inv.DueDate != nil {
 			d.DueDate = inv.DueDate.Format("2006-01-02")
 		}

@@ -81,6 +81,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		d.PeriodStart, d.PeriodEnd = c.PeriodStart.Format(time.DateOnly), lastDay(c.PeriodEnd)
 		if inv := c.Invoice; inv != nil {
 			d.InvoiceNumber, d.Net, d.VAT, d.Gross, d.Currency = inv.Number, inv.Net.Local(lang), inv.VAT.Local(lang), inv.Gross.Local(lang), inv.Currency
+			d.VATRate = billing.VATLabel(inv.VATCode)
 			if inv.DueDate != nil {
 				d.DueDate = inv.DueDate.Format(time.DateOnly)
 			}

@@ -75,6 +75,7 @@ type Data struct {
 	AddedSeats                            int    // licence mails: the change; negative when lowered
 	BillingCycle                          string // "monthly" / "annual"
 	InvoiceNumber, Net, VAT, Gross        string
+	VATRate                               string // the document's VAT rate as it prints it: "23%" ("" -> "23%") or "np"
 	Currency                              string // "" -> "PLN"
 	DueDate                               string // e.g. "2026-12-02"
 	BillingPanelURL                       string // pay, download invoices, order more licences
@@ -129,6 +130,9 @@ func normalize(d Data) Data {
 	}
 	if d.Currency == "" {
 		d.Currency = "PLN"
+	}
+	if d.VATRate == "" {
+		d.VATRate = "23%"
 	}
 	return d
 }

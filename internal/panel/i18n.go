@@ -99,7 +99,7 @@ var catalogue = map[string]map[string]string{
 		"next.refunded":               "Zamówienie zostało anulowane, a wpłata zostanie zwrócona; faktura korygująca jest na liście dokumentów.",
 		"next.needs_attention":        "Coś wymaga uwagi naszego zespołu. Już się tym zajmujemy i skontaktujemy się z Państwem.",
 
-		"due.title": "Do zapłaty", "due.net": "Netto", "due.vat": "VAT 23%", "due.gross": "Brutto", "due.by": "Termin", "due.zone": "(czasu polskiego)",
+		"due.title": "Do zapłaty", "due.net": "Netto", "due.vat": "VAT", "due.gross": "Brutto", "due.by": "Termin", "due.zone": "(czasu polskiego)",
 		"due.order": "Zamówienie", "due.licences": "Dodatkowe licencje", "due.renewal": "Kolejny okres",
 		"pay.button":   "Zapłać teraz",
 		"pay.note":     "Przekierujemy Państwa na stronę operatora płatności.",
@@ -207,7 +207,7 @@ var catalogue = map[string]map[string]string{
 		"next.refunded":               "The order was cancelled and your payment will be refunded; the credit note is among the documents.",
 		"next.needs_attention":        "Something needs our team's attention. We are on it and will contact you.",
 
-		"due.title": "Payment due", "due.net": "Net", "due.vat": "VAT 23%", "due.gross": "Gross", "due.by": "Due by", "due.zone": "(Polish time)",
+		"due.title": "Payment due", "due.net": "Net", "due.vat": "VAT", "due.gross": "Gross", "due.by": "Due by", "due.zone": "(Polish time)",
 		"due.order": "The order", "due.licences": "More licences", "due.renewal": "The next period",
 		"pay.button":   "Pay now",
 		"pay.note":     "You will be taken to the payment provider's page.",

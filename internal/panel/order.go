@@ -52,6 +52,7 @@ type dueView struct {
 	Number          string
 	What            string // due.order, due.licences or due.renewal
 	Net, VAT, Gross money.Grosze
+	Rate            string // the VAT rate as the document prints it: "23%" or "np"
 	By              string // a date, or the moment the order is cancelled unpaid
 	Moment          bool   // By has an hour, in Polish time
 }
@@ -102,7 +103,8 @@ func due(o store.Order, docs []store.Invoice) []dueView {
 		if d.Kind != billing.KindProforma || d.Status != billing.DocUnpaid {
 			continue
 		}
-		v := dueView{Number: d.Number, What: "due.order", Net: d.Net, VAT: d.VAT, Gross: d.Gross}
+		v := dueView{Number: d.Number, What: "due.order", Net: d.Net, VAT: d.VAT, Gross: d.Gross,
+			Rate: billing.VATLabel(d.VATCode)}
 		switch {
 		case d.ChargeID == "":
 			v.By, v.Moment = o.PaymentDeadline.In(warsaw()).Format("2006-01-02 15:04"), true
