@@ -21,10 +21,25 @@ import (
 func panelEnv(t *testing.T) (*Activities, *mail.Sink, string) {
 	t.Helper()
 	ctx := context.Background()
+	a, sink := mailEnv(t)
+	r := order.Request{OrderID: "panel-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "jan@acme.pl", FirstName: "Jan", LastName: "Kowalski",
+		TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
+		Plan: "business-standard", Seats: 5, DomainPrefix: "acmepanel", BillingCycle: "monthly", Language: "en"}
+	r.Normalize()
+	_, err := a.Store.PlaceOrder(ctx, r, time.Now().Add(time.Hour))
+	require.NoError(t, err)
+	_, err = a.OpenBilling(ctx, r.OrderID)
+	require.NoError(t, err)
+	return a, sink, r.OrderID
+}
+
+// mailEnv is Activities on a database of their own, mailing to a sink.
+func mailEnv(t *testing.T) (*Activities, *mail.Sink) {
+	t.Helper()
 	u, drop, err := pgtest.NewDatabase("officeflow_activities_test")
 	require.NoError(t, err)
 	t.Cleanup(drop)
-	st, err := store.Open(ctx, u)
+	st, err := store.Open(context.Background(), u)
 	require.NoError(t, err)
 	t.Cleanup(st.Close)
 	sink, err := mail.StartSink("127.0.0.1:0", "", nil)
@@ -34,17 +49,7 @@ func panelEnv(t *testing.T) (*Activities, *mail.Sink, string) {
 	require.NoError(t, err)
 	box, err := secret.NewBox(make([]byte, 32))
 	require.NoError(t, err)
-	a := &Activities{Store: st, Mail: sender, Box: box, BillingPanelURL: "https://billing.example/panel", Location: time.UTC}
-
-	r := order.Request{OrderID: "panel-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "jan@acme.pl", FirstName: "Jan", LastName: "Kowalski",
-		TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
-		Plan: "business-standard", Seats: 5, DomainPrefix: "acmepanel", BillingCycle: "monthly", Language: "en"}
-	r.Normalize()
-	_, err = st.PlaceOrder(ctx, r, time.Now().Add(time.Hour))
-	require.NoError(t, err)
-	_, err = a.OpenBilling(ctx, r.OrderID)
-	require.NoError(t, err)
-	return a, sink, r.OrderID
+	return &Activities{Store: st, Mail: sender, Box: box, BillingPanelURL: "https://billing.example/panel", Location: time.UTC}, sink
 }
 
 // The billing access email's link signs in: <panel>/login?token=, the

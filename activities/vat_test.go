@@ -5,11 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
-	"github.com/officeflow/officeflow/internal/pgtest"
-	"github.com/officeflow/officeflow/internal/secret"
-	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -18,20 +14,9 @@ import (
 // rate, np, and its VAT 0; a Polish buyer's shows 23%.
 func TestBillingEmailShowsTheProformasVATRate(t *testing.T) {
 	ctx := context.Background()
-	u, drop, err := pgtest.NewDatabase("officeflow_activities_test")
-	require.NoError(t, err)
-	t.Cleanup(drop)
-	st, err := store.Open(ctx, u)
-	require.NoError(t, err)
-	t.Cleanup(st.Close)
-	sink, err := mail.StartSink("127.0.0.1:0", "", nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sink.Close() })
-	sender, err := mail.NewSender(mail.Config{Host: sink.Host(), Port: sink.Port(), TLS: mail.TLSNone, From: "officeflow <no-reply@officeflow.local>"}, nil)
-	require.NoError(t, err)
-	box, err := secret.NewBox(make([]byte, 32))
-	require.NoError(t, err)
-	a := &Activities{Store: st, Mail: sender, Box: box, BillingPanelURL: "https://billing.example/panel", Location: time.UTC}
+	a, sink := mailEnv(t)
+	st := a.Store
+	var err error
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
