@@ -143,7 +143,10 @@ func (b *browser) attr(sel, name string) string {
 	return r.Value
 }
 
-func (b *browser) value(sel string) string { b.t.Helper(); return result(b, chromedp.Value(chromedp.CSS(sel))) }
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	return result(b, chromedp.Value(chromedp.CSS(sel)))
+}
 
 func (b *browser) location() string { b.t.Helper(); return result(b, chromedp.Location()) }
 
