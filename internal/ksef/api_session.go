@@ -197,6 +197,25 @@ func (c *Client) InvoiceStatus(ctx context.Context, sessionRef, invoiceRef strin
 	return st, nil
 }
 
+// SessionInvoices lists the invoices session sessionRef received (the first
+// 1000: officeflow sends one per session). A sender that lost the answer
+// to its send finds there whether KSeF got the invoice, by its hash
+// (InvoiceHash, base64 of the SHA-256 as KSeF writes it), instead of
+// sending it twice. Codes are not read: ask InvoiceStatus.
+func (c *Client) SessionInvoices(ctx context.Context, sessionRef string) ([]InvoiceStatus, error) {
+	var out struct {
+		Invoices []InvoiceStatus `json:"invoices"`
+	}
+	if err := c.authed(ctx, call{op: "session invoices", method: http.MethodGet,
+		path: "/sessions/" + url.PathEscape(sessionRef) + "/invoices?pageSize=1000", out: &out}); err != nil {
+		return nil, err
+	}
+	return out.Invoices, nil
+}
+
+// HashOf is b's SHA-256 in base64, as KSeF names an invoice's hash.
+func HashOf(b []byte) string { return hashB64(b) }
+
 // AwaitInvoice polls the invoice's status, at most the Client's MaxPolls
 // times PollInterval apart, until KSeF decides: accepted (nil error, the
 // status holds the KSeF number), rejected (*Rejected), or still processing

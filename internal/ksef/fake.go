@@ -149,6 +149,7 @@ func (f *Fake) Handler() http.Handler {
 	mux.HandleFunc("POST /sessions/online/{referenceNumber}/invoices", f.authorized(f.sendInvoice))
 	mux.HandleFunc("POST /sessions/online/{referenceNumber}/close", f.authorized(f.closeSession))
 	mux.HandleFunc("GET /sessions/{referenceNumber}", f.authorized(f.sessionStatus))
+	mux.HandleFunc("GET /sessions/{referenceNumber}/invoices", f.authorized(f.sessionInvoices))
 	mux.HandleFunc("GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}", f.authorized(f.invoiceStatus))
 	mux.HandleFunc("GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo", f.authorized(f.upo))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"net/http"
+	"sort"
 	"time"
 	_ "time/tzdata" // KSeF numbers and UPOs carry Polish dates
 )
@@ -246,6 +247,28 @@ func (f *Fake) invoiceStatus(w http.ResponseWriter, r *http.Request) {
 		out["upoDownloadUrl"] = "/sessions/" + inv.session + "/invoices/" + inv.ref + "/upo"
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// sessionInvoices lists the invoices a session received, oldest first (one
+// page: officeflow sends one invoice per session).
+func (f *Fake) sessionInvoices(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ref := r.PathValue("referenceNumber")
+	if f.sessions[ref] == nil {
+		badRequest(w, "Sesja o podanym numerze referencyjnym nie istnieje.")
+		return
+	}
+	list := []map[string]any{}
+	for _, inv := range f.invoices {
+		if inv.session == ref {
+			list = append(list, map[string]any{"ordinalNumber": inv.ordinal, "referenceNumber": inv.ref, "invoiceHash": inv.hash,
+				"invoicingDate": inv.received.UTC(), "invoicingMode": inv.mode(), "invoiceNumber": inv.number,
+				"status": map[string]any{"code": 150, "description": "Trwa przetwarzanie"}})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i]["ordinalNumber"].(int) < list[j]["ordinalNumber"].(int) })
+	writeJSON(w, http.StatusOK, map[string]any{"invoices": list})
 }
 
 func (f *Fake) upo(w http.ResponseWriter, r *http.Request) {

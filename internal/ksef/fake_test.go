@@ -169,3 +169,19 @@ func TestFakeVerifiesTheInvoice(t *testing.T) {
 		require.Contains(t, strings.Join(rej.Status.Details, " "), "Niezgodność ze schematem")
 	})
 }
+
+// A sender that lost the answer to its send finds the invoice in its session.
+func TestFakeListsSessionInvoices(t *testing.T) {
+	ctx := context.Background()
+	_, c := apiSetup(t, nil)
+	s, err := c.OpenSession(ctx)
+	require.NoError(t, err)
+	xml := apiInvoice("FV/L/1")
+	sent, err := c.Send(ctx, s, xml)
+	require.NoError(t, err)
+	list, err := c.SessionInvoices(ctx, s.ReferenceNumber)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, sent.ReferenceNumber, list[0].ReferenceNumber)
+	require.Equal(t, ksef.HashOf(xml), list[0].InvoiceHash)
+}
