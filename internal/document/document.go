@@ -72,6 +72,23 @@ type Document struct {
 	// (art. 106e ust. 1 pkt 18 ustawy o VAT), or why the sale is not taxable
 	// in Poland. "" for 23%.
 	VATNote string
+	// KSeF is what KSeF gave the document, printed with its QR codes; nil
+	// for a pro-forma, with KSeF off, or before the document is accepted or
+	// issued offline.
+	KSeF *KSeF
+}
+
+// KSeF is a VAT invoice's or a correction's mark from KSeF, as kody-qr.md
+// of the Ministry's guide wants it on the document's visualisation.
+type KSeF struct {
+	// Number is the KSeF number, printed under KOD I; "" for a document
+	// issued offline and not yet accepted, which prints "OFFLINE" instead.
+	Number string
+	// VerifyURL is KOD I: the link to verify the invoice in KSeF.
+	VerifyURL string
+	// CertificateURL is KOD II of an offline document: the signed link that
+	// proves its issuer; "" for one issued online.
+	CertificateURL string
 }
 
 // Replacement is printed for a character the document's font cannot show.
@@ -180,6 +197,9 @@ func Render(d Document) ([]byte, error) {
 	p.SetFont("go", "", 9)
 	line := func(s string) { cell(0, 4.5, s, "", 1, "L") }
 	line("Data wystawienia: " + day(d.Issued) + "    Data sprzedaży: " + day(d.SaleDate))
+	if d.KSeF != nil && d.KSeF.Number != "" {
+		line("Numer KSeF: " + d.KSeF.Number)
+	}
 	switch d.Kind {
 	case Proforma:
 		line("Dokument nie jest fakturą VAT i nie stanowi podstawy do odliczenia podatku.")
@@ -283,6 +303,11 @@ func Render(d Document) ([]byte, error) {
 	line("Słownie: " + due.Words())
 	if d.PaymentMethod != "" {
 		line("Sposób płatności: " + d.PaymentMethod)
+	}
+	if d.KSeF != nil {
+		if err := codes(p, d.KSeF, cell); err != nil {
+			return nil, err
+		}
 	}
 
 	if err := p.Error(); err != nil {
