@@ -85,6 +85,8 @@ type Config struct {
 
 	// P24 is the Przelewy24 account of the panel's pay button.
 	P24 P24
+	// KSeF is how VAT invoices and corrections reach KSeF.
+	KSeF KSeF
 	// panelURLSet: BILLING_PANEL_URL was given, not derived from HTTP_ADDR.
 	panelURLSet bool
 }
@@ -264,6 +266,10 @@ func Load(dev bool) (Config, error) {
 	if c.P24, err = loadP24(dev); err != nil {
 		return c, err
 	}
+	if c.KSeF, err = loadKSeF(dev); err != nil {
+		return c, err
+	}
+
 	c.panelURLSet = os.Getenv("BILLING_PANEL_URL") != ""
 	if c.After, err = loadAfter(); err != nil {
 		return c, err
@@ -343,7 +349,7 @@ func loopback(addr string) bool {
 
 // RequireWorker checks what the worker cannot run without. Outside -dev
 // nothing falls back to a fake: the tenant API and the mail server are
-// required, as the KSeF settings will be.
+// required, and KSeF's settings (Load) unless KSEF_MODE=off.
 func (c Config) RequireWorker() error {
 	if len(c.CredentialsKey) == 0 {
 		return fmt.Errorf("CREDENTIALS_KEY: required (32 bytes in base64; seals tenant admin passwords)")
@@ -359,6 +365,9 @@ func (c Config) RequireWorker() error {
 	}
 	if c.SMTP.Host == "" {
 		return fmt.Errorf("SMTP_HOST: required outside -dev (the mail server that sends customers their documents and credentials)")
+	}
+	if err := c.requireKSeF(); err != nil {
+		return err
 	}
 	return c.requirePublicURL()
 }

@@ -21,6 +21,8 @@ var vars = []string{
 	"PAYMENT_WEBHOOK_SECRET", "INTAKE_API_KEYS", "PAYMENT_DEADLINE", "CREDENTIALS_KEY",
 	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR",
 	"P24_URL", "P24_MERCHANT_ID", "P24_POS_ID", "P24_API_KEY", "P24_CRC", "P24_CHECK_AFTER", "P24_CHECK_FOR", "P24_REFUND_SWEEP",
+	"KSEF_MODE", "KSEF_URL", "KSEF_TOKEN", "KSEF_OFFLINE_CERT", "KSEF_OFFLINE_KEY", "KSEF_OFFLINE_AFTER", "KSEF_ALERT_BEFORE",
+	"SELLER_NAME", "SELLER_NIP",
 }
 
 func clearEnv(t *testing.T) {
@@ -118,6 +120,7 @@ func TestRequireNamesMissingVariable(t *testing.T) {
 	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
 	t.Setenv("PARTNER_API_URL", "https://partner.example")
 	t.Setenv("SMTP_HOST", "smtp.example")
+	t.Setenv("KSEF_MODE", "off")
 	c, err = config.Load(false)
 	require.NoError(t, err)
 	requirePrefix(t, c.RequireIntake(), "CODEC_TOKEN")
@@ -161,7 +164,28 @@ func TestWorkerNeedsTenantAPIAndMailOutsideDev(t *testing.T) {
 	t.Setenv("SMTP_HOST", "smtp.example")
 	c, err = config.Load(false)
 	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "KSEF_URL")
+	t.Setenv("KSEF_URL", "https://api-test.ksef.mf.gov.pl/v2")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "KSEF_TOKEN")
+	t.Setenv("KSEF_TOKEN", "tok")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	requirePrefix(t, c.RequireWorker(), "SELLER_NAME")
+	t.Setenv("SELLER_NAME", "Officeflow sp. z o.o.")
+	t.Setenv("SELLER_NIP", "5260250995")
+	c, err = config.Load(false)
+	require.NoError(t, err)
 	require.NoError(t, c.RequireWorker())
+	t.Setenv("KSEF_URL", "")
+	t.Setenv("KSEF_MODE", "off")
+	c, err = config.Load(false)
+	require.NoError(t, err)
+	require.NoError(t, c.RequireWorker(), "a seller not yet obliged runs without KSeF")
+	t.Setenv("KSEF_MODE", "sometimes")
+	_, err = config.Load(false)
+	requirePrefix(t, err, "KSEF_MODE")
+	t.Setenv("KSEF_MODE", "")
 
 	t.Setenv("SMTP_HOST", "")
 	t.Setenv("PARTNER_API_URL", "")
@@ -337,6 +361,7 @@ func TestP24Settings(t *testing.T) {
 	t.Setenv("PAYLOAD_KEYS", "k1:"+key32(t))
 	t.Setenv("PARTNER_API_URL", "https://partner.example")
 	t.Setenv("SMTP_HOST", "smtp.example")
+	t.Setenv("KSEF_MODE", "off")
 	c, err = config.Load(false)
 	require.NoError(t, err)
 	requirePrefix(t, c.RequireWorker(), "BILLING_PANEL_URL")

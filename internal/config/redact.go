@@ -35,6 +35,7 @@ type shown struct {
 	P24URL                                 string
 	P24MerchantID, P24PosID                int
 	P24APIKey, P24CRC                      string
+	KSeFMode, KSeFURL, KSeFToken           string
 }
 
 func set[T string | []byte](v T) string {
@@ -59,6 +60,7 @@ func (c Config) shown() shown {
 		CodecToken: set(c.CodecToken), CodecAddr: c.CodecAddr, CodecOrigins: c.CodecOrigins,
 		P24URL: c.P24.URL, P24MerchantID: c.P24.MerchantID, P24PosID: c.P24.PosID,
 		P24APIKey: set(c.P24.APIKey), P24CRC: set(c.P24.CRC),
+		KSeFMode: c.KSeF.Mode, KSeFURL: c.KSeF.URL, KSeFToken: set(c.KSeF.Token),
 	}
 	if c.Temporal.TLS != nil {
 		s.TemporalTLS = "on"
