@@ -116,12 +116,30 @@ func (c *Client) Documents(ctx context.Context, orderID string) ([]DocumentView,
 
 // PDF downloads a document's PDF by its id.
 func (c *Client) PDF(ctx context.Context, documentID string) ([]byte, error) {
+	return c.documentFile(ctx, documentID, ".pdf")
+}
+
+// DocumentXML downloads the FA(3) XML of a VAT invoice or correction, as it
+// was (or will be) sent to KSeF; a 404 APIError when it has none.
+func (c *Client) DocumentXML(ctx context.Context, documentID string) ([]byte, error) {
+	return c.documentFile(ctx, documentID, ".xml")
+}
+
+// DocumentUPO downloads KSeF's receipt (UPO) of a document; a 404 APIError
+// until KSeF has accepted it.
+func (c *Client) DocumentUPO(ctx context.Context, documentID string) ([]byte, error) {
+	return c.documentFile(ctx, documentID, "/upo.xml")
+}
+
+func (c *Client) documentFile(ctx context.Context, documentID, suffix string) ([]byte, error) {
+	// The id is one path segment: a "/", "?", "#" or "." in it would name
+	// another resource.
 	if documentID == "" || strings.ContainsAny(documentID, "/?#.") {
 		return nil, fmt.Errorf("invalid document id %q", documentID)
 	}
-	var pdf []byte
-	err := c.do(ctx, http.MethodGet, "/v1/documents/"+documentID+".pdf", nil, nil, &pdf)
-	return pdf, err
+	var b []byte
+	err := c.do(ctx, http.MethodGet, "/v1/documents/"+documentID+suffix, nil, nil, &b)
+	return b, err
 }
 
 // Notify sends a payment notification as the payment gateway does, signed

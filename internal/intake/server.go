@@ -53,7 +53,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /v1/orders/{order_id}", s.shop(s.getOrder))
 	mux.Handle("POST /v1/orders/{order_id}/cancel", s.shop(s.cancelOrder))
 	mux.Handle("GET /v1/orders/{order_id}/documents", s.shop(s.listDocuments))
-	mux.Handle("GET /v1/documents/{file}", s.shop(s.documentPDF))
+	mux.Handle("GET /v1/documents/{file}", s.shop(s.documentFile)) // {id}.pdf, {id}.xml
+	mux.Handle("GET /v1/documents/{id}/upo.xml", s.shop(s.documentUPO))
 	mux.Handle("POST /v1/orders/{order_id}/licences", s.shop(s.changeLicences))
 	mux.Handle("POST /v1/orders/{order_id}/users", s.shop(s.addUser))
 	mux.Handle("DELETE /v1/orders/{order_id}/users/{user_name}", s.shop(s.removeUser))
