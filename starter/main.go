@@ -40,6 +40,7 @@ commands:
                                cancel an order that has not been provisioned yet
   documents ORDER_ID           list an order's pro-forma, VAT invoice and correction
   pdf -o FILE DOCUMENT_ID      download a document's PDF (- writes stdout)
+  ksef ORDER_ID                show the KSeF state of an order's documents
   bench [-n 1000] [-c 100] [-waiting 1000] [-persistence sqlite|postgres] [-json FILE]
                                measure the saga against a bare workflow of the same
                                shape on an in-process stack (PostgreSQL from DATABASE_URL;
@@ -56,7 +57,7 @@ commands:
   help                         show this help
 ` + afterUsage[1:] + `
 
-environment of place, status, pay, cancel, documents and pdf:
+environment of place, status, pay, cancel, documents, pdf and ksef:
   INTAKE_URL              API base URL (default http:// + HTTP_ADDR, default 127.0.0.1:8080)
   INTAKE_API_KEY          the shop's key (default the first of INTAKE_API_KEYS, else dev-key)
   PAYMENT_WEBHOOK_SECRET  HMAC key of payment notifications (default dev-secret)
@@ -151,6 +152,12 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return helpOr(err, stdout)
 		}
 		return documents(ctx, pos[0], stdout)
+	case "ksef":
+		pos, err := parse(flags, args, 1)
+		if err != nil {
+			return helpOr(err, stdout)
+		}
+		return ksef(ctx, pos[0], stdout)
 	case "pdf":
 		out := flags.String("o", "", "write the PDF to `FILE` (- for stdout)")
 		pos, err := parse(flags, args, 1)
