@@ -166,7 +166,9 @@ func orderPath(orderID, suffix string) (string, error) {
 	return "/v1/orders/" + url.PathEscape(orderID) + suffix, nil
 }
 
-// maxAnswer bounds what is read of an answer; the API's are a few KiB.
+// maxAnswer bounds what is read of an answer; the API's are a few KiB, a
+// document's PDF or XML some tens. A longer answer is an error, not cut
+// short: a truncated PDF or FA(3) XML would be a wrong document, quietly.
 const maxAnswer = 1 << 20
 
 func (c *Client) do(ctx context.Context, method, path string, body []byte, header http.Header, out any) error {
@@ -195,12 +197,15 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, heade
 		return err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return apiError(resp.StatusCode, raw)
+	}
+	if len(raw) > maxAnswer {
+		return fmt.Errorf("%s %s: answer %d is larger than %d bytes", method, path, resp.StatusCode, maxAnswer)
 	}
 	if out == nil {
 		return nil

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,4 +229,21 @@ func TestKSeFStoreDownIs503(t *testing.T) {
 		resp, body := o.get(t, path)
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "%s: %s", path, body)
 	}
+}
+
+// TestClientRefusesAnOverlongDocument: a document longer than the client
+// reads is an error, never handed on cut short.
+func TestClientRefusesAnOverlongDocument(t *testing.T) {
+	c := fakeAPI(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := maxAnswer
+		if r.URL.Path == "/v1/documents/2.xml" {
+			n++
+		}
+		_, _ = w.Write(bytes.Repeat([]byte("x"), n))
+	}))
+	b, err := c.DocumentXML(context.Background(), "1")
+	require.NoError(t, err)
+	require.Len(t, b, maxAnswer)
+	_, err = c.DocumentXML(context.Background(), "2")
+	require.ErrorContains(t, err, "larger than")
 }
