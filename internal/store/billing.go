@@ -139,7 +139,13 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 	}
 	// Rendered in the issuing transaction: a document never exists without
 	// its PDF, and a retried step that finds the document finds the PDF.
-	_, err = s.renderPDF(ctx, tx, inv.ID)
+	if s.KSeF && (kind == billing.KindInvoice || kind == billing.KindCorrection) {
+		// Its KSeF state is born with it, pending until its workflow sends it.
+		if _, err := tx.Exec(ctx, `INSERT INTO ksef_documents (invoice_id) VALUES ($1)`, inv.ID); err != nil {
+			return inv, err
+		}
+	}
+	_, err = s.renderPDF(ctx, tx, inv.ID, false)
 	return inv, err
 }
 

@@ -34,11 +34,27 @@ type execQuerier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
-// renderPDF renders a document just issued, from what the database holds in
-// the issuing transaction, and stores it with the row. The buyer is the one
-// copied onto the document row when it was issued, never the customer row.
-func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte, error) {
-	var d document.Document
+// Source is what a document's PDF and its FA(3) XML are both made from, so
+// that the two agree: the document as printed, its VAT treatment and, for
+// a correction, the invoice it corrects.
+type Source struct {
+	Doc document.Document
+	VAT billing.VAT
+	// OrderID is the order the document bills.
+	OrderID string
+	// RefersIssued and RefersKSeF are the corrected invoice's issue date and
+	// KSeF number ("" if it has none) of a correction.
+	RefersIssued time.Time
+	RefersKSeF   string
+}
+
+// source reads a document as the database holds it, in q's transaction.
+// The buyer is the one copied onto the document row when it was issued,
+// never the customer row. Doc.KSeF is set once KSeF accepted the document
+// or it was issued offline.
+func (s *Store) source(ctx context.Context, q querier, id int64) (Source, error) {
+	var src Source
+	d := &src.Doc
 	var b = &d.Buyer
 	var seats int
 	var cycle, planName string
@@ -46,29 +62,41 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	var due *time.Time
 	var refNumber *string
 	var refNet, refVAT, refGross *money.Grosze
+	var refIssued *time.Time
+	var refKSeF *string
 	var chKind *string
 	var chSeats *int
 	var chStart, chEnd *time.Time
 	var vatCode string
+	var kStatus, kNumber, kVerify, kCert *string
 	err := q.QueryRow(ctx, `
 		SELECT i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
 			o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
 			i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
-			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, ch.kind, ch.seats, ch.period_start, ch.period_end,
-			i.vat_code, i.vat_note
+			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, r.issued_at, rk.ksef_number,
+			ch.kind, ch.seats, ch.period_start, ch.period_end,
+			i.vat_code, i.vat_note, i.order_id, k.status, k.ksef_number, k.verify_url, k.certificate_url
 		FROM invoices i JOIN orders o ON o.order_id = i.order_id
-		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'
+		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
+		LEFT JOIN ksef_documents rk ON rk.invoice_id = r.id
+		LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'
+		LEFT JOIN ksef_documents k ON k.invoice_id = i.id
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,
 		&seats, &cycle, &planName, &price, &d.SaleDate,
 		&b.Name, &b.Address, &b.PostalCode, &b.City, &b.Country, &b.NIP,
-		&refNumber, &refNet, &refVAT, &refGross, &chKind, &chSeats, &chStart, &chEnd,
-		&vatCode, &d.VATNote)
+		&refNumber, &refNet, &refVAT, &refGross, &refIssued, &refKSeF,
+		&chKind, &chSeats, &chStart, &chEnd,
+		&vatCode, &d.VATNote, &src.OrderID, &kStatus, &kNumber, &kVerify, &kCert)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
+		return src, fmt.Errorf("document %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, err
+		return src, err
+	}
+	var ok bool
+	if src.VAT, ok = billing.VATOfCode(vatCode, d.VATNote); !ok {
+		return src, fmt.Errorf("document %d has VAT code %q, not one officeflow issues", id, vatCode)
 	}
 	d.Seller = s.seller()
 	months := order.Months(cycle)
@@ -91,6 +119,10 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 	d.PaymentMethod = "przelew lub płatność online (bramka płatności)"
 	if refNumber != nil {
 		d.Refers = *refNumber
+		src.RefersIssued = *refIssued
+		if refKSeF != nil {
+			src.RefersKSeF = *refKSeF
+		}
 	}
 	switch d.Kind {
 	case document.Proforma:
@@ -104,11 +136,37 @@ func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64) ([]byte,
 		}
 		d.Reason = "anulowanie zamówienia"
 	}
-	pdf, err := document.Render(d)
+	if kStatus != nil && kVerify != nil && (*kStatus == KSeFAccepted || *kStatus == KSeFOffline) {
+		m := &document.KSeF{VerifyURL: *kVerify}
+		if kNumber != nil && *kStatus == KSeFAccepted {
+			m.Number = *kNumber
+		}
+		if kCert != nil && m.Number == "" {
+			m.CertificateURL = *kCert
+		}
+		d.KSeF = m
+	}
+	return src, nil
+}
+
+// Source is a document's Source (see source).
+func (s *Store) Source(ctx context.Context, id int64) (Source, error) {
+	return s.source(ctx, s.Pool, id)
+}
+
+// renderPDF renders a document from what the database holds in q's
+// transaction and stores it with the row: once when it is issued, and again
+// when KSeF's mark is added (again is true).
+func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64, again bool) ([]byte, error) {
+	src, err := s.source(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
-	_, err = q.Exec(ctx, `UPDATE invoices SET pdf = $2 WHERE id = $1 AND pdf IS NULL`, id, pdf)
+	pdf, err := document.Render(src.Doc)
+	if err != nil {
+		return nil, err
+	}
+	_, err = q.Exec(ctx, `UPDATE invoices SET pdf = $2 WHERE id = $1 AND (pdf IS NULL OR $3)`, id, pdf, again)
 	return pdf, err
 }
 
@@ -130,6 +188,6 @@ func (s *Store) DocumentPDF(ctx context.Context, id int64) (of DocumentOf, pdf [
 	if err != nil || pdf != nil {
 		return of, pdf, err
 	}
-	pdf, err = s.renderPDF(ctx, s.Pool, id)
+	pdf, err = s.renderPDF(ctx, s.Pool, id, false)
 	return of, pdf, err
 }

@@ -28,6 +28,9 @@ type Store struct {
 	Pool *pgxpool.Pool
 	// Seller is printed on every document; empty prints DefaultSeller.
 	Seller document.Party
+	// KSeF: each VAT invoice and correction issued is to be sent to KSeF
+	// (KSEF_MODE online), and gets its ksef_documents row when issued.
+	KSeF bool
 }
 
 // ErrNotFound is returned when a row that must exist does not.
