@@ -46,6 +46,10 @@ const (
 
 	// A billing panel sign-in link the customer asked for on the panel.
 	KindPanelLink Kind = "panel_link"
+
+	// A VAT invoice or correction issued through KSeF, with its PDF: once
+	// KSeF gave its number, or at once when it is issued offline.
+	KindEInvoice Kind = "e_invoice"
 )
 
 // Kinds lists every Kind: the order saga's in saga order, then the ones
@@ -59,7 +63,7 @@ func Kinds() []Kind {
 		KindDomainDNS, KindDomainReminder, KindDomainVerified, KindDomainFailed,
 		KindRenewalInvoice, KindRenewalPaid, KindSubscriptionSuspended,
 		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated,
-		KindPanelLink}
+		KindPanelLink, KindEInvoice}
 }
 
 // Languages lists the template languages; the first is the fallback.
@@ -94,6 +98,8 @@ type Data struct {
 	IsDefault                             bool   // domain_verified: now the default domain
 	TerminateOn                           string // subscription_suspended: date the subscription ends unless paid
 	LinkValidUntil                        string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
+	KSeFNumber                            string // e_invoice: the number KSeF gave the document; "" while offline
+	Correction                            bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
 }
 
 // view is what templates execute against; Subject lets the HTML layout put

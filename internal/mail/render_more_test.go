@@ -153,6 +153,7 @@ var requiredFields = map[Kind][]string{
 	KindSubscriptionEnding:      {"PeriodEnd"},
 	KindSubscriptionTerminated:  nil,
 	KindPanelLink:               {"BillingPanelURL", "LinkValidUntil", "PlanName"},
+	KindEInvoice:                {"InvoiceNumber", "Gross", "BillingPanelURL"},
 }
 
 // onlyRequired keeps the language, order id, company and the named fields

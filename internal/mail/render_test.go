@@ -63,6 +63,9 @@ var kindFacts = map[Kind]func(Data) []string{
 	KindInstallerReady: func(d Data) []string { return []string{d.InstallerURL, d.Domain} },
 	KindCancelled:      func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
 	KindRefunded:       func(d Data) []string { return []string{d.Reason, d.Gross + " PLN", d.CreditNote} },
+	KindEInvoice: func(d Data) []string {
+		return []string{d.InvoiceNumber, d.KSeFNumber, d.Gross + " PLN", d.BillingPanelURL}
+	},
 
 	KindLicencesInvoice: func(d Data) []string {
 		return []string{d.InvoiceNumber, d.Net + " PLN", d.VAT + " PLN", d.Gross + " PLN", d.DueDate, d.BillingPanelURL, d.PeriodEnd, d.PlanName}
