@@ -92,18 +92,18 @@ func (s *Store) KSeFToSend(ctx context.Context, orderID string) ([]int64, error)
 // KSeFXML is the FA(3) XML of a document as sent (or as it will be sent),
 // and whose document it is; ErrNotFound when it has none yet.
 func (s *Store) KSeFXML(ctx context.Context, id int64) (DocumentOf, []byte, error) {
-	return s.ksefBlob(ctx, id, "k.xml")
+	return s.ksefBlob(ctx, id, false)
 }
 
 // KSeFUPO is KSeF's receipt (UPO) of an accepted document; ErrNotFound
 // before KSeF confirmed it.
 func (s *Store) KSeFUPO(ctx context.Context, id int64) (DocumentOf, []byte, error) {
-	return s.ksefBlob(ctx, id, "k.upo")
+	return s.ksefBlob(ctx, id, true)
 }
 
-func (s *Store) ksefBlob(ctx context.Context, id int64, column string) (of DocumentOf, b []byte, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, `+column+` FROM ksef_documents k
-		JOIN invoices i ON i.id = k.invoice_id JOIN orders o ON o.order_id = i.order_id WHERE k.invoice_id = $1`, id).
+func (s *Store) ksefBlob(ctx context.Context, id int64, upo bool) (of DocumentOf, b []byte, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, CASE WHEN $2 THEN k.upo ELSE k.xml END FROM ksef_documents k
+		JOIN invoices i ON i.id = k.invoice_id JOIN orders o ON o.order_id = i.order_id WHERE k.invoice_id = $1`, id, upo).
 		Scan(&of.Shop, &of.OrderID, &of.Number, &b)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && b == nil) {
 		return of, nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
