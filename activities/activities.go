@@ -38,6 +38,10 @@ type Activities struct {
 	StartSubscription func(ctx context.Context, orderID string, period int, periodEnd time.Time) error
 	// Gateway is Przelewy24, nil when none is configured.
 	Gateway *gateway.Gateway
+	// KSeF sends VAT invoices and corrections to KSeF; nil when KSEF_MODE
+	// is off. StartKSeF starts a document's KSeF workflow, once.
+	KSeF      *KSeF
+	StartKSeF func(ctx context.Context, documentID int64, orderID string) error
 }
 
 // Invoice is what the saga keeps of the pro-forma; money is formatted.
@@ -121,8 +125,11 @@ func (a *Activities) Transition(ctx context.Context, orderID string, status orde
 func (a *Activities) MarkPaid(ctx context.Context, orderID, paymentID string) error {
 	// The VAT invoice is issued with the payment, dated in Poland: the
 	// order is its order charge, settled like every later charge.
-	_, err := a.Store.SettleCharge(ctx, store.OrderCharge(orderID), paymentID, time.Now().In(a.loc()))
-	return dbError(err)
+	fv, err := a.Store.SettleCharge(ctx, store.OrderCharge(orderID), paymentID, time.Now().In(a.loc()))
+	if err != nil {
+		return dbError(err)
+	}
+	return a.toKSeF(ctx, fv)
 }
 
 // CancelOrder voids the pro-forma, revokes billing access and cancels.

@@ -54,7 +54,7 @@ func (a *Activities) SettleCharge(ctx context.Context, chargeID, paymentID strin
 	if err != nil {
 		return Invoice{}, dbError(err)
 	}
-	return invoiceOf(fv), nil
+	return invoiceOf(fv), a.toKSeF(ctx, fv)
 }
 
 // ApplySeats makes a paid change of seats the service's and returns the
@@ -87,8 +87,11 @@ func (a *Activities) SetQuantity(ctx context.Context, orderID, chargeID string) 
 // VoidCharge voids a charge's documents (a credit note only against a VAT
 // invoice: an unpaid pro-forma is simply void) and owes back money paid.
 func (a *Activities) VoidCharge(ctx context.Context, chargeID, reason string) error {
-	_, err := a.Store.VoidCharge(ctx, chargeID, reason, time.Now().In(a.loc()))
-	return dbError(err)
+	kor, err := a.Store.VoidCharge(ctx, chargeID, reason, time.Now().In(a.loc()))
+	if err != nil {
+		return dbError(err)
+	}
+	return a.toKSeF(ctx, kor)
 }
 
 // OpenRenewal issues the renewal pro-forma for the period after the

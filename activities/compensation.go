@@ -49,7 +49,10 @@ func (a *Activities) RecordManualPayment(ctx context.Context, orderID, reference
 // (a pro-forma is never corrected), and the number is "".
 func (a *Activities) VoidInvoice(ctx context.Context, orderID, reason string) (string, error) {
 	kor, err := a.Store.VoidCharge(ctx, store.OrderCharge(orderID), reason, time.Now().In(a.loc()))
-	return kor.Number, dbError(err)
+	if err != nil {
+		return "", dbError(err)
+	}
+	return kor.Number, a.toKSeF(ctx, kor)
 }
 
 // RevokeBilling closes the customer's billing panel access.

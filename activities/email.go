@@ -187,8 +187,8 @@ func messageID(orderID, kind string) string {
 
 // document is a charge's document of kind (the order's own are its order
 // charge's) as a PDF attachment named after its number, with that number;
-// none if the charge has no such document. The one way an email carries a
-// document.
+// none if the charge has no such document, or if KSeF issues it. The one
+// way an email carries a document.
 func (a *Activities) document(ctx context.Context, chargeID, kind string) ([]mail.Attachment, string, error) {
 	doc, err := a.Store.ChargeDocument(ctx, chargeID, kind)
 	if errors.Is(err, store.ErrNotFound) {
@@ -196,6 +196,16 @@ func (a *Activities) document(ctx context.Context, chargeID, kind string) ([]mai
 	}
 	if err != nil {
 		return nil, "", dbError(err)
+	}
+	if a.KSeF != nil {
+		// Issued through KSeF: its own email (SendKSeFEmail) carries it,
+		// with the KSeF number or the offline QR codes its PDF only has
+		// then; the customer does not get it twice.
+		if _, err := a.Store.KSeFDocument(ctx, doc.ID); err == nil {
+			return nil, doc.Number, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, "", err
+		}
 	}
 	_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
 	if err != nil {

@@ -35,6 +35,9 @@ const (
 	// OrderConflict: an order id placed again with another request or from
 	// another shop (HTTP 409 order_id_conflict).
 	OrderConflict = "OrderConflict"
+	// KSeFRejected: KSeF refused a document for good (its verdict, or a
+	// request it refuses); an operator fixes the cause and resends.
+	KSeFRejected = "KSeFRejected"
 )
 
 // Error types that are retried.
@@ -42,4 +45,10 @@ const (
 	// TenantUnavailable: the tenant API throttles or is down; retried after
 	// its Retry-After when given.
 	TenantUnavailable = "TenantUnavailable"
+	// KSeFUnavailable: KSeF throttles, is down or has not decided yet;
+	// retried after its Retry-After when given.
+	KSeFUnavailable = "KSeFUnavailable"
+	// KSeFWaits: a correction waits for the KSeF number of the invoice it
+	// corrects.
+	KSeFWaits = "KSeFWaits"
 )

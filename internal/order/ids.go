@@ -47,3 +47,7 @@ func PanelLinkWorkflowID(email string, tokenHash []byte) string {
 	h := sha256.Sum256(append([]byte(strings.ToLower(email)+"\x00"), tokenHash...))
 	return "panel-link-" + hex.EncodeToString(h[:16])
 }
+
+// KSeFWorkflowID is the id of the run that issues document id (a VAT
+// invoice or a correction, invoices.id) through KSeF.
+func KSeFWorkflowID(id int64) string { return "ksef-" + strconv.FormatInt(id, 10) }

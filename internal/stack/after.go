@@ -26,6 +26,7 @@ func RegisterWorkflows(w worker.Registry) {
 	w.RegisterWorkflowWithOptions(workflows.PanelLinkWorkflow, workflow.RegisterOptions{Name: workflows.PanelLinkWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.PaymentCheckWorkflow, workflow.RegisterOptions{Name: workflows.PaymentCheckWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.RefundWorkflow, workflow.RegisterOptions{Name: workflows.RefundWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.KSeFWorkflow, workflow.RegisterOptions{Name: workflows.KSeFWorkflowName})
 }
 
 // Timing is the renewal calendar from the configuration.

@@ -11,6 +11,7 @@ import (
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/devserver"
 	"github.com/officeflow/officeflow/internal/dnscheck"
+	"github.com/officeflow/officeflow/internal/ksef"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/p24"
 	"github.com/officeflow/officeflow/internal/tenant"
@@ -32,6 +33,9 @@ type devParts struct {
 	// P24Fake is Przelewy24's fake (-dev without P24_URL), at P24FakeURL.
 	P24Fake    *p24.Fake
 	P24FakeURL string
+	// KSeFFake is KSeF's fake (-dev without KSEF_URL), at KSeFFakeURL.
+	KSeFFake    *ksef.Fake
+	KSeFFakeURL string
 }
 
 // startTemporal runs the embedded Temporal server (and its Web UI) and
@@ -84,6 +88,19 @@ func (st *Stack) startP24Fake(cfg config.P24) (config.P24, error) {
 	return cfg, nil
 }
 
+// startKSeFFake serves KSeF's fake on loopback (-dev without KSEF_URL) for
+// the seller nip and returns the settings that reach it.
+func (st *Stack) startKSeFFake(k config.KSeF, nip string) (config.KSeF, error) {
+	st.KSeFFake = ksef.NewFake(nip, config.DevKSeFToken)
+	url, err := st.serve("127.0.0.1:0", st.KSeFFake.Handler())
+	if err != nil {
+		return k, fmt.Errorf("KSeF fake: %w", err)
+	}
+	st.KSeFFakeURL = url
+	k.URL, k.Token = url, config.DevKSeFToken
+	return k, nil
+}
+
 // startSink runs the mail sink on loopback (-dev without SMTP_HOST), keeping
 // what it receives under DataDir/mail, and returns smtp pointed at it.
 func (st *Stack) startSink(o Options, smtp config.SMTP) (config.SMTP, error) {
@@ -111,6 +128,9 @@ func (d *devParts) DevEndpoints() []zap.Field {
 	}
 	if d.P24FakeURL != "" {
 		fields = append(fields, zap.String("p24_fake", d.P24FakeURL))
+	}
+	if d.KSeFFakeURL != "" {
+		fields = append(fields, zap.String("ksef_fake", d.KSeFFakeURL))
 	}
 	if d.Sink != nil {
 		fields = append(fields, zap.String("mail_sink", d.Sink.Addr()))

@@ -31,6 +31,10 @@ func (st *Stack) startP24Fake(cfg config.P24) (config.P24, error) {
 	return cfg, ErrNoDev
 }
 
+func (st *Stack) startKSeFFake(k config.KSeF, _ string) (config.KSeF, error) {
+	return k, ErrNoDev
+}
+
 func (st *Stack) startSink(_ Options, smtp config.SMTP) (config.SMTP, error) {
 	return smtp, ErrNoDev
 }

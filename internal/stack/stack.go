@@ -190,6 +190,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	st.Store.Seller = cfg.Seller
+	st.Store.KSeF = cfg.KSeF.Enabled()
 	if o.Intake {
 		// Listened on before the worker starts, so that the panel's address
 		// in emails and in the gateway's return and notification URLs is
@@ -275,12 +276,17 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	if cfg.WorkflowCache > 0 {
 		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache)
 	}
+	ksefs, err := st.newKSeF(cfg)
+	if err != nil {
+		return err
+	}
 	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
 	RegisterWorkflows(st.Worker)
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
 		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw, DNS: dns,
 		StartSubscription: SubscriptionStarter(st.Client, st.Store, cfg), Gateway: st.Gateway,
+		KSeF: ksefs, StartKSeF: KSeFStarter(st.Client, cfg),
 	})
 	if err := st.Worker.Start(); err != nil {
 		return fmt.Errorf("worker: %w", err)

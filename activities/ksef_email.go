@@ -1,0 +1,54 @@
+package activities
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/officeflow/officeflow/internal/billing"
+	"github.com/officeflow/officeflow/internal/mail"
+	"github.com/officeflow/officeflow/internal/store"
+)
+
+// SendKSeFEmail sends the customer a document issued through KSeF with the
+// PDF as it now stands: with its KSeF number and KOD I once accepted, or
+// with the offline QR codes. Once per document, whichever it is then: the
+// customer is not sent the same invoice twice.
+func (a *Activities) SendKSeFEmail(ctx context.Context, id int64) error {
+	k, err := a.ksefDoc(ctx, id)
+	if err != nil {
+		return err
+	}
+	key := EInvoiceEmail(id)
+	o, sent, err := a.Store.OrderForEmail(ctx, k.OrderID, key)
+	if err != nil || sent {
+		return dbError(err)
+	}
+	src, err := a.Store.Source(ctx, id)
+	if err != nil {
+		return dbError(err)
+	}
+	_, pdf, err := a.Store.DocumentPDF(ctx, id)
+	if err != nil {
+		return dbError(err)
+	}
+	lang := o.Language
+	d := mail.Data{
+		Language: lang, OrderID: o.ID, Company: o.Customer.Company, FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
+		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle, BillingPanelURL: a.panelURL(k.OrderID),
+		InvoiceNumber: k.Number, Net: src.Doc.Totals.Net.Local(lang), VAT: src.Doc.Totals.VAT.Local(lang),
+		Gross: src.Doc.Totals.Gross.Local(lang), Currency: src.Doc.Currency, VATRate: billing.VATLabel(src.VAT.Code),
+		KSeFNumber: k.KSeFNumber, Correction: k.Kind == billing.KindCorrection,
+	}
+	if k.Status != store.KSeFAccepted {
+		d.KSeFNumber = ""
+	}
+	att := []mail.Attachment{{Name: strings.ReplaceAll(k.Number, "/", "_") + ".pdf", ContentType: "application/pdf", Data: pdf}}
+	return a.deliver(ctx, k.OrderID, key, mail.KindEInvoice, o.Customer.Email, d, att, func(ctx context.Context, msgID string) error {
+		return a.Store.RecordEmail(ctx, k.OrderID, key, o.Customer.Email, msgID, false)
+	})
+}
+
+// EInvoiceEmail is the key of document id's e-invoice email: one per
+// document.
+func EInvoiceEmail(id int64) string { return string(mail.KindEInvoice) + "#" + strconv.FormatInt(id, 10) }
