@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/intake"
+	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,10 @@ func TestMoreLicencesPaidRaiseTheQuantityAtTheTenant(t *testing.T) {
 	require.Equal(t, 8, dbCount(t, `SELECT seats FROM services WHERE order_id = $1`, id))
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM invoices WHERE charge_id = $1 AND kind = 'invoice' AND status = 'paid'`, chargeID))
 	m := waitNotice(t, emailOf(o), "licences_added")
-	require.Len(t, m.Attachments, 1, "the VAT invoice goes with the confirmation")
+	require.Empty(t, m.Attachments, "the VAT invoice goes in KSeF's email, with its KSeF number")
+	_, pdf, n := eInvoiceMail(t, emailOf(o), documentOf(t, chargeID, "invoice"))
+	require.Equal(t, 1, n)
+	require.Contains(t, pdftest.Text(t, pdf), "Numer KSeF: ")
 	require.Equal(t, 1, noticesTo(emailOf(o), "licences_invoice"))
 	require.Equal(t, 1, noticesTo(emailOf(o), "licences_added"))
 

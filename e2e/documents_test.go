@@ -3,7 +3,6 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/order"
@@ -49,6 +48,8 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 
 	docs := documentsOf(t, id)
 	require.Len(t, docs, 2)
+	// Its PDF is final once KSeF numbered it.
+	require.Equal(t, "accepted", ksefDone(t, docs[1]["id"].(string)).Status)
 	require.Equal(t, []any{"proforma", "paid"}, []any{docs[0]["kind"], docs[0]["status"]})
 	require.Equal(t, []any{"invoice", "paid"}, []any{docs[1]["kind"], docs[1]["status"]})
 	for _, d := range docs {
@@ -69,11 +70,13 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 	}
 	_, _, fv := getPDF(t, docs[1]["pdf"].(string), shopKey)
 	require.Contains(t, pdftest.Text(t, fv), "Rozlicza fakturę pro forma nr "+docs[0]["number"].(string))
-	// The payment confirmation carries the VAT invoice, the same bytes.
+	// The VAT invoice goes to the customer once KSeF numbered it, the same
+	// bytes; the payment confirmation does not carry it a second time.
 	confirmation := waitMail(t, emailOf(o), "payment_received")
-	require.Len(t, confirmation.Attachments, 1)
-	require.Equal(t, strings.ReplaceAll(docs[1]["number"].(string), "/", "_")+".pdf", confirmation.Attachments[0].Name)
-	require.Equal(t, fv, confirmation.Attachments[0].Data)
+	require.Empty(t, confirmation.Attachments)
+	subject, attached, _ := eInvoiceMail(t, emailOf(o), docs[1]["id"].(string))
+	require.Contains(t, subject, docs[1]["number"].(string))
+	require.Equal(t, fv, attached)
 	status, _, _ := getPDF(t, "/v1/documents/999999999.pdf", shopKey)
 	require.Equal(t, 404, status)
 	require.Equal(t, 404, call(t, "GET", "/v1/orders/no-such-order/documents", shopKey, nil).Status)
@@ -93,14 +96,18 @@ func TestRefundedOrderHasOneCorrectionForTheFullGross(t *testing.T) {
 	require.Equal(t, []any{"proforma", "invoice", "correction"}, []any{docs[0]["kind"], docs[1]["kind"], docs[2]["kind"]})
 	require.Equal(t, []any{"void", "void", "unpaid"}, []any{docs[0]["status"], docs[1]["status"], docs[2]["status"]})
 	require.Equal(t, "-332.10", docs[2]["gross"])
+	require.Equal(t, "accepted", ksefDone(t, docs[2]["id"].(string)).Status)
 	_, _, pdf := getPDF(t, docs[2]["pdf"].(string), shopKey)
 	text := pdftest.Text(t, pdf)
 	for _, want := range []string{"Faktura korygująca nr " + docs[2]["number"].(string), "Korekta dokumentu nr " + docs[1]["number"].(string),
 		"Przed korektą:", "Po korekcie:", "Różnica:", "Do zwrotu: 332,10 PLN"} {
 		require.Contains(t, text, want, text)
 	}
-	// The refund notice carries the correction.
+	// The refund notice names the correction, which goes to the customer
+	// once KSeF numbered it.
 	notice := waitMail(t, emailOf(o), "refunded")
-	require.Len(t, notice.Attachments, 1)
-	require.Equal(t, pdf, notice.Attachments[0].Data)
+	require.Empty(t, notice.Attachments)
+	require.Contains(t, notice.Text, docs[2]["number"].(string))
+	_, attached, _ := eInvoiceMail(t, emailOf(o), docs[2]["id"].(string))
+	require.Equal(t, pdf, attached)
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/officeflow/officeflow/internal/config"
@@ -92,10 +93,35 @@ func run(m *testing.M) int {
 	defer st.Close()
 	// The stack listened on a free port; tests compare with the real one.
 	cfg.HTTPAddr, cfg.BillingPanelURL = st.HTTPAddr, st.BillingPanelURL
+	// KSeF's fake validates every document against the Ministry's schema,
+	// as KSeF does.
+	if shared := sharedKSeF(); shared != "" {
+		st.KSeFFake.Schema = filepath.Join(shared, "faktury", "schemy", "FA", "schemat_FA(3)_v1-0E.xsd")
+		st.KSeFFake.Catalog = filepath.Join(shared, "catalog.xml")
+	} else {
+		fmt.Fprintln(os.Stderr, "e2e: shared/ksef not found beside the repository")
+		return 1
+	}
 	defer func() {
 		if workerCleanup != nil {
 			workerCleanup()
 		}
 	}()
 	return m.Run()
+}
+
+// sharedKSeF is the Ministry's KSeF material (shared/ksef) in the checkout's
+// parent directories, "" when there is none.
+func sharedKSeF() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for dir := wd; filepath.Dir(dir) != dir; dir = filepath.Dir(dir) {
+		shared := filepath.Join(dir, "shared", "ksef")
+		if _, err := os.Stat(filepath.Join(shared, "catalog.xml")); err == nil {
+			return shared
+		}
+	}
+	return ""
 }

@@ -86,7 +86,10 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	for _, k := range []string{"billing_access", "payment_received", "credentials", "installer_ready"} {
 		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM sent_emails WHERE order_id = $1 AND key = $2`, id, k), k)
 	}
-	require.Equal(t, 4, mailsTo(email), "one email of each kind, no repeats")
+	// and the VAT invoice, once KSeF numbered it.
+	_, _, sent := eInvoiceMail(t, email, documentsOf(t, id)[1]["id"].(string))
+	require.Equal(t, 1, sent)
+	require.Equal(t, 5, mailsTo(email), "one email of each kind, no repeats")
 
 	// API, database and search attribute agree.
 	g := getOrder(t, id)
