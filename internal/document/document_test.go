@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/document"
+	"github.com/officeflow/officeflow/internal/ksef"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -54,13 +55,20 @@ func TestInvoiceTextAsPdftotextReadsIt(t *testing.T) {
 	require.Equal(t, 1, strings.Count(text, "\f"), "one page")
 }
 
-// -sample FILE writes the sample VAT invoice, for scripts/invoice-png.sh.
+// -sample FILE writes the sample VAT invoice, for scripts/invoice-png.sh:
+// as KSeF accepted it, with its KSeF number and KOD I.
 var sampleFile = flag.String("sample", "", "write the sample VAT invoice PDF to `FILE`")
 
 func TestSampleInvoice(t *testing.T) {
-	pdf, err := document.Render(sample())
+	d := sample()
+	n := "5260250995-20261125-0100A7F3B21C"
+	n += "-" + ksef.KsefNumberChecksum(n)
+	d.KSeF = &document.KSeF{Number: n,
+		VerifyURL: ksef.VerifyURL(ksef.QRTest, d.Seller.NIP, d.Issued, ksef.InvoiceHash([]byte("the sample's FA(3) XML")))}
+	pdf, err := document.Render(d)
 	require.NoError(t, err)
 	require.Greater(t, len(pdf), 1000)
+	require.Contains(t, pdftest.Text(t, pdf), "Numer KSeF: "+n)
 	if *sampleFile != "" {
 		require.NoError(t, os.WriteFile(*sampleFile, pdf, 0o644))
 	}
