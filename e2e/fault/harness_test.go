@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/intake"
+	"github.com/officeflow/officeflow/internal/ksef"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/proctest"
 	"github.com/officeflow/officeflow/internal/tenant"
@@ -73,6 +74,9 @@ type scenario struct {
 	// extra adds rows of the scenario's own to the table, once the orders
 	// ended; with it the table ends with a line of totals.
 	extra func(r *run, orders []*ord) []row
+	// ksef, if set, is the KSeF fake the run's worker issues its VAT
+	// invoices through (env then names its KSEF_URL); nil: the stack's.
+	ksef *ksef.Fake
 }
 
 // run is one test's 200 orders and what is known of them.
@@ -296,6 +300,8 @@ func runScenario(t *testing.T, name string, sc scenario) *run {
 	r.mu.Lock()
 	t.Logf("placed in %.1fs; %d of %d orders terminal after %.1fs", placedIn.Seconds(), p.Terminal, len(r.reqs), took.Seconds())
 	r.mu.Unlock()
+	// An order ends without waiting for its VAT invoice's KSeF workflow.
+	r.awaitKSeF()
 	r.check(sc, mark, suspensions, sinkBefore, took)
 	r.mark = mark
 	return r

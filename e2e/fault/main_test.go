@@ -3,9 +3,11 @@
 // away, the mail server refuses and drops connections, the tenant API
 // fails, throttles, hangs and loses answers, the payment gateway
 // (Przelewy24's fake, 100 orders paid through it) loses and repeats its
-// notifications and the answers to refunds. Each test then counts what
-// every side holds (PostgreSQL, the mail sink, the tenant API fake) and
-// checks that nothing was lost and nothing happened twice.
+// notifications and the answers to refunds, KSeF (the national e-invoicing
+// system, its fake) is down while the orders are paid, throttles and loses
+// answers. Each test then counts what every side holds (PostgreSQL, the
+// mail sink, the tenant API fake, KSeF's fake) and checks that nothing was
+// lost and nothing happened twice.
 //
 // The stack of TestMain (embedded Temporal, PostgreSQL database of its own,
 // intake API, tenant API fake, mail sink) runs in the test process with its
@@ -14,9 +16,12 @@
 // that the process can be killed or cut off without touching the stack.
 // Each test places its orders through an intake API instance of its own
 // (the stack's intake with the test's task queue), so the worker, SMTP,
-// PostgreSQL, hostile-orders and gateway tests run in parallel (up to
-// -parallel, GOMAXPROCS by default); the tenant API test injects faults
-// into the shared fake and runs alone, before them.
+// PostgreSQL, hostile-orders, gateway and KSeF tests run in parallel (up
+// to -parallel, GOMAXPROCS by default); the tenant API test injects faults
+// into the shared fake and runs alone, before them. Worker processes issue
+// every paid order's VAT invoice through the stack's KSeF fake (as the
+// seller of -dev), except the KSeF test's, whose faults reach a fake of
+// its own.
 //
 //	go test ./e2e/fault -count=1 -v            # all of them, with the tables
 //	go test ./... -run Fault                    # with the rest of the repo
@@ -49,6 +54,9 @@ var (
 	// partner is the tenant API fake behind a recorder of every request;
 	// worker processes reach the fake through it.
 	partner *recorder
+	// ksefCalls is the stack's KSeF fake behind a recorder: worker
+	// processes issue their VAT invoices through it (see workerEnv).
+	ksefCalls *recorder
 	// dbURL is the test database, straight (the proxy of the PostgreSQL
 	// test forwards to the server of this URL).
 	dbURL string
@@ -132,6 +140,13 @@ func runMain(m *testing.M) int {
 	srv := httptest.NewServer(partner)
 	defer srv.Close()
 	partner.url = srv.URL
+	// Every VAT invoice goes to KSeF, whose fake validates it against the
+	// Ministry's schema as KSeF does (hostile orders' text included).
+	setSchema(st.KSeFFake)
+	ksefCalls = newRecorder(st.KSeFFake.Handler())
+	ksefSrv := httptest.NewServer(ksefCalls)
+	defer ksefSrv.Close()
+	ksefCalls.url = ksefSrv.URL
 
 	if err := <-built; err != nil {
 		fmt.Fprintln(os.Stderr, "fault:", err)

@@ -5,7 +5,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/proctest"
+	"github.com/officeflow/officeflow/internal/store"
 )
 
 // watchedLogs are log messages of the worker counted per process: they
@@ -17,16 +19,25 @@ var watchedLogs = []string{
 	"email sent",
 	"tenant created",
 	"recording a sent email failed",
+	"accepted by KSeF",
+	"KSeF unreachable: document issued offline",
 }
 
 // workerEnv is what every worker process gets: the test stack's Temporal,
-// tenant API (through the recorder) and mail sink, the stack's keys.
+// tenant API (through the recorder), KSeF fake (through its recorder) and
+// mail sink, the stack's keys. Outside -dev the worker requires KSeF and a
+// seller: the seller is -dev's (store.DefaultSeller), the one the stack's
+// intake issues the pro-formas of and whose KSeF token the fake takes.
 func workerEnv() []string {
+	s := store.DefaultSeller
 	return []string{
 		"TEMPORAL_ADDRESS=" + st.Temporal.Address(), "DATABASE_URL=" + dbURL,
 		"PARTNER_API_URL=" + partner.url, "SMTP_HOST=" + st.Sink.Host(), "SMTP_PORT=" + strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
 		"CREDENTIALS_KEY=" + base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
 		"PAYLOAD_KEYS=" + cfg.PayloadKeysEnv(), "OTEL_EXPORTER_OTLP_ENDPOINT=",
+		"KSEF_URL=" + ksefCalls.url, "KSEF_TOKEN=" + config.DevKSeFToken,
+		"SELLER_NAME=" + s.Name, "SELLER_ADDRESS=" + s.Address, "SELLER_POSTAL_CODE=" + s.PostalCode, "SELLER_CITY=" + s.City,
+		"SELLER_COUNTRY=" + s.Country, "SELLER_NIP=" + s.NIP, "SELLER_BANK_ACCOUNT=" + s.BankAccount,
 	}
 }
 
