@@ -183,9 +183,13 @@ func Months(cycle string) int {
 	return 1
 }
 
-// ValidNIP checks a Polish tax id: ten digits, the last a weighted checksum.
+// ValidNIP checks a Polish tax id: ten digits, the last a weighted
+// checksum, and the shape FA(3)'s TNrNIP allows
+// ([1-9]((\d[1-9])|([1-9]\d))\d{7}: no leading zero, the tax office's
+// second and third digits not both zero), so that KSeF takes every NIP
+// the intake took.
 func ValidNIP(nip string) bool {
-	if len(nip) != 10 {
+	if len(nip) != 10 || nip[0] == '0' || (nip[1] == '0' && nip[2] == '0') {
 		return false
 	}
 	weights := [9]int{6, 5, 7, 2, 3, 4, 5, 6, 7}

@@ -34,6 +34,9 @@ func TestValidNIP(t *testing.T) {
 		"PL52602509",  // letters
 		"526-025-09",  // separators are Normalize's business, not ValidNIP's
 		"1234567890",  // weighted sum mod 11 is 10: no digit can match
+		"1002217336",  // checksum right, but FA(3) (and so KSeF) takes no "00" tax office
+		"0123456789",  // checksum right, but a leading zero
+		"5000000008",  // checksum right, "00" again
 		"",
 		"٥٢٦٠٢٥٠٩٩٥", // Arabic-Indic digits
 	} {
