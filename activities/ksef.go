@@ -205,6 +205,11 @@ func (a *Activities) GoOffline(ctx context.Context, id int64) (KSeFResult, error
 	if k.Offline && k.Deadline != nil {
 		return KSeFResult{Status: k.Status, Deadline: *k.Deadline}, nil
 	}
+	if k.InvoiceRef != "" && k.Status == store.KSeFPending {
+		// KSeF already took it (online) and has not answered its status:
+		// it is not issued again offline, only asked about.
+		return KSeFResult{Status: store.KSeFPending}, nil
+	}
 	x, err := a.xml(ctx, k)
 	if err != nil {
 		return KSeFResult{}, err

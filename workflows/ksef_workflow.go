@@ -48,6 +48,7 @@ type KSeFState struct {
 	Reason     string `json:",omitempty"`
 	Deadline   time.Time
 	Emailed    bool
+	Alerted    bool // an operator was alerted of the offline deadline
 }
 
 // KSeFWorkflow issues one VAT invoice or correction through KSeF: its FA(3)
@@ -67,12 +68,16 @@ func KSeFWorkflow(ctx workflow.Context, in KSeFInput) (KSeFState, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryKSeF, func() (KSeFState, error) { return *st, nil }); err != nil {
 		return *st, err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResend, func(ctx workflow.Context) error {
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateResend, func(ctx workflow.Context, d Decision) error {
+		workflow.GetLogger(ctx).Info("operator resends the document to KSeF", "Document", in.DocumentID, "Actor", d.Actor, "Reason", d.Reason)
 		resend = true
 		return nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context) error {
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error {
 		if st.Status != store.KSeFRejected || resend {
 			return temporal.NewApplicationError("only a rejected document is resent; this one is "+st.Status, fail.InvalidOrder)
+		}
+		if d.Actor == "" {
+			return temporal.NewApplicationError("a resend names its operator (Actor)", fail.InvalidOrder)
 		}
 		return nil
 	}}); err != nil {
@@ -89,8 +94,7 @@ func KSeFWorkflow(ctx workflow.Context, in KSeFInput) (KSeFState, error) {
 			NonRetryableErrorTypes: []string{fail.InvalidOrder, fail.KSeFRejected}},
 	})
 	if err := workflow.ExecuteActivity(prep, a.PrepareKSeF, in.DocumentID).Get(ctx, nil); err != nil {
-		st.Reason = message(err)
-		return *st, nil
+		return ended(ctx, st, err), nil
 	}
 
 	var res activities.KSeFResult
@@ -117,17 +121,29 @@ func KSeFWorkflow(ctx workflow.Context, in KSeFInput) (KSeFState, error) {
 			}
 			upsertStage(ctx, StageKSeFSending)
 			err = workflow.ExecuteActivity(ksefSend(ctx, onlineFor), a.SendKSeF, in.DocumentID, !st.Deadline.IsZero()).Get(ctx, &res)
+		case isType(err, ErrInvalidOrder):
+			// No retry mends it (the document or KSeF's settings are
+			// gone): an operator retries once mended, or gives it up.
+			d := attentionOf(ctx).park(ctx, "SendKSeF (Send to KSeF)", err)
+			if d.action == UpdateResolve {
+				return ended(ctx, st, temporal.NewNonRetryableApplicationError("given up by "+d.Actor+": "+d.Reason, ErrResolved, err)), nil
+			}
+			err = workflow.ExecuteActivity(ksefSend(ctx, onlineFor), a.SendKSeF, in.DocumentID, !st.Deadline.IsZero()).Get(ctx, &res)
 		default:
 			// Unreachable for onlineFor (or since going offline: never
 			// here again, the offline send retries until it succeeds).
 			if st.Deadline.IsZero() {
 				var off activities.KSeFResult
 				if err := workflow.ExecuteActivity(prep, a.GoOffline, in.DocumentID).Get(ctx, &off); err != nil {
-					st.Reason = message(err)
-					return *st, nil
+					return ended(ctx, st, err), nil
 				}
 				if off.Status == store.KSeFAccepted {
 					err, res = nil, off
+					continue
+				}
+				if off.Status == store.KSeFPending {
+					// Sent online already: asked about until KSeF answers.
+					err = workflow.ExecuteActivity(ksefSend(ctx, 0), a.SendKSeF, in.DocumentID, false).Get(ctx, &res)
 					continue
 				}
 				st.Status, st.Deadline, st.Reason = store.KSeFOffline, off.Deadline, "KSeF unreachable: "+message(err)
@@ -153,6 +169,10 @@ func sendOffline(ctx workflow.Context, in KSeFInput, st *KSeFState, alertBefore 
 	sel := workflow.NewSelector(ctx)
 	sel.AddFuture(f, func(f workflow.Future) { err, done = f.Get(ctx, &res), true })
 	sel.AddFuture(alert, func(workflow.Future) {
+		if st.Alerted {
+			return // once per document, also after a resend
+		}
+		st.Alerted = true
 		st.Reason = "offline since KSeF was unreachable; not yet sent, deadline " + st.Deadline.Format(time.RFC3339)
 		upsertStage(ctx, StageNeedsAttention)
 		workflow.GetLogger(ctx).Error("offline document near its KSeF deadline", "Document", in.DocumentID, "Deadline", st.Deadline)
@@ -191,6 +211,16 @@ func emailKSeF(ctx workflow.Context, in KSeFInput, st *KSeFState) {
 		return
 	}
 	st.Emailed = true
+}
+
+// ended is the state of a run that ends before its document is accepted:
+// an operator gave a step up (Stage resolved), or the run was cancelled.
+func ended(ctx workflow.Context, st *KSeFState, err error) KSeFState {
+	st.Reason = message(err)
+	if isType(err, ErrResolved) {
+		upsertStage(ctx, StageResolved)
+	}
+	return *st
 }
 
 func orDefault(d, def time.Duration) time.Duration {
