@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
 	"github.com/officeflow/officeflow/activities"
 	"github.com/officeflow/officeflow/internal/ksef"
 	"github.com/officeflow/officeflow/internal/order"
@@ -74,6 +77,8 @@ func TestKSeFIssuesThePaidOrdersVATInvoice(t *testing.T) {
 	res := ksefDone(t, fv["id"].(string))
 	require.Equal(t, store.KSeFAccepted, res.Status)
 	require.True(t, ksef.ValidKsefNumber(res.KSeFNumber), res.KSeFNumber)
+	docID, _ := strconv.ParseInt(fv["id"].(string), 10, 64)
+	recordRun(t, workflows.KSeFWorkflowID(docID), "", "ksef_accepted")
 
 	k := documentsOf(t, id)[1]["ksef"].(map[string]any)
 	require.Equal(t, "accepted", k["status"])
@@ -123,6 +128,8 @@ func TestKSeFCorrectionRefersToTheInvoicesKSeFNumber(t *testing.T) {
 	fv, kor := ksefDone(t, docs[1]["id"].(string)), ksefDone(t, docs[2]["id"].(string))
 	require.Equal(t, store.KSeFAccepted, fv.Status)
 	require.Equal(t, store.KSeFAccepted, kor.Status)
+	n, _ := strconv.ParseInt(docs[2]["id"].(string), 10, 64)
+	recordRun(t, workflows.KSeFWorkflowID(n), "", "ksef_correction")
 	_, _, xml := getPDF(t, "/v1/documents/"+docs[2]["id"].(string)+".xml", shopKey)
 	validXML(t, xml)
 	require.Contains(t, string(xml), "<NrKSeFFaKorygowanej>"+fv.KSeFNumber+"</NrKSeFFaKorygowanej>")
@@ -137,4 +144,100 @@ func documentOf(t *testing.T, chargeID, kind string) string {
 	var id int64
 	require.NoError(t, st.Store.Pool.QueryRow(context.Background(), `SELECT id FROM invoices WHERE charge_id = $1 AND kind = $2`, chargeID, kind).Scan(&id))
 	return strconv.FormatInt(id, 10)
+}
+
+// ksefOf is document id's KSeF state as the API shows it.
+func ksefOf(t *testing.T, orderID, id string) map[string]any {
+	t.Helper()
+	for _, d := range documentsOf(t, orderID) {
+		if d["id"] == id {
+			k, _ := d["ksef"].(map[string]any)
+			return k
+		}
+	}
+	t.Fatalf("order %s has no document %s", orderID, id)
+	return nil
+}
+
+// TestKSeFDownIssuesTheInvoiceOfflineThenSendsIt: with KSeF unreachable
+// for KSEF_OFFLINE_AFTER the VAT invoice is issued offline: the customer
+// gets it at once with KOD I (labelled OFFLINE) and KOD II, and the API
+// shows it offline with its deadline, the end of the next working day.
+// Once KSeF answers it is sent (in offline mode) and accepted, and the
+// customer is not emailed again.
+func TestKSeFDownIssuesTheInvoiceOfflineThenSendsIt(t *testing.T) {
+	st.KSeFFake.Unavailable(1 << 30)
+	defer st.KSeFFake.Unavailable(0)
+	o := newOrder(t)
+	id := placeAndPay(t, o, "completed")
+	require.Equal(t, order.InstallerReady, waitDone(t, id).Status, "KSeF down holds up nothing else")
+	fv := documentsOf(t, id)[1]["id"].(string)
+	require.Eventually(t, func() bool { return ksefOf(t, id, fv)["status"] == "offline" }, 90*time.Second, 50*time.Millisecond)
+	k := ksefOf(t, id, fv)
+	deadline, err := time.Parse(time.RFC3339, k["deadline"].(string))
+	require.NoError(t, err)
+	require.True(t, deadline.After(time.Now().Add(12*time.Hour)), "the end of the next working day: %s", deadline)
+
+	m := waitMail(t, emailOf(o), "e_invoice#"+fv)
+	require.Len(t, m.Attachments, 1)
+	text := pdftest.Text(t, m.Attachments[0].Data)
+	require.Contains(t, text, "OFFLINE")
+	codes := pdftest.QRCodes(t, m.Attachments[0].Data)
+	require.Len(t, codes, 2, "KOD I and KOD II")
+	require.Contains(t, codes[0]+codes[1], "/invoice/5260250995/")
+	require.Contains(t, codes[0]+codes[1], "/certificate/Nip/5260250995/5260250995/")
+
+	st.KSeFFake.Unavailable(0)
+	res := ksefDone(t, fv)
+	require.Equal(t, store.KSeFAccepted, res.Status)
+	n, _ := strconv.ParseInt(fv, 10, 64)
+	recordRun(t, workflows.KSeFWorkflowID(n), "", "ksef_offline")
+	sent := 0
+	for _, a := range st.KSeFFake.Accepted() {
+		if a.KsefNumber == res.KSeFNumber {
+			sent++
+			require.True(t, a.Offline, "sent as issued offline")
+		}
+	}
+	require.Equal(t, 1, sent)
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM sent_emails WHERE key = $1`, "e_invoice#"+fv), "emailed once")
+	_, _, pdf := getPDF(t, "/v1/documents/"+fv+".pdf", shopKey)
+	require.Contains(t, pdftest.Text(t, pdf), res.KSeFNumber, "the PDF now prints its KSeF number")
+}
+
+// TestKSeFRejectionWaitsForTheOperatorsResend: a document KSeF rejects is
+// shown rejected with KSeF's reason, its workflow waits in needs_attention
+// (never FAILED), and the operator's resend sends it again.
+func TestKSeFRejectionWaitsForTheOperatorsResend(t *testing.T) {
+	st.KSeFFake.Reject(1, 450, "Błąd weryfikacji semantyki dokumentu faktury")
+	o := newOrder(t)
+	id := placeAndPay(t, o, "completed")
+	require.Equal(t, order.InstallerReady, waitDone(t, id).Status)
+	fv := documentsOf(t, id)[1]["id"].(string)
+	require.Eventually(t, func() bool { return ksefOf(t, id, fv)["status"] == "rejected" }, 90*time.Second, 50*time.Millisecond)
+	require.Contains(t, ksefOf(t, id, fv)["reason"], "450")
+	n, _ := strconv.ParseInt(fv, 10, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	require.Eventually(t, func() bool {
+		d, err := st.Client.DescribeWorkflowExecution(ctx, workflows.KSeFWorkflowID(n), "")
+		require.NoError(t, err)
+		var stage string
+		if p := d.WorkflowExecutionInfo.GetSearchAttributes().GetIndexedFields()[workflows.StageKey.GetName()]; p != nil {
+			_ = converter.GetDefaultDataConverter().FromPayload(p, &stage)
+		}
+		return stage == workflows.StageNeedsAttention
+	}, 30*time.Second, 50*time.Millisecond)
+	h, err := st.Client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.KSeFWorkflowID(n), UpdateName: workflows.UpdateResend,
+		Args:         []any{workflows.Decision{Actor: "ops", Reason: "checked the document"}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	require.NoError(t, err)
+	require.NoError(t, h.Get(ctx, nil))
+	res := ksefDone(t, fv)
+	require.Equal(t, store.KSeFAccepted, res.Status)
+	recordRun(t, workflows.KSeFWorkflowID(n), "", "ksef_rejected_resent")
+	_, _, sent := eInvoiceMail(t, emailOf(o), fv)
+	require.Equal(t, 1, sent)
 }

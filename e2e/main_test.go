@@ -68,6 +68,8 @@ func run(m *testing.M) int {
 		// Przelewy24 is -dev's fake; a lost notification is asked about
 		// after 2 s, owed refunds are looked for every 300 ms.
 		"P24_CHECK_AFTER": "2s", "P24_REFUND_SWEEP": "300ms",
+		// A document whose KSeF stays unreachable for 10 s is issued offline.
+		"KSEF_OFFLINE_AFTER": "10s",
 	} {
 		os.Setenv(k, v)
 	}

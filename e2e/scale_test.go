@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/officeflow/officeflow/internal/config"
 	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/proctest"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/enums/v1"
@@ -83,8 +85,10 @@ func TestTwoWorkersOneKilledMidRun(t *testing.T) {
 		require.Equal(t, "installer_ready", getOrder(t, id).Body["status"])
 		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM tenants WHERE order_id = $1`, id))
 		require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM subscriptions WHERE order_id = $1`, id))
-		require.Equal(t, 4, dbCount(t, `SELECT count(*) FROM sent_emails WHERE order_id = $1`, id))
-		require.Equal(t, 4, distinctMessageIDs(emails[i]), "every email reached the customer, under one Message-ID per kind")
+		// The saga's four and the VAT invoice's from KSeF's workflow.
+		ksefDone(t, documentsOf(t, id)[1]["id"].(string))
+		require.Equal(t, 5, dbCount(t, `SELECT count(*) FROM sent_emails WHERE order_id = $1`, id))
+		require.Equal(t, 5, distinctMessageIDs(emails[i]), "every email reached the customer, under one Message-ID per kind")
 		byKilled += activitiesBy(t, id, pidPrefix)
 	}
 	require.Positive(t, byKilled, "the killed worker had done part of the work")
@@ -119,6 +123,11 @@ func startWorkerProcess(t *testing.T, env ...string) *proctest.Process {
 		"PARTNER_API_URL=" + st.FakeURL, "SMTP_HOST=" + st.Sink.Host(), "SMTP_PORT=" + strconv.Itoa(st.Sink.Port()), "SMTP_TLS=none",
 		"CREDENTIALS_KEY=" + base64.StdEncoding.EncodeToString(cfg.CredentialsKey), "METRICS_ADDR=",
 		"PAYLOAD_KEYS=" + cfg.PayloadKeysEnv(),
+		// KSeF: the stack's fake, for the seller the stack's documents name.
+		"KSEF_URL=" + st.KSeFFakeURL, "KSEF_TOKEN=" + config.DevKSeFToken, "SELLER_NAME=" + store.DefaultSeller.Name,
+		"SELLER_ADDRESS=" + store.DefaultSeller.Address, "SELLER_POSTAL_CODE=" + store.DefaultSeller.PostalCode,
+		"SELLER_CITY=" + store.DefaultSeller.City, "SELLER_NIP=" + store.DefaultSeller.NIP,
+		"SELLER_BANK_ACCOUNT=" + store.DefaultSeller.BankAccount, "KSEF_OFFLINE_AFTER=10s",
 	}, env...)})
 }
 
