@@ -45,6 +45,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			r.RegisterWorkflowWithOptions(PanelLinkWorkflow, workflow.RegisterOptions{Name: PanelLinkWorkflowName})
 			r.RegisterWorkflowWithOptions(PaymentCheckWorkflow, workflow.RegisterOptions{Name: PaymentCheckWorkflowName})
 			r.RegisterWorkflowWithOptions(RefundWorkflow, workflow.RegisterOptions{Name: RefundWorkflowName})
+			r.RegisterWorkflowWithOptions(KSeFWorkflow, workflow.RegisterOptions{Name: KSeFWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
