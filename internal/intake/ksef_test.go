@@ -38,9 +38,9 @@ type ksefOrder struct {
 func newKSeFOrder(t *testing.T) ksefOrder {
 	t.Helper()
 	ctx := context.Background()
-	st, h := newServer(t, &placingTemporal{})
+	st, _ := newServer(t, &placingTemporal{})
 	// The same store behind a server that also takes another shop's key.
-	h = (&Server{Store: st, Temporal: &placingTemporal{st: st}, TaskQueue: "orders", Keys: []string{"shop-key", "other-key"},
+	h := (&Server{Store: st, Temporal: &placingTemporal{st: st}, TaskQueue: "orders", Keys: []string{"shop-key", "other-key"},
 		Deadline: 168 * time.Hour, Log: zap.NewNop()}).Handler()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
