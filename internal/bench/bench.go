@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 		return Result{}, err
 	}
 	defer st.Close()
-	floor, err := startFloorWorker(st.Client)
+	floor, floorActs, err := startFloorWorker(st.Client)
 	if err != nil {
 		return Result{}, err
 	}
@@ -137,7 +137,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 	id := make([]byte, 4)
 	_, _ = rand.Read(id)
 	r := &runner{
-		o: o, st: st, mail: watchMail(mailCtx, st.Sink), id: hex.EncodeToString(id),
+		o: o, st: st, floor: floorActs, mail: watchMail(mailCtx, st.Sink), id: hex.EncodeToString(id),
 		deadline: time.Now().Add(o.Config.PaymentDeadline),
 	}
 	r.shop = r.client("http://" + st.HTTPAddr)
@@ -179,9 +179,40 @@ func (r *runner) floorPhase(ctx context.Context, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("floor: %w", err)
 	}
+	// Each order's KSeF workflow is part of its cost: the CPU is read once
+	// they have all ended, as the saga's is.
+	took, err := r.floorKSeFDone(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
 	res.Floor.measured(lat, wall, cpuSeconds()-cpu)
+	res.KSeF.FloorP50MS, res.KSeF.FloorP95MS = percentileMS(took, 0.50), percentileMS(took, 0.95)
 	res.Floor.HistoryEventsAvg, res.Floor.HistoryEventsMax, err = historyEvents(ctx, r.st.Client, ids[:min(n, historySample)])
+	if err != nil {
+		return err
+	}
+	ksefIDs := make([]string, min(n, historySample))
+	for i := range ksefIDs {
+		ksefIDs[i] = floorKSeFID(ids[i])
+	}
+	res.KSeF.FloorHistoryEventsAvg, _, err = historyEvents(ctx, r.st.Client, ksefIDs)
 	return err
+}
+
+// floorKSeFDone waits for the floor orders' KSeF workflows and returns how
+// long each took from its start to the end of its send step.
+func (r *runner) floorKSeFDone(ctx context.Context, orders []string) ([]time.Duration, error) {
+	took := make([]time.Duration, len(orders))
+	err := each(ctx, len(orders), r.o.Concurrency, func(ctx context.Context, i int) error {
+		id := floorKSeFID(orders[i])
+		if err := r.st.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		var err error
+		took[i], err = r.floor.ksefTook(orders[i])
+		return err
+	})
+	return took, err
 }
 
 func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries *queryCounter, lastUse time.Time) error {
@@ -191,6 +222,7 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 		return err
 	}
 	q, begins, cpu := queries.n.Load(), queries.begins.Load(), cpuSeconds()
+	kq, kb, kx := queries.ksef.n.Load(), queries.ksef.begins.Load(), queries.ksef.xacts.Load()
 	// BENCH_CPUPROFILE=FILE profiles the saga phase, to see where its CPU
 	// goes beyond the floor's.
 	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
@@ -204,25 +236,87 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 		}
 		defer pprof.StopCPUProfile()
 	}
+	paid := make([]time.Time, n)
 	lat, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
-		return r.sagaOnce(ctx, r.request("s", i))
+		return r.sagaOnce(ctx, r.request("s", i), &paid[i])
 	})
+	if err != nil {
+		return fmt.Errorf("saga: %w", err)
+	}
+	// Each paid order's invoice goes through a KSeF workflow of its own,
+	// which the order does not wait for: the CPU and the store's counts
+	// are read once they have all ended, so that they hold each order's
+	// whole cost.
+	ksefIDs, err := r.awaitKSeF(ctx, n)
 	if err != nil {
 		return fmt.Errorf("saga: %w", err)
 	}
 	res.Saga.measured(lat, wall, cpuSeconds()-cpu)
 	res.DB.Queries, res.DB.Begins = queries.n.Load()-q, queries.begins.Load()-begins
+	res.KSeF.Documents = len(ksefIDs)
+	res.KSeF.Queries, res.KSeF.Begins = queries.ksef.n.Load()-kq, queries.ksef.begins.Load()-kb
+	res.KSeF.Transactions = queries.ksef.xacts.Load() - kx
 	after, err := pg.xacts(ctx, time.Now())
 	if err != nil {
 		return err
 	}
 	res.DB.Transactions = after - xacts
+	// Read after the counts, on a connection of its own, so that they hold
+	// none of it.
+	accepted, err := acceptedAt(ctx, r.o.Config.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	issued, fromPaid := make([]time.Duration, n), make([]time.Duration, n)
+	for i := range issued {
+		id := r.request("s", i).OrderID
+		a, ok := accepted[id]
+		if !ok {
+			return fmt.Errorf("saga: order %s: no invoice accepted by KSeF", id)
+		}
+		issued[i], fromPaid[i] = a.accepted.Sub(a.issued), a.accepted.Sub(paid[i])
+	}
+	res.KSeF.P50MS, res.KSeF.P95MS = percentileMS(issued, 0.50), percentileMS(issued, 0.95)
+	res.KSeF.PaidP50MS, res.KSeF.PaidP95MS = percentileMS(fromPaid, 0.50), percentileMS(fromPaid, 0.95)
 	ids := make([]string, min(n, historySample))
 	for i := range ids {
 		ids[i] = workflows.WorkflowID(r.request("s", i).OrderID)
 	}
 	res.Saga.HistoryEventsAvg, res.Saga.HistoryEventsMax, err = historyEvents(ctx, r.st.Client, ids)
+	if err != nil {
+		return err
+	}
+	res.KSeF.HistoryEventsAvg, _, err = historyEvents(ctx, r.st.Client, ksefIDs[:min(n, historySample)])
 	return err
+}
+
+// ksefTimes are when an invoice was issued (its ksef_documents row made,
+// in the transaction that issues it) and accepted by KSeF.
+type ksefTimes struct{ issued, accepted time.Time }
+
+// acceptedAt is when each order's VAT invoice was issued and accepted by
+// KSeF, by order id.
+func acceptedAt(ctx context.Context, storeURL string) (map[string]ksefTimes, error) {
+	conn, err := pgx.Connect(ctx, storeURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, `SELECT i.order_id, k.created_at, k.accepted_at FROM ksef_documents k JOIN invoices i ON i.id = k.invoice_id
+		WHERE k.status = 'accepted' AND i.order_id IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("ksef_documents: %w", err)
+	}
+	out := map[string]ksefTimes{}
+	for rows.Next() {
+		var id string
+		var t ksefTimes
+		if err := rows.Scan(&id, &t.issued, &t.accepted); err != nil {
+			return nil, fmt.Errorf("ksef_documents: %w", err)
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
 }
 
 // acceptPhase compares what it takes to accept an order: POST /v1/orders

@@ -29,6 +29,11 @@ var tableRows = []string{
 	"DB queries/order",
 	"history events/order (avg)",
 	"history events/order (max)",
+	"KSeF: issued to accepted p50 (ms)",
+	"KSeF: issued to accepted p95 (ms)",
+	"KSeF: DB transactions/document",
+	"KSeF: DB queries/document",
+	"KSeF: history events/document (avg)",
 	"worker heap idle (MB)",
 	"heap per 1,000 waiting (MB)",
 	"RSS per 1,000 waiting (MB)",
@@ -93,11 +98,20 @@ func TestRun(t *testing.T) {
 		"transactions/order": res.DB.TransactionsPerOrder, "queries/order": res.DB.QueriesPerOrder, "begins/order": res.DB.BeginsPerOrder,
 		"floor history": res.Floor.HistoryEventsAvg, "saga history": res.Saga.HistoryEventsAvg,
 		"intake rate": res.Accept.IntakePerSecond, "direct rate": res.Accept.DirectPerSecond,
+		"KSeF p50": res.KSeF.P50MS, "KSeF p95": res.KSeF.P95MS, "floor KSeF p50": res.KSeF.FloorP50MS, "KSeF paid p50": res.KSeF.PaidP50MS,
+		"KSeF transactions/document": res.KSeF.TransactionsPerDocument, "KSeF queries/document": res.KSeF.QueriesPerDocument,
+		"KSeF history": res.KSeF.HistoryEventsAvg, "floor KSeF history": res.KSeF.FloorHistoryEventsAvg,
 	} {
 		require.Positive(t, v, name)
 	}
 	require.InDelta(t, res.Saga.OrdersPerSecond/res.Floor.OrdersPerSecond, res.Ratios.Throughput, 1e-9)
-	require.InDelta(t, res.DB.TransactionsPerOrder/happyPathActivities, res.DB.TransactionsPerActivity, 1e-9)
+	require.InDelta(t, res.DB.TransactionsPerOrder/orderActivities, res.DB.TransactionsPerActivity, 1e-9)
+	// Every paid order's invoice went through KSeF, and its workflow's
+	// share of the store's counts is within them.
+	require.Equal(t, 20, res.KSeF.Documents)
+	require.LessOrEqual(t, res.KSeF.Transactions, res.DB.Transactions)
+	require.LessOrEqual(t, res.KSeF.Queries, res.DB.Queries)
+	require.LessOrEqual(t, res.KSeF.Begins, res.DB.Begins)
 	require.Positive(t, res.Memory.IdleHeapBytes, "the worker process answered with its memory")
 	require.Positive(t, res.Memory.IdleRSSBytes)
 

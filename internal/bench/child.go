@@ -79,6 +79,9 @@ func (r *runner) startChild(ctx context.Context) (*child, error) {
 		"TEMPORAL_TASK_QUEUE="+waitingQueue, "DATABASE_URL="+cfg.DatabaseURL,
 		"SMTP_HOST="+r.st.Sink.Host(), "SMTP_PORT="+strconv.Itoa(r.st.Sink.Port()), "SMTP_TLS=none",
 		"PARTNER_API_URL="+r.st.FakeURL, "PAYLOAD_KEYS="+cfg.PayloadKeysEnv(),
+		// The bench's KSeF fake, so that the worker holds a KSeF client as
+		// a production worker does, and no fake of its own.
+		"KSEF_URL="+r.st.KSeFFakeURL, "KSEF_TOKEN="+config.DevKSeFToken,
 		"CREDENTIALS_KEY="+base64.StdEncoding.EncodeToString(cfg.CredentialsKey),
 		"METRICS_ADDR=", "OTEL_EXPORTER_OTLP_ENDPOINT=", "HTTP_ADDR=127.0.0.1:0",
 	)

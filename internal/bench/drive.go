@@ -16,6 +16,7 @@ import (
 	"github.com/officeflow/officeflow/internal/mail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/stack"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	"go.temporal.io/api/workflowservice/v1"
 )
@@ -28,11 +29,13 @@ const orderTimeout = 5 * time.Minute
 type runner struct {
 	o        Options
 	st       *stack.Stack
+	floor    *floorActivities
 	shop     *intake.Client
 	mail     *mailbox
 	id       string
 	gross    string // the bench order's invoice amount, read in the warm-up
 	deadline time.Time
+	ksefSeen map[string]bool // KSeF workflows already waited for
 }
 
 // client is a shop's client of the intake at base, with one idle connection
@@ -91,11 +94,13 @@ func (r *runner) place(ctx context.Context, shop *intake.Client, req order.Reque
 }
 
 // sagaOnce is one order through the intake: placed, paid when its billing
-// email arrived, and waited for until installer_ready.
-func (r *runner) sagaOnce(ctx context.Context, req order.Request) error {
+// email arrived (at paid), and waited for until installer_ready. Its
+// invoice's KSeF workflow may still run.
+func (r *runner) sagaOnce(ctx context.Context, req order.Request, paid *time.Time) error {
 	if err := r.place(ctx, r.shop, req); err != nil {
 		return err
 	}
+	*paid = time.Now()
 	n := intake.Notification{OrderID: req.OrderID, PaymentID: "pay-" + req.OrderID, Status: "completed", Amount: r.gross, Currency: "PLN"}
 	if _, err := r.shop.Notify(ctx, r.o.Config.WebhookSecret, n); err != nil {
 		return fmt.Errorf("pay %s: %w", req.OrderID, err)
@@ -119,6 +124,9 @@ func (r *runner) warmUp(ctx context.Context) error {
 	if err := floorOnce(ctx, r.st.Client, "bench-"+r.id+"-warm", r.deadline); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
 	}
+	if err := r.st.Client.GetWorkflow(ctx, floorKSeFID("bench-"+r.id+"-warm"), "").Get(ctx, nil); err != nil {
+		return fmt.Errorf("warm-up: floor KSeF: %w", err)
+	}
 	req := r.request("warm", 0)
 	if err := r.place(ctx, r.shop, req); err != nil {
 		return fmt.Errorf("warm-up: %w", err)
@@ -135,7 +143,75 @@ func (r *runner) warmUp(ctx context.Context) error {
 	if _, err := r.shop.Notify(ctx, r.o.Config.WebhookSecret, n); err != nil {
 		return fmt.Errorf("warm-up: pay: %w", err)
 	}
-	return r.st.Client.GetWorkflow(ctx, workflows.WorkflowID(req.OrderID), "").Get(ctx, nil)
+	if err := r.st.Client.GetWorkflow(ctx, workflows.WorkflowID(req.OrderID), "").Get(ctx, nil); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	if _, err := r.awaitKSeF(ctx, 1); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}
+
+// awaitKSeF waits until visibility lists want KSeF workflows not yet
+// waited for, and then until each has ended; it returns their ids. Each
+// paid order's MarkPaid started one before the order went on, so they are
+// all started when the orders have ended.
+func (r *runner) awaitKSeF(ctx context.Context, want int) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, orderTimeout)
+	defer cancel()
+	if r.ksefSeen == nil {
+		r.ksefSeen = map[string]bool{}
+	}
+	var ids []string
+	for {
+		ids = ids[:0]
+		var token []byte
+		for {
+			resp, err := r.st.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+				Namespace: r.o.Config.TemporalNamespace, Query: `WorkflowType = "` + workflows.KSeFWorkflowName + `"`,
+				NextPageToken: token, PageSize: 1000,
+			})
+			if err != nil {
+				return nil, fmt.Errorf("listing KSeF workflows: %w", err)
+			}
+			for _, e := range resp.GetExecutions() {
+				if id := e.GetExecution().GetWorkflowId(); !r.ksefSeen[id] {
+					ids = append(ids, id)
+				}
+			}
+			if token = resp.GetNextPageToken(); len(token) == 0 {
+				break
+			}
+		}
+		if len(ids) >= want {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for %d KSeF workflows (%d listed): %w", want, len(ids), ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if len(ids) != want {
+		return nil, fmt.Errorf("KSeF workflows: %d new, want %d", len(ids), want)
+	}
+	var st []workflows.KSeFState
+	st = make([]workflows.KSeFState, len(ids))
+	if err := each(ctx, len(ids), r.o.Concurrency, func(ctx context.Context, i int) error {
+		if err := r.st.Client.GetWorkflow(ctx, ids[i], "").Get(ctx, &st[i]); err != nil {
+			return fmt.Errorf("%s: %w", ids[i], err)
+		}
+		if st[i].Status != store.KSeFAccepted || !st[i].Emailed {
+			return fmt.Errorf("%s ended %s (emailed %v): %s", ids[i], st[i].Status, st[i].Emailed, st[i].Reason)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("KSeF: %w", err)
+	}
+	for _, id := range ids {
+		r.ksefSeen[id] = true
+	}
+	return ids, nil
 }
 
 // awaitingPayment waits until visibility lists want running orders at

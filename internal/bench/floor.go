@@ -2,11 +2,16 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -24,6 +29,21 @@ const happyPathActivities = 13
 
 // paymentAfter is how many of those run before the saga waits for payment.
 const paymentAfter = 4
+
+// ksefActivities is how many activities workflows/ksef_workflow.go's
+// KSeFWorkflow runs for an invoice KSeF accepts at once: PrepareKSeF,
+// SendKSeF, SendKSeFEmail. MarkPaid starts it (activities.toKSeF), one per
+// paid order, and the order does not wait for it. Recount it there when the
+// KSeF workflow changes.
+const ksefActivities = 3
+
+// orderActivities is every activity a paid order runs, its invoice's KSeF
+// workflow's included: the DB rows count them per activity.
+const orderActivities = happyPathActivities + ksefActivities
+
+// markPaidStep is the floor step that starts the floor's KSeF workflow, as
+// MarkPaid starts the invoice's.
+const markPaidStep = paymentAfter
 
 const floorQueue = "bench-floor"
 
@@ -60,14 +80,81 @@ var floorSteps = [happyPathActivities]floorStep{
 	{local: true}, // FinishInstaller
 }
 
-// floorActivities are the no-op activities.
-type floorActivities struct{}
+// floorActivities are the no-op activities; c starts the floor's KSeF
+// workflows. issued and accepted are when each floor order's MarkPaid step
+// started its KSeF workflow and when that workflow's send step ended, by
+// the floor order's id: the points in the saga's steps where the invoice's
+// ksef_documents row is made and where KSeF's acceptance is recorded.
+type floorActivities struct {
+	c                client.Client
+	issued, accepted sync.Map // string -> time.Time
+}
 
 // fa only names the activities in workflow code, as the saga's nil *Activities does.
 var fa *floorActivities
 
 // FloorStep does nothing; it is the cost of an activity to Temporal alone.
-func (f *floorActivities) FloorStep(context.Context, int) error { return nil }
+// The MarkPaid step starts the order's FloorKSeFWorkflow, as MarkPaid
+// starts the invoice's KSeF workflow, once.
+func (f *floorActivities) FloorStep(ctx context.Context, i int) error {
+	if i != markPaidStep {
+		return nil
+	}
+	order := activity.GetInfo(ctx).WorkflowExecution.ID
+	f.issued.LoadOrStore(order, time.Now())
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: floorKSeFID(order), TaskQueue: floorQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, FloorKSeFWorkflow, order)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
+}
+
+// floorKSeFSend is the FloorKSeFStep that stands for SendKSeF.
+const floorKSeFSend = 1
+
+// FloorKSeFStep does nothing, for the floor's KSeF workflow of order; its
+// send step notes when it ended.
+func (f *floorActivities) FloorKSeFStep(_ context.Context, order string, i int) error {
+	if i == floorKSeFSend {
+		f.accepted.LoadOrStore(order, time.Now())
+	}
+	return nil
+}
+
+// ksefTook is how long the floor order id's KSeF workflow took from its
+// start to the end of its send step.
+func (f *floorActivities) ksefTook(id string) (time.Duration, error) {
+	from, ok := f.issued.Load(id)
+	to, ok2 := f.accepted.Load(id)
+	if !ok || !ok2 {
+		return 0, fmt.Errorf("floor order %s: its KSeF workflow did not run", id)
+	}
+	return to.(time.Time).Sub(from.(time.Time)), nil
+}
+
+// floorKSeFID names the floor's KSeF workflow of the floor order id.
+func floorKSeFID(id string) string { return id + "-ksef" }
+
+// FloorKSeFWorkflow is KSeFWorkflow with the work taken out: its activities
+// on an invoice KSeF accepts at once (build the XML, send it, email it), as
+// no-ops, one after the other, for the floor order of that id.
+func FloorKSeFWorkflow(ctx workflow.Context, order string) error {
+	rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+	for i := range ksefActivities {
+		if err := workflow.ExecuteActivity(rctx, fa.FloorKSeFStep, order, i).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // FloorWorkflow is OrderWorkflow with the work taken out: the same activities
 // as no-ops, and the same wait for the payment signal under a deadline timer.
@@ -138,14 +225,16 @@ func awaitFloorPayment(ctx workflow.Context, deadline time.Time) bool {
 
 // startFloorWorker runs the floor on the stack's client with the options
 // stack.startWorker gives the saga's worker.
-func startFloorWorker(c client.Client) (worker.Worker, error) {
+func startFloorWorker(c client.Client) (worker.Worker, *floorActivities, error) {
 	w := worker.New(c, floorQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
 	w.RegisterWorkflow(FloorWorkflow)
-	w.RegisterActivity(&floorActivities{})
+	w.RegisterWorkflow(FloorKSeFWorkflow)
+	acts := &floorActivities{c: c}
+	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("floor worker: %w", err)
+		return nil, nil, fmt.Errorf("floor worker: %w", err)
 	}
-	return w, nil
+	return w, acts, nil
 }
 
 // startFloor starts one FloorWorkflow with the id given.
@@ -157,7 +246,8 @@ func startFloor(ctx context.Context, c client.Client, id string, deadline time.T
 	return run, nil
 }
 
-// floorOnce is one floor order end to end: start, pay at once, wait for the end.
+// floorOnce is one floor order end to end: start, pay at once, wait for the
+// end. Its KSeF workflow may still run.
 func floorOnce(ctx context.Context, c client.Client, id string, deadline time.Time) error {
 	run, err := startFloor(ctx, c, id, deadline)
 	if err != nil {

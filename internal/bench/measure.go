@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 )
 
@@ -29,22 +31,42 @@ import (
 // tell the store's write transactions from its single reads.
 type queryCounter struct {
 	n, begins atomic.Int64
-	mu        sync.Mutex
-	bySQL     map[string]int // with BENCH_SQL set: statement (first line) -> count
+	// ksef is what the activities of KSeF workflows sent, of the above.
+	ksef  ksefQueries
+	mu    sync.Mutex
+	bySQL map[string]int // with BENCH_SQL set: statement (first line) -> count
 }
 
-func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+// ksefQueries are the KSeF workflows' queries, BEGINs, and transactions as
+// pg_stat_database counts them: a BEGIN, or a statement sent outside one.
+type ksefQueries struct{ n, begins, xacts atomic.Int64 }
+
+func (q *queryCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	q.n.Add(1)
+	if activity.IsActivity(ctx) && activity.GetInfo(ctx).WorkflowType.Name == workflows.KSeFWorkflowName {
+		q.ksef.n.Add(1)
+		switch {
+		case isBegin(d.SQL):
+			q.ksef.begins.Add(1)
+			q.ksef.xacts.Add(1)
+		case conn.PgConn().TxStatus() == 'I':
+			q.ksef.xacts.Add(1)
+		}
+	}
 	if q.bySQL != nil {
 		line, _, _ := strings.Cut(strings.TrimSpace(d.SQL), "\n")
 		q.mu.Lock()
 		q.bySQL[line]++
 		q.mu.Unlock()
 	}
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(d.SQL)), "begin") {
+	if isBegin(d.SQL) {
 		q.begins.Add(1)
 	}
 	return ctx
+}
+
+func isBegin(sql string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(sql)), "begin")
 }
 
 func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}

@@ -14,7 +14,34 @@ type Result struct {
 	DB     DB     `json:"db"`
 	Memory Memory `json:"memory"`
 	Accept Accept `json:"accept"`
+	KSeF   KSeF   `json:"ksef"`
 	Ratios Ratios `json:"ratios"`
+}
+
+// KSeF is what the saga phase's invoices cost in their KSeF workflows
+// (against KSeF's fake), beside the floor's KSeF workflows of no-ops.
+type KSeF struct {
+	Documents int `json:"documents"`
+	// From the invoice's issue (ksef_documents.created_at, MarkPaid's
+	// transaction) to KSeF's acceptance (accepted_at); the floor's from its
+	// MarkPaid step starting its KSeF workflow to the end of its send step.
+	P50MS      float64 `json:"p50_ms"`
+	P95MS      float64 `json:"p95_ms"`
+	FloorP50MS float64 `json:"floor_p50_ms"`
+	FloorP95MS float64 `json:"floor_p95_ms"`
+	// From the payment notification the bench sent to accepted_at.
+	PaidP50MS float64 `json:"paid_p50_ms"`
+	PaidP95MS float64 `json:"paid_p95_ms"`
+	// What the KSeF workflows' activities sent the store, of DB's counts:
+	// transactions as pg_stat_database counts them (a BEGIN, or a
+	// statement outside one).
+	Transactions            int64   `json:"transactions"`
+	TransactionsPerDocument float64 `json:"transactions_per_document"`
+	Queries                 int64   `json:"queries"`
+	QueriesPerDocument      float64 `json:"queries_per_document"`
+	Begins                  int64   `json:"begins"`
+	HistoryEventsAvg        float64 `json:"history_events_avg"`
+	FloorHistoryEventsAvg   float64 `json:"floor_history_events_avg"`
 }
 
 // Flow is the floor's or the saga's run of Orders orders.
@@ -30,7 +57,8 @@ type Flow struct {
 	HistoryEventsMax   int     `json:"history_events_max"`
 }
 
-// DB is what the saga phase cost the order store.
+// DB is what the saga phase cost the order store, its orders' KSeF
+// workflows included.
 type DB struct {
 	Transactions            int64   `json:"transactions"`
 	TransactionsPerOrder    float64 `json:"transactions_per_order"`
@@ -86,9 +114,11 @@ func (f *Flow) measured(lat []time.Duration, wall time.Duration, cpu float64) {
 func (r *Result) fill() {
 	n := float64(r.Orders)
 	r.DB.TransactionsPerOrder = ratio(float64(r.DB.Transactions), n)
-	r.DB.TransactionsPerActivity = ratio(r.DB.TransactionsPerOrder, happyPathActivities)
+	r.DB.TransactionsPerActivity = ratio(r.DB.TransactionsPerOrder, orderActivities)
 	r.DB.QueriesPerOrder = ratio(float64(r.DB.Queries), n)
 	r.DB.BeginsPerOrder = ratio(float64(r.DB.Begins), n)
+	r.KSeF.TransactionsPerDocument = ratio(float64(r.KSeF.Transactions), float64(r.KSeF.Documents))
+	r.KSeF.QueriesPerDocument = ratio(float64(r.KSeF.Queries), float64(r.KSeF.Documents))
 	w := float64(r.Waiting) / 1000
 	r.Memory.HeapMBPer1000 = ratio(float64(r.Memory.HeapDeltaBytes)/mb, w)
 	r.Memory.RSSMBPer1000 = ratio(float64(r.Memory.RSSDeltaBytes)/mb, w)
