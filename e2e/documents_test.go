@@ -86,13 +86,7 @@ func TestPaidOrderDocumentsDownloadAsPDF(t *testing.T) {
 // fails for good, refunded: one correcting invoice for the whole gross,
 // referring to the VAT invoice, whose PDF says what is returned.
 func TestRefundedOrderHasOneCorrectionForTheFullGross(t *testing.T) {
-	o := newOrder(t)
-	st.Fake.TakeDomain(o["domain_prefix"].(string) + ".onmicrosoft.com")
-	id := placeAndPay(t, o, "completed")
-	require.Equal(t, order.Refunded, waitDone(t, id).Status)
-
-	docs := documentsOf(t, id)
-	require.Len(t, docs, 3)
+	o, _, docs := refundedOrder(t)
 	require.Equal(t, []any{"proforma", "invoice", "correction"}, []any{docs[0]["kind"], docs[1]["kind"], docs[2]["kind"]})
 	require.Equal(t, []any{"void", "void", "unpaid"}, []any{docs[0]["status"], docs[1]["status"], docs[2]["status"]})
 	require.Equal(t, "-332.10", docs[2]["gross"])
@@ -110,4 +104,18 @@ func TestRefundedOrderHasOneCorrectionForTheFullGross(t *testing.T) {
 	require.Contains(t, notice.Text, docs[2]["number"].(string))
 	_, attached, _ := eInvoiceMail(t, emailOf(o), docs[2]["id"].(string))
 	require.Equal(t, pdf, attached)
+}
+
+// refundedOrder is a paid order whose tenant cannot be made (its domain is
+// taken), so it ends refunded, and its three documents: the pro-forma, the
+// VAT invoice and the correction.
+func refundedOrder(t *testing.T) (map[string]any, string, []map[string]any) {
+	t.Helper()
+	o := newOrder(t)
+	st.Fake.TakeDomain(o["domain_prefix"].(string) + ".onmicrosoft.com")
+	id := placeAndPay(t, o, "completed")
+	require.Equal(t, order.Refunded, waitDone(t, id).Status)
+	docs := documentsOf(t, id)
+	require.Len(t, docs, 3)
+	return o, id, docs
 }

@@ -119,12 +119,7 @@ func TestKSeFIssuesThePaidOrdersVATInvoice(t *testing.T) {
 // gets a correction, sent to KSeF once its invoice has a KSeF number, and
 // naming that number; both are accepted.
 func TestKSeFCorrectionRefersToTheInvoicesKSeFNumber(t *testing.T) {
-	o := newOrder(t)
-	st.Fake.TakeDomain(o["domain_prefix"].(string) + ".onmicrosoft.com")
-	id := placeAndPay(t, o, "completed")
-	require.Equal(t, order.Refunded, waitDone(t, id).Status)
-	docs := documentsOf(t, id)
-	require.Len(t, docs, 3)
+	o, _, docs := refundedOrder(t)
 	fv, kor := ksefDone(t, docs[1]["id"].(string)), ksefDone(t, docs[2]["id"].(string))
 	require.Equal(t, store.KSeFAccepted, fv.Status)
 	require.Equal(t, store.KSeFAccepted, kor.Status)
