@@ -195,8 +195,7 @@ func (r *runner) awaitKSeF(ctx context.Context, want int) ([]string, error) {
 	if len(ids) != want {
 		return nil, fmt.Errorf("KSeF workflows: %d new, want %d", len(ids), want)
 	}
-	var st []workflows.KSeFState
-	st = make([]workflows.KSeFState, len(ids))
+	st := make([]workflows.KSeFState, len(ids))
 	if err := each(ctx, len(ids), r.o.Concurrency, func(ctx context.Context, i int) error {
 		if err := r.st.Client.GetWorkflow(ctx, ids[i], "").Get(ctx, &st[i]); err != nil {
 			return fmt.Errorf("%s: %w", ids[i], err)
