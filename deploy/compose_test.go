@@ -38,7 +38,8 @@ var requiredSecrets = []string{"POSTGRES_PASSWORD", "CREDENTIALS_KEY", "INTAKE_A
 var extraEnv = []string{"CREDENTIALS_KEY", "BILLING_PANEL_URL", "METRICS_ADDR", "OTEL_EXPORTER_OTLP_ENDPOINT", "TEMPORAL_TLS", "TEMPORAL_API_KEY",
 	"PAYMENT_REMINDERS", "PAYLOAD_KEYS", "CODEC_TOKEN", "CODEC_CORS_ORIGINS", "CODEC_ADDR", "WORKFLOW_CACHE_SIZE",
 	"SELLER_NAME", "SELLER_ADDRESS", "SELLER_POSTAL_CODE", "SELLER_CITY", "SELLER_NIP", "SELLER_BANK_ACCOUNT",
-	"RENEWAL_NOTICE", "RENEWAL_GRACE", "SUSPENSION_PERIOD", "DNS_RESOLVER", "DOMAIN_CHECK_INTERVAL", "DOMAIN_CHECK_MAX_INTERVAL", "DOMAIN_CHECK_FOR"}
+	"RENEWAL_NOTICE", "RENEWAL_GRACE", "SUSPENSION_PERIOD", "DNS_RESOLVER", "DOMAIN_CHECK_INTERVAL", "DOMAIN_CHECK_MAX_INTERVAL", "DOMAIN_CHECK_FOR",
+	"KSEF_OFFLINE_CERT", "KSEF_OFFLINE_KEY", "KSEF_OFFLINE_AFTER", "KSEF_ALERT_BEFORE"}
 
 const extraEnvPrefix = "TEMPORAL_TLS_"
 
@@ -268,7 +269,9 @@ func interfaceEnv(t *testing.T) map[string]bool {
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "## ") {
-			inEnv = strings.TrimSpace(strings.TrimPrefix(line, "## ")) == "Environment"
+			// The KSeF section has its variables' table of its own.
+			h := strings.TrimSpace(strings.TrimPrefix(line, "## "))
+			inEnv = h == "Environment" || strings.HasPrefix(h, "KSeF")
 			continue
 		}
 		if !inEnv || !strings.HasPrefix(line, "| `") {
