@@ -51,4 +51,6 @@ func (a *Activities) SendKSeFEmail(ctx context.Context, id int64) error {
 
 // EInvoiceEmail is the key of document id's e-invoice email: one per
 // document.
-func EInvoiceEmail(id int64) string { return string(mail.KindEInvoice) + "#" + strconv.FormatInt(id, 10) }
+func EInvoiceEmail(id int64) string {
+	return string(mail.KindEInvoice) + "#" + strconv.FormatInt(id, 10)
+}
