@@ -97,7 +97,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		}
 	case EmailInstallerReady:
 		plan, _ := order.PlanByCode(o.Plan)
-		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps
+		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps()
 	}
 	return a.deliver(ctx, orderID, kind, mail.Kind(template), o.Customer.Email, d, attachments, func(ctx context.Context, msgID string) error {
 		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)

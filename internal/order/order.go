@@ -38,19 +38,31 @@ func (s Status) Late() bool {
 }
 
 // Plan is a product on sale. Prices live in the database; what a plan
-// contains is fixed by Microsoft and lives here.
+// contains is fixed by Microsoft and lives here, in Plans: the one place the
+// emails, the billing panel and the installer step read it from.
 type Plan struct {
-	Code        string
-	DesktopApps bool
+	Code string
+	// Apps are the Office apps each user gets.
+	Apps Apps
+	// MailboxGB is the size of each user's Exchange Online mailbox; 0 when
+	// the plan has no mailbox.
+	MailboxGB int
+	// Teams tells whether the plan includes Microsoft Teams.
+	Teams bool
 }
 
-// Plans on sale, in the order the shop lists them.
+// Plans on sale, in the order the shop lists them, with what Microsoft puts
+// in each (per user): Business Basic web and mobile apps, Business Standard
+// and Premium (Premium adds Intune, Defender for Business and Entra ID P1)
+// also the desktop apps, all three a 50 GB mailbox and Teams; Apps for
+// business the desktop apps with no mailbox and no Teams; Exchange Online
+// (Plan 1) a 50 GB mailbox only, no Office apps, not even in the browser.
 var Plans = []Plan{
-	{Code: "business-basic"},
-	{Code: "business-standard", DesktopApps: true},
-	{Code: "business-premium", DesktopApps: true},
-	{Code: "apps-for-business", DesktopApps: true},
-	{Code: "exchange-online-plan-1"},
+	{Code: "business-basic", Apps: AppsWeb, MailboxGB: 50, Teams: true},
+	{Code: "business-standard", Apps: AppsDesktop, MailboxGB: 50, Teams: true},
+	{Code: "business-premium", Apps: AppsDesktop, MailboxGB: 50, Teams: true},
+	{Code: "apps-for-business", Apps: AppsDesktop},
+	{Code: "exchange-online-plan-1", Apps: AppsNone, MailboxGB: 50},
 }
 
 // PlanByCode finds a plan.
@@ -63,20 +75,32 @@ func PlanByCode(code string) (Plan, bool) {
 	return Plan{}, false
 }
 
+// DesktopApps tells whether the plan's Office apps install on a computer.
+func (p Plan) DesktopApps() bool { return p.Apps == AppsDesktop }
+
+// Mailbox tells whether each user gets an Exchange Online mailbox.
+func (p Plan) Mailbox() bool { return p.MailboxGB > 0 }
+
 // Where the customer starts once the tenant is ready.
 const (
 	AdminURL         = "https://admin.microsoft.com"
 	DesktopInstaller = "https://portal.office.com/account/?ref=MeControl#installs"
 	WebApps          = "https://www.office.com"
+	OutlookWeb       = "https://outlook.office.com"
 )
 
-// InstallerURL is the desktop installer for plans with desktop apps, the web
-// apps otherwise.
+// InstallerURL is where the installer step sends the customer: the desktop
+// installer for plans with desktop apps, the web apps for web-only plans,
+// and Outlook on the web for a plan without Office apps (Exchange Online),
+// whose users have nothing to use at the web apps' address but their mail.
 func (p Plan) InstallerURL() string {
-	if p.DesktopApps {
+	switch p.Apps {
+	case AppsDesktop:
 		return DesktopInstaller
+	case AppsWeb:
+		return WebApps
 	}
-	return WebApps
+	return OutlookWeb
 }
 
 // MinSeats and MaxSeats bound an order's seats.

@@ -89,7 +89,7 @@ func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
 	if v.Domains, err = p.o.Store.Domains(ctx, o.ID); err != nil {
 		return v, err
 	}
-	if plan, _ := order.PlanByCode(o.Plan); plan.DesktopApps {
+	if plan, _ := order.PlanByCode(o.Plan); plan.DesktopApps() {
 		v.Installer = o.InstallerURL
 	}
 	return v, nil
