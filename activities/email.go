@@ -52,7 +52,9 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		activity.GetLogger(ctx).Info("reminder not needed", "OrderID", orderID, "Kind", kind, "Status", o.Status)
 		return nil
 	}
+	plan, _ := order.PlanByCode(o.Plan)
 	d := mail.Data{
+		Plan:     plan,
 		Language: o.Language, OrderID: o.ID, Company: o.Customer.Company,
 		FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
 		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle,
@@ -96,8 +98,8 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return err
 		}
 	case EmailInstallerReady:
-		plan, _ := order.PlanByCode(o.Plan)
-		d.InstallerURL, d.WebOnly = plan.InstallerURL(), !plan.DesktopApps()
+		// What the email says the plan gives comes with d.Plan.
+		d.InstallerURL = plan.InstallerURL()
 	}
 	return a.deliver(ctx, orderID, kind, mail.Kind(template), o.Customer.Email, d, attachments, func(ctx context.Context, msgID string) error {
 		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	texttemplate "text/template"
+
+	"github.com/officeflow/officeflow/internal/order"
 )
 
 // Kind identifies one customer email of the order saga.
@@ -85,8 +87,7 @@ type Data struct {
 	BillingPanelURL                       string // pay, download invoices, order more licences
 	Domain                                string // "acme.onmicrosoft.com"
 	AdminUser, TempPassword, AdminURL     string // credentials mail only
-	InstallerURL                          string // desktop installer, or the web apps link when WebOnly
-	WebOnly                               bool
+	InstallerURL                          string // where the plan's apps are: desktop installer, web apps or Outlook on the web
 	Reason                                string // cancellation / refund reason, human readable
 	CreditNote                            string // the correcting invoice's number, when one was issued
 	PeriodStart, PeriodEnd                string // billing period, YYYY-MM-DD
@@ -100,6 +101,10 @@ type Data struct {
 	LinkValidUntil                        string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
 	KSeFNumber                            string // e_invoice: the number KSeF gave the document; "" while offline
 	Correction                            bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
+
+	// Plan is what the plan gives each user (apps, mailbox, Teams), as
+	// package order knows it; installer_ready says exactly that.
+	Plan order.Plan
 }
 
 // view is what templates execute against; Subject lets the HTML layout put
@@ -150,6 +155,11 @@ func Render(kind Kind, d Data) (subject, text, html string, err error) {
 		return "", "", "", fmt.Errorf("mail: unknown kind %q", kind)
 	}
 	d = normalize(d)
+	if kind == KindInstallerReady && !d.Plan.Apps.Valid() {
+		// Without the plan's facts the email would promise what the
+		// plan may not give.
+		return "", "", "", fmt.Errorf("mail: %s needs the plan's apps, got %q", kind, d.Plan.Apps)
+	}
 	set, err := loadSet(d.Language, kind)
 	if err != nil {
 		return "", "", "", err

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/require"
 )
 
@@ -30,6 +31,7 @@ func sampleData(lang string) Data {
 		TempPassword:    "Tmp-9xQ!r7",
 		AdminURL:        "https://admin.microsoft.com",
 		InstallerURL:    "https://portal.office.com/account/#installs",
+		Plan:            order.Plan{Code: "business-standard", Apps: order.AppsDesktop, MailboxGB: 50, Teams: true},
 		Reason:          "payment not received before 2026-12-02",
 		CreditNote:      "KOR/2026/000007",
 		AddedSeats:      3,
@@ -130,35 +132,6 @@ func TestRenderBillingAccessPolishWording(t *testing.T) {
 	for _, want := range []string{"netto", "VAT (23%)", "brutto", "5 licencji", "rozliczenie roczne", "pro forma", "kolejne licencje", "pobior"} {
 		require.Contains(t, text, want)
 		require.Contains(t, html, want)
-	}
-}
-
-func TestRenderInstallerReadyWebOnly(t *testing.T) {
-	for _, lang := range Languages() {
-		d := sampleData(lang)
-		d.WebOnly = true
-		d.InstallerURL = "https://www.office.com"
-		subject, text, html, err := Render(KindInstallerReady, d)
-		require.NoError(t, err)
-		require.Contains(t, text, d.InstallerURL)
-		require.Contains(t, html, d.InstallerURL)
-
-		desktop := sampleData(lang)
-		_, desktopText, _, err := Render(KindInstallerReady, desktop)
-		require.NoError(t, err)
-		if lang == "pl" {
-			require.Contains(t, subject, "przeglądarce")
-			require.Contains(t, text, "nie zawiera\naplikacji klasycznych")
-			require.NotContains(t, text, "3 krokach")
-			require.Contains(t, desktopText, "Instalacja w 3 krokach")
-		} else {
-			require.Contains(t, subject, "web apps")
-			require.Contains(t, text, "does not\ninclude desktop apps")
-			require.NotContains(t, text, "3 steps")
-			require.Contains(t, desktopText, "Install in 3 steps")
-		}
-		require.Contains(t, desktopText, "1. ")
-		require.Contains(t, desktopText, "3. ")
 	}
 }
 
