@@ -111,9 +111,13 @@ var catalogue = map[string]map[string]string{
 
 		"tenant.title": "Microsoft 365", "tenant.admin": "Administrator", "tenant.domain": "Domena",
 		"tenant.admin_center": "Otwórz centrum administracyjne Microsoft 365",
-		"tenant.installer":    "Zainstaluj aplikacje Office na komputerze",
+
+		"tenant.start.desktop": "Zainstaluj aplikacje Office na komputerze", "tenant.start.web": "Otwórz aplikacje Office w przeglądarce",
+		"tenant.start.none": "Otwórz Outlooka w przeglądarce",
 
 		"sub.title": "Subskrypcja", "sub.state": "Stan", "sub.period": "Opłacony okres", "sub.seats": "Licencje",
+		"sub.includes": "W planie (na użytkownika)", "plan.apps.desktop": "aplikacje Office na komputer, w przeglądarce i na telefon", "plan.apps.web": "aplikacje Office w przeglądarce i na telefon (bez aplikacji klasycznych)",
+		"plan.apps.none": "bez aplikacji Office", "plan.mailbox": "skrzynka pocztowa %d GB", "plan.nomailbox": "bez skrzynki pocztowej",
 		"sub.inuse": "Przypisane", "sub.free": "wolne:", "sub.ending": "Koniec", "sub.ends": "subskrypcja kończy się %s",
 		"sub.cancel.button": "Zakończ z końcem okresu", "sub.cancel.hint": "Subskrypcja działa do %s; nie zostanie przedłużona, a za opłacony okres nie ma zwrotu.",
 		"sub.status.active": "aktywna", "sub.status.renewal_due": "czeka na odnowienie", "sub.status.suspended": "wstrzymana",
@@ -219,9 +223,13 @@ var catalogue = map[string]map[string]string{
 
 		"tenant.title": "Microsoft 365", "tenant.admin": "Administrator", "tenant.domain": "Domain",
 		"tenant.admin_center": "Open the Microsoft 365 admin centre",
-		"tenant.installer":    "Install the Office desktop apps",
+
+		"tenant.start.desktop": "Install the Office desktop apps", "tenant.start.web": "Open the Office web apps",
+		"tenant.start.none": "Open Outlook on the web",
 
 		"sub.title": "Subscription", "sub.state": "State", "sub.period": "Paid period", "sub.seats": "Licences",
+		"sub.includes": "In the plan, per user", "plan.apps.desktop": "Office desktop, web and mobile apps", "plan.apps.web": "Office web and mobile apps (no desktop apps)",
+		"plan.apps.none": "no Office apps", "plan.mailbox": "a %d GB mailbox", "plan.nomailbox": "no mailbox",
 		"sub.inuse": "Assigned", "sub.free": "free:", "sub.ending": "Ends", "sub.ends": "the subscription ends on %s",
 		"sub.cancel.button": "End at the end of the period", "sub.cancel.hint": "The subscription runs until %s and is not renewed; the period paid is not refunded.",
 		"sub.status.active": "active", "sub.status.renewal_due": "renewal due", "sub.status.suspended": "suspended",

@@ -36,6 +36,8 @@ func TestCatalogueHasEveryKeyInBothLanguages(t *testing.T) {
 		"users.status.%s":   {store.UserCreating, store.UserCreated, store.UserFailed},
 		"domains.status.%s": {store.DomainPending, store.DomainVerified, store.DomainFailed},
 		"msg.%s.body":       {"notfound", "forbidden", "ended", "slowdown", "unavailable"},
+		"plan.apps.%s":      {string(order.AppsDesktop), string(order.AppsWeb), string(order.AppsNone)},
+		"tenant.start.%s":   {string(order.AppsDesktop), string(order.AppsWeb), string(order.AppsNone)},
 	}
 	var keys []string
 	for k := range values["msg.%s.body"] {

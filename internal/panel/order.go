@@ -32,6 +32,11 @@ type orderView struct {
 	// CanChange offers the forms for licences, users and domains: the
 	// subscription runs.
 	CanChange bool
+	// Plan is what the order's plan gives each user, shown with the
+	// subscription; Installer is where its apps are (the desktop
+	// installer, the web apps or Outlook on the web) once the installer
+	// step ran.
+	Plan      order.Plan
 	Installer string
 	AdminURL  string
 	// RequestID makes the licence form's request one: sent twice, it
@@ -89,8 +94,12 @@ func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
 	if v.Domains, err = p.o.Store.Domains(ctx, o.ID); err != nil {
 		return v, err
 	}
-	if plan, _ := order.PlanByCode(o.Plan); plan.DesktopApps() {
-		v.Installer = o.InstallerURL
+	v.Plan, _ = order.PlanByCode(o.Plan)
+	if o.InstallerURL != "" && v.Plan.Apps.Valid() {
+		// The plan's facts, not the address kept when the step ran: an
+		// Exchange Online order finished before Outlook on the web was its
+		// address still gets it.
+		v.Installer = v.Plan.InstallerURL()
 	}
 	return v, nil
 }
