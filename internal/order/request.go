@@ -32,6 +32,12 @@ type Request struct {
 	DomainPrefix string   `json:"domain_prefix"`
 	BillingCycle string   `json:"billing_cycle"`
 	Language     string   `json:"language"`
+	// AdminLicence false asks that the tenant's first admin get none of
+	// the plan's licences; absent (nil) it gets one, which takes a seat.
+	// Normalize drops an explicit true, so that a body without the field
+	// and one with "admin_licence": true hash the same, and every body
+	// placed before the field existed keeps its hash.
+	AdminLicence *bool `json:"admin_licence,omitempty"`
 	// Shop is who sent it, set by the intake from the shop's key; not part
 	// of the body.
 	Shop string `json:"-"`
@@ -78,6 +84,9 @@ func (r *Request) Normalize() {
 	}
 	if r.BillingCycle == "" {
 		r.BillingCycle = "monthly"
+	}
+	if r.AdminLicence != nil && *r.AdminLicence {
+		r.AdminLicence = nil
 	}
 	c.Country = strings.ToUpper(c.Country)
 	c.Email = strings.ToLower(c.Email)
@@ -171,6 +180,10 @@ func (r *Request) Hash() []byte {
 	h := sha256.Sum256(b)
 	return h[:]
 }
+
+// WantsAdminLicence tells whether the tenant's first admin gets one of the
+// plan's licences: unless the order said "admin_licence": false.
+func (r *Request) WantsAdminLicence() bool { return r.AdminLicence == nil || *r.AdminLicence }
 
 // Domain is the tenant's initial domain.
 func (r *Request) Domain() string { return r.DomainPrefix + ".onmicrosoft.com" }

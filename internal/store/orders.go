@@ -35,10 +35,13 @@ type Order struct {
 	PlacedAt        time.Time
 	UpdatedAt       time.Time
 	Customer        order.Customer
-	Invoice         *Invoice
-	TenantID        string
-	Domain          string
-	Tenant          *Tenant // nil until the tenant is made
+	// AdminLicence: the tenant's first admin is to get one of the plan's
+	// licences (the order did not say "admin_licence": false).
+	AdminLicence bool
+	Invoice      *Invoice
+	TenantID     string
+	Domain       string
+	Tenant       *Tenant // nil until the tenant is made
 }
 
 // Invoice is one billing document.
@@ -111,12 +114,12 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				RETURNING id)
-			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at, placed_by_run)
-			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20, $21 FROM c
+			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at, placed_by_run, admin_licence)
+			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22 FROM c
 			ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
 			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
-			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt, run,
+			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt, run, r.WantsAdminLicence(),
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errExists
@@ -204,7 +207,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	var sent bool
 	err := s.Pool.QueryRow(ctx, `
 		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
-			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at,
+			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at, o.admin_licence,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
 			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
 			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code,
@@ -214,7 +217,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		LEFT JOIN invoices i ON i.charge_id = $3 AND i.kind = 'proforma'
 		WHERE o.order_id = $1`, orderID, emailKey, OrderCharge(orderID)).Scan(
 		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
-		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt,
+		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt, &o.AdminLicence,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
 		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode,
