@@ -35,6 +35,7 @@ const (
 	CodeNotActive   = "not_active"
 	CodeDomainTaken = "domain_taken"
 	CodeBusy        = "busy"
+	CodeAdminUser   = "admin_user"
 )
 
 var (
@@ -157,13 +158,17 @@ func (s *Server) AddUser(ctx context.Context, o store.Order, userName, displayNa
 // RemoveUser removes a user of the order's tenant: recorded as removing
 // (it keeps its seat meanwhile), then deleted by the UserRemoval workflow,
 // under an id from its name and attempt, so a repeat starts nothing more.
-// A user still being made is refused (CodeBusy); an unknown one is
+// A user still being made is refused (CodeBusy), the tenant's first admin
+// too (CodeAdminUser: removing it would lock the customer out); an unknown one is
 // store.ErrNotFound.
 func (s *Server) RemoveUser(ctx context.Context, o store.Order, userName string) (store.User, error) {
 	name := strings.ToLower(strings.TrimSpace(userName))
 	u, err := s.Store.RemoveUser(ctx, o.ID, name)
 	if errors.Is(err, store.ErrUserBusy) {
 		return u, refusal("user_name", CodeBusy, "user "+name+" is still being created; remove it once it is ready")
+	}
+	if errors.Is(err, store.ErrAdminUser) {
+		return u, refusal("user_name", CodeAdminUser, "user "+name+" is the tenant's administrator, made with the tenant: it is not removed here")
 	}
 	if err != nil || u.Status == store.UserRemoved {
 		return u, err

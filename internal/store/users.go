@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -178,6 +179,38 @@ func (s *Store) UserFailed(ctx context.Context, orderID, userName, reason string
 // ErrUserBusy refuses to remove a user that is still being made.
 var ErrUserBusy = errors.New("the user is still being created")
 
+// ErrAdminUser refuses to remove the tenant's first admin: the account the
+// credentials email gave the customer, made with the tenant.
+var ErrAdminUser = errors.New("the tenant's administrator cannot be removed here")
+
+// AdminLicensed records that the tenant's first admin holds one of the
+// plan's licences: a made, licensed user, so that it takes a seat and the
+// panel lists it. It is written after the tenant assigned the licence and
+// safe to call again (the admin's row is kept as it is then).
+func (s *Store) AdminLicensed(ctx context.Context, orderID, userName, displayName, tenantUserID string) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		if err := lockOrder(ctx, tx, orderID); err != nil {
+			return err
+		}
+		// No event: the order's log keeps one line per stage.
+		_, err := tx.Exec(ctx, `INSERT INTO tenant_users (order_id, user_name, request_hash, display_name, licensed, status, tenant_user_id)
+			VALUES ($1, $2, $3, $4, true, 'created', $5)
+			ON CONFLICT (order_id, user_name) DO NOTHING`, orderID, userName, adminHash, displayName, tenantUserID)
+		return err
+	})
+}
+
+// adminHash is the admin row's request hash: no request of the customer
+// made it, so a request for a user of that name is a conflict.
+var adminHash = []byte("admin")
+
+// isAdmin tells whether userName is the order's tenant's first admin.
+func isAdmin(ctx context.Context, tx pgx.Tx, orderID, userName string) (bool, error) {
+	var admin bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tenants WHERE order_id = $1 AND lower(admin_user) = lower($2))`, orderID, userName).Scan(&admin)
+	return admin, err
+}
+
 // RemoveUser records the wish to remove a made user; it keeps its seat
 // until UserRemoved. Asked again while removing or once removed, it
 // returns the user as it stands (Created false). A user still being made
@@ -191,6 +224,9 @@ func (s *Store) RemoveUser(ctx context.Context, orderID, userName string) (User,
 		var err error
 		if u, err = userOf(ctx, tx, orderID, userName); err != nil {
 			return err
+		}
+		if admin, err := isAdmin(ctx, tx, orderID, userName); err != nil || admin {
+			return cmp.Or(err, ErrAdminUser)
 		}
 		switch u.Status {
 		case UserRemoving, UserRemoved:

@@ -258,3 +258,66 @@ func TestRemovedUserGivesItsSeatBack(t *testing.T) {
 	back := addUser(t, id, "a@acme.pl", false)
 	require.Equal(t, 2, back.Attempt, "a removed name is asked for anew")
 }
+
+// The tenant's first admin, recorded as licensed at provisioning, takes one
+// of the seats like any licensed user, is listed with the users, cannot be
+// removed or asked for again under its name, and is recorded once.
+func TestAdminLicensedTakesASeat(t *testing.T) {
+	ctx := context.Background()
+	id := provision(t, "admin-seat", newYear(), "monthly", 2)
+	admin := "admin@" + id + ".onmicrosoft.com"
+	_, err := st.SaveTenant(ctx, store.Tenant{OrderID: id, PartnerCustomer: "pc-" + id, TenantID: "t-" + id, Domain: id + ".onmicrosoft.com",
+		AdminUser: admin, PasswordSealed: []byte("sealed")})
+	require.NoError(t, err)
+	require.NoError(t, st.AdminLicensed(ctx, id, admin, "Jan Kowalski", "tenant-admin"))
+	require.NoError(t, st.AdminLicensed(ctx, id, admin, "Jan Kowalski", "tenant-admin"), "again: no change")
+
+	users, err := st.Users(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, []store.User{{OrderID: id, UserName: admin, DisplayName: "Jan Kowalski", Licensed: true, Status: store.UserCreated,
+		TenantUserID: "tenant-admin"}}, users)
+
+	addUser(t, id, "a@acme.pl", true)
+	_, err = st.AddUser(ctx, userRequest(id, "b@acme.pl", true))
+	var se *store.SeatsError
+	require.ErrorAs(t, err, &se, "the admin holds one of the two seats")
+	require.Equal(t, 2, se.InUse)
+
+	_, err = st.AddUser(ctx, userRequest(id, admin, true))
+	require.ErrorIs(t, err, store.ErrConflict, "the admin's name is taken")
+	_, err = st.RemoveUser(ctx, id, admin)
+	require.ErrorIs(t, err, store.ErrAdminUser)
+	_, err = st.RemoveUser(ctx, id, "ADMIN@"+id+".onmicrosoft.com")
+	require.ErrorIs(t, err, store.ErrNotFound, "names are lower case")
+}
+
+// An order says whether its admin is to get a licence: by default yes; an
+// explicit "admin_licence": true is the same order as one without it.
+func TestOrderSaysWhetherTheAdminGetsALicence(t *testing.T) {
+	ctx := context.Background()
+	r := request(newID("admin-default"))
+	place(t, r)
+	o, err := st.GetOrder(ctx, r.OrderID)
+	require.NoError(t, err)
+	require.True(t, o.AdminLicence)
+
+	yes := true
+	again := r
+	again.AdminLicence = &yes
+	again.Normalize()
+	p, err := st.PlaceOrder(ctx, again, deadline)
+	require.NoError(t, err, "the same order")
+	require.False(t, p.Created)
+
+	no := false
+	r = request(newID("admin-none"))
+	r.AdminLicence = &no
+	r.Normalize()
+	place(t, r)
+	o, err = st.GetOrder(ctx, r.OrderID)
+	require.NoError(t, err)
+	require.False(t, o.AdminLicence)
+	without := request(r.OrderID)
+	_, err = st.PlaceOrder(ctx, without, deadline)
+	require.ErrorIs(t, err, store.ErrConflict, "without the field it is another order")
+}
