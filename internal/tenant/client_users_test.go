@@ -25,6 +25,64 @@ func customerWithSeats(t *testing.T, c *Client, seats int) (customerID, subID st
 	return cust.ID, order.LineItems[0].SubscriptionID
 }
 
+// adminOf is the id of the admin made with the customer.
+func adminOf(t *testing.T, fake *Fake, customerID string) string {
+	t.Helper()
+	for _, u := range fake.Users(customerID) {
+		if strings.HasPrefix(u.UserPrincipalName, "admin@") {
+			return u.ID
+		}
+	}
+	t.Fatalf("customer %s has no admin", customerID)
+	return ""
+}
+
+// withoutAdmin leaves out the admin made with the customer.
+func withoutAdmin(users []User) []User {
+	var out []User
+	for _, u := range users {
+		if !strings.HasPrefix(u.UserPrincipalName, "admin@") {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func upns(users []User) []string {
+	var out []string
+	for _, u := range users {
+		out = append(out, u.UserPrincipalName)
+	}
+	return out
+}
+
+// The admin made with the customer is one of its users, without a licence
+// until one is assigned; a licence goes to it by its id or, as Microsoft
+// Graph allows, by its user principal name, and takes a seat.
+func TestCustomersAdminIsAUserThatTakesASeat(t *testing.T) {
+	fake, c, _ := newEnv(t)
+	ctx := context.Background()
+	cust, err := c.CreateCustomer(ctx, testCustomer("contoso"), callFor("o1", "customer"))
+	require.NoError(t, err)
+	users, err := c.ListUsers(ctx, cust.ID, callFor("o1", "list"))
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	require.Equal(t, cust.UserCredentials.UserName, users[0].UserPrincipalName)
+	require.Equal(t, "Ada Lovelace", users[0].DisplayName)
+	require.Empty(t, users[0].AssignedSkus)
+
+	_, err = c.CreateOrder(ctx, cust.ID, Order{LineItems: []LineItem{{OfferID: testSku, Quantity: 1}}}, callFor("o1", "order"))
+	require.NoError(t, err)
+	require.NoError(t, c.AssignLicences(ctx, cust.ID, "Admin@Contoso.onmicrosoft.com", []string{testSku}, callFor("o1", "licence:admin")))
+	require.NoError(t, c.AssignLicences(ctx, cust.ID, users[0].ID, []string{testSku}, callFor("o1", "licence:admin-by-id")), "held already")
+	require.Equal(t, []string{testSku}, fake.Users(cust.ID)[0].AssignedSkus)
+
+	err = c.AssignLicences(ctx, cust.ID, newUser(t, c, cust.ID, "jan"), []string{testSku}, callFor("o1", "licence:jan"))
+	require.Equal(t, "InsufficientLicenses", requireAPIError(t, err, http.StatusConflict).Code, "the admin holds the one seat")
+	err = c.AssignLicences(ctx, cust.ID, "nobody@contoso.onmicrosoft.com", []string{testSku}, callFor("o1", "licence:nobody"))
+	require.Equal(t, "UserNotFound", requireAPIError(t, err, http.StatusNotFound).Code)
+}
+
 func testUser(local string) User {
 	return User{
 		UserPrincipalName: local + "@contoso.onmicrosoft.com",
@@ -66,11 +124,11 @@ func TestCreateUserAnswersWithoutPassword(t *testing.T) {
 	want := User{ID: got.ID, UserPrincipalName: "jan.kowalski@contoso.onmicrosoft.com",
 		DisplayName: "User Jan.Kowalski", FirstName: "Ada", LastName: "Lovelace", UsageLocation: "PL"}
 	require.Equal(t, want, got, "no password in the answer")
-	require.Equal(t, []User{want}, fake.Users(cust))
+	require.Equal(t, []User{want}, withoutAdmin(fake.Users(cust)))
 
 	listed, err := c.ListUsers(ctx, cust, callFor("o1", "list"))
 	require.NoError(t, err)
-	require.Equal(t, []User{want}, listed)
+	require.Equal(t, []User{want}, withoutAdmin(listed))
 
 	u := testUser("raw")
 	status, body := rawStatus(t, srv, http.MethodPost, "/v1/customers/"+cust+"/users",
@@ -91,11 +149,11 @@ func TestCreateUserReplayAndDuplicate(t *testing.T) {
 	again, err := c.CreateUser(ctx, cust, testUser("jan"), call)
 	require.NoError(t, err, "a replay must not hit the UserExists check")
 	require.Equal(t, first, again)
-	require.Len(t, fake.Users(cust), 1)
+	require.Len(t, withoutAdmin(fake.Users(cust)), 1)
 
 	_, err = c.CreateUser(ctx, cust, testUser("JAN"), callFor("o2", "user"))
 	require.Equal(t, "UserExists", requireAPIError(t, err, http.StatusConflict).Code)
-	require.Len(t, fake.Users(cust), 1)
+	require.Len(t, withoutAdmin(fake.Users(cust)), 1)
 }
 
 func TestCreateUserPrincipalNameRule(t *testing.T) {
@@ -127,7 +185,7 @@ func TestCreateUserPrincipalNameRule(t *testing.T) {
 		_, err := c.CreateUser(ctx, cust, u, callFor("o1", name))
 		require.Equal(t, "InvalidUserPrincipalName", requireAPIError(t, err, http.StatusBadRequest).Code, name)
 	}
-	require.Empty(t, fake.Users(cust))
+	require.Equal(t, []string{"admin@contoso.onmicrosoft.com"}, upns(fake.Users(cust)), "only the admin made with the tenant")
 
 	u := testUser("x")
 	u.UserPrincipalName = "Jan@Acme.pl"
@@ -171,7 +229,7 @@ func TestAssignLicencesUpToTheSeats(t *testing.T) {
 	for _, u := range users {
 		skus[u.ID] = u.AssignedSkus
 	}
-	require.Equal(t, map[string][]string{a: {testSku}, b: {testSku}, d: nil}, skus)
+	require.Equal(t, map[string][]string{adminOf(t, fake, cust): nil, a: {testSku}, b: {testSku}, d: nil}, skus)
 
 	_, err = c.UpdateSubscription(ctx, cust, subID, Subscription{Quantity: 3}, callFor("o1", "grow"))
 	require.NoError(t, err)
@@ -223,8 +281,8 @@ func TestDeleteUserFreesItsSeat(t *testing.T) {
 	require.NoError(t, c.DeleteUser(ctx, cust, a, callFor("o1", "del-a")))
 	require.NoError(t, c.AssignLicences(ctx, cust, b, []string{testSku}, callFor("o1", "lic-b-2")))
 	users := fake.Users(cust)
-	require.Len(t, users, 1)
-	require.Equal(t, b, users[0].ID)
+	require.Len(t, users, 2, "the admin and b")
+	require.Equal(t, b, users[1].ID)
 
 	status, body := rawStatus(t, srv, http.MethodDelete, "/v1/customers/"+cust+"/users/"+a, "")
 	require.Equal(t, http.StatusNotFound, status)

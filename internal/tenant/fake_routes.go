@@ -54,7 +54,20 @@ func (f *Fake) createCustomer(w http.ResponseWriter, r *http.Request) {
 	f.domains[domain] = true
 
 	c.UserCredentials = &UserCredentials{UserName: "admin@" + domain, Password: NewPassword()}
+	// The admin is a user of the tenant like any other, without a licence
+	// until one is assigned.
+	admin := User{ID: newUUID(), UserPrincipalName: c.UserCredentials.UserName, DisplayName: adminDisplayName(in.BillingProfile.DefaultAddress),
+		FirstName: in.BillingProfile.DefaultAddress.FirstName, LastName: in.BillingProfile.DefaultAddress.LastName,
+		UsageLocation: in.BillingProfile.DefaultAddress.Country}
+	f.users[c.ID] = map[string]User{admin.ID: admin}
 	writeJSON(w, http.StatusCreated, c)
+}
+
+func adminDisplayName(a Address) string {
+	if n := strings.TrimSpace(a.FirstName + " " + a.LastName); n != "" {
+		return n
+	}
+	return "Administrator"
 }
 
 // validTenantDomain mirrors Microsoft's rule for the initial domain: the

@@ -139,7 +139,7 @@ func (f *Fake) updateLicences(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, ok := f.users[customerID][strings.ToLower(r.PathValue("uid"))]
+	u, ok := f.userByIDOrName(customerID, r.PathValue("uid"))
 	if !ok {
 		writeError(w, http.StatusNotFound, "UserNotFound", "no such user")
 		return
@@ -193,6 +193,21 @@ func (f *Fake) updateLicences(w http.ResponseWriter, r *http.Request) {
 		out.LicensesToAssign = []LicenseAssignment{}
 	}
 	writeJSON(w, http.StatusCreated, out)
+}
+
+// userByIDOrName finds a user by its id or, as Microsoft Graph's
+// /users/{id | userPrincipalName} does, by its user principal name.
+func (f *Fake) userByIDOrName(customerID, key string) (User, bool) {
+	key = strings.ToLower(key)
+	if u, ok := f.users[customerID][key]; ok {
+		return u, true
+	}
+	for _, u := range f.users[customerID] {
+		if u.UserPrincipalName == key {
+			return u, true
+		}
+	}
+	return User{}, false
 }
 
 // offerSeats sums the seats of the customer's active subscriptions of offer.
