@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/store"
@@ -140,4 +141,58 @@ func tenantError(err error) error {
 		return temporal.NewNonRetryableApplicationError(apiErr.Error(), fail.DomainTaken, nil)
 	}
 	return temporal.NewNonRetryableApplicationError(apiErr.Error(), fail.TenantRejected, nil)
+}
+
+// AssignAdminLicence gives the tenant's first admin (the user made with the
+// customer) one of the plan's licences, unless the order said
+// "admin_licence": false, and records the admin as a licensed user, so that
+// it takes one of the seats and the panel lists it. The admin's id is found
+// by its user principal name (Partner Center addresses users by id); the
+// assignment is sent under one request id per order, so a retry after a lost
+// answer is a repeat, and a user that holds the sku already is left as is.
+func (a *Activities) AssignAdminLicence(ctx context.Context, orderID string) error {
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	t := o.Tenant
+	if t == nil {
+		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
+	}
+	if !o.AdminLicence {
+		activity.GetLogger(ctx).Info("the order asked for no admin licence", "OrderID", orderID)
+		return nil
+	}
+	if u, err := a.Store.GetUser(ctx, orderID, t.AdminUser); err == nil && u.Licensed {
+		return nil // recorded by an earlier attempt
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return dbError(err)
+	}
+	offer, err := a.Store.OfferID(ctx, o.Plan)
+	if err != nil {
+		return dbError(err)
+	}
+	users, err := a.Tenant.ListUsers(ctx, t.PartnerCustomer, call(orderID, "list-users:admin"))
+	if err != nil {
+		return tenantError(err)
+	}
+	var admin *tenant.User
+	for i, u := range users {
+		if strings.EqualFold(u.UserPrincipalName, t.AdminUser) {
+			admin = &users[i]
+		}
+	}
+	if admin == nil {
+		// The directory may not list a user made a moment ago: retried.
+		return temporal.NewApplicationError("the tenant lists no admin "+t.AdminUser+" yet", fail.TenantUnavailable)
+	}
+	if err := a.Tenant.AssignLicences(ctx, t.PartnerCustomer, admin.ID, []string{offer}, call(orderID, "licence:admin")); err != nil {
+		return tenantError(err)
+	}
+	name := admin.DisplayName
+	if name == "" {
+		name = t.AdminUser
+	}
+	activity.GetLogger(ctx).Info("admin licensed", "OrderID", orderID, "TenantUserID", admin.ID)
+	return dbError(a.Store.AdminLicensed(ctx, orderID, strings.ToLower(t.AdminUser), name, admin.ID))
 }

@@ -99,6 +99,23 @@ func TestRejectedSubscriptionIsSuspendedFirst(t *testing.T) {
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
 
+// The admin's licence is a tenant step like the subscription: refused for
+// good, the order is refunded and the subscription (whose licence it is)
+// suspended first.
+func TestRefusedAdminLicenceIsRefundedAndTheSubscriptionSuspended(t *testing.T) {
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.AssignAdminLicence, mock.Anything, "shop-1").Return(
+			temporal.NewNonRetryableApplicationError("409 Conflict: InsufficientLicenses", ErrTenantAPI, nil))
+	})
+	h.payAfter(time.Hour, paid)
+	r := h.run(t)
+	require.Equal(t, order.Refunded, r.Status)
+	require.Contains(t, r.Reason, "InsufficientLicenses")
+	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "OrderSubscription", "AssignAdminLicence",
+		"Record:compensating", "SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
+		"SendEmail:refunded", "Record:refunded"}), h.sequential())
+}
+
 // The test environment caps unlimited retries at 10 attempts where the
 // server stops at the activity's ScheduleToClose (2 h); either way the
 // retries end and the paid order is refunded, not left hanging.

@@ -248,8 +248,21 @@ func (s *saga) provision(ctx workflow.Context) error {
 	// subscription exists at the tenant API all the same.
 	s.push(UndoSuspendSubscriptions)
 	summary := fmt.Sprintf("Order %s x%d", s.in.Plan, s.in.Seats)
-	return workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil)
+	if err := workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil); err != nil {
+		return err
+	}
+	if workflow.GetVersion(ctx, changeAdminLicence, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return nil // started before: the admin got no licence
+	}
+	// The admin's licence goes with the subscription it is of: suspending
+	// that (the undo above) takes it back, so it needs no undo of its own.
+	return workflow.ExecuteActivity(withTenant(ctx, "Admin licence"), a.AssignAdminLicence, s.in.OrderID).Get(ctx, nil)
 }
+
+// changeAdminLicence marks runs whose provisioning gives the tenant's first
+// admin one of the plan's licences (unless the order said not to); runs
+// that got past the subscription before it keep their commands.
+const changeAdminLicence = "admin-licence"
 
 // transition records a status in the database, then in the saga.
 func (s *saga) transition(ctx workflow.Context, st order.Status, reason string) error {
