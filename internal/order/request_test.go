@@ -1,6 +1,7 @@
 package order_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -211,4 +212,25 @@ func TestReminderTimes(t *testing.T) {
 	require.Empty(t, none)
 	_, err = order.ParseReminders("24h,soon")
 	require.ErrorContains(t, err, `"soon"`)
+}
+
+// "admin_licence" is optional: a body without it hashes as it did before the
+// field existed, "true" is that same order, only "false" is another.
+func TestAdminLicenceKeepsOldBodiesHashes(t *testing.T) {
+	const body = `{"order_id":"shop-123","customer":{"company":"Acme","email":"it@acme.pl","first_name":"Jan","last_name":"K","country":"PL","city":"W","postal_code":"00-001","address_line1":"ul. Prosta 1"},"plan":"business-standard","seats":5,"domain_prefix":"acme","billing_cycle":"monthly","language":"pl"`
+	parse := func(extra string) order.Request {
+		var r order.Request
+		require.NoError(t, json.Unmarshal([]byte(body+extra+"}"), &r))
+		r.Normalize()
+		require.Nil(t, r.Validate())
+		return r
+	}
+	plain, yes, no := parse(""), parse(`,"admin_licence":true`), parse(`,"admin_licence":false`)
+	// The hash of this body before the field existed.
+	require.Equal(t, "446e6a3eadd3549cdddc77e1172f44b70c151f34e353e5c8b9d4b2a69612d8ac", hex.EncodeToString(plain.Hash()))
+	require.Equal(t, plain.Hash(), yes.Hash())
+	require.NotEqual(t, plain.Hash(), no.Hash())
+	require.True(t, plain.WantsAdminLicence())
+	require.True(t, yes.WantsAdminLicence())
+	require.False(t, no.WantsAdminLicence())
 }
