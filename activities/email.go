@@ -84,6 +84,9 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
+		if d.AdminLicence, d.FreeSeats, err = a.adminLicence(ctx, o); err != nil {
+			return err
+		}
 	case EmailPaymentReceived:
 		// The VAT invoice, issued with the payment, goes with the confirmation.
 		if attachments, _, err = a.document(ctx, store.OrderCharge(orderID), billing.KindInvoice); err != nil {
@@ -104,6 +107,24 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	return a.deliver(ctx, orderID, kind, mail.Kind(template), o.Customer.Email, d, attachments, func(ctx context.Context, msgID string) error {
 		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
 	})
+}
+
+// adminLicence is what the credentials email says of the admin's licence:
+// "held" once AssignAdminLicence recorded it (with the seats left for other
+// users; none are taken yet at provisioning), "none" when the order asked
+// for none, "" for a run that gave none without being asked (started before
+// the admin got one).
+func (a *Activities) adminLicence(ctx context.Context, o store.Order) (string, int, error) {
+	u, err := a.Store.GetUser(ctx, o.ID, strings.ToLower(o.Tenant.AdminUser))
+	switch {
+	case err == nil && u.Licensed:
+		return "held", max(o.Seats-1, 0), nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", 0, dbError(err)
+	case !o.AdminLicence:
+		return "none", o.Seats, nil
+	}
+	return "", o.Seats, nil
 }
 
 // deliver renders and sends one email whose key is kind, then records it

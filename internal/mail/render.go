@@ -87,6 +87,12 @@ type Data struct {
 	BillingPanelURL                       string // pay, download invoices, order more licences
 	Domain                                string // "acme.onmicrosoft.com"
 	AdminUser, TempPassword, AdminURL     string // credentials mail only
+	// AdminLicence (credentials): "held" when the admin holds one of the
+	// Seats licences of PlanName (FreeSeats are left for other users),
+	// "none" when the order asked for none; "" says nothing (orders
+	// provisioned before the admin got one).
+	AdminLicence string
+	FreeSeats    int
 	InstallerURL                          string // where the plan's apps are: desktop installer, web apps or Outlook on the web
 	Reason                                string // cancellation / refund reason, human readable
 	CreditNote                            string // the correcting invoice's number, when one was issued
