@@ -91,22 +91,22 @@ type Data struct {
 	// Seats licences of PlanName (FreeSeats are left for other users),
 	// "none" when the order asked for none; "" says nothing (orders
 	// provisioned before the admin got one).
-	AdminLicence string
-	FreeSeats    int
-	InstallerURL                          string // where the plan's apps are: desktop installer, web apps or Outlook on the web
-	Reason                                string // cancellation / refund reason, human readable
-	CreditNote                            string // the correcting invoice's number, when one was issued
-	PeriodStart, PeriodEnd                string // billing period, YYYY-MM-DD
-	UserName, DisplayName                 string // user_created: the new user's UPN and name
-	Licensed                              bool   // user_created: a PlanName licence was assigned
-	DNSName, DNSText                      string // TXT record the customer must publish: name and value
-	CheckUntil                            string // date the automatic domain checks stop
-	ReminderDay                           int    // domain_reminder: the day of checking
-	IsDefault                             bool   // domain_verified: now the default domain
-	TerminateOn                           string // subscription_suspended: date the subscription ends unless paid
-	LinkValidUntil                        string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
-	KSeFNumber                            string // e_invoice: the number KSeF gave the document; "" while offline
-	Correction                            bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
+	AdminLicence           string
+	FreeSeats              int
+	InstallerURL           string // where the plan's apps are: desktop installer, web apps or Outlook on the web
+	Reason                 string // cancellation / refund reason, human readable
+	CreditNote             string // the correcting invoice's number, when one was issued
+	PeriodStart, PeriodEnd string // billing period, YYYY-MM-DD
+	UserName, DisplayName  string // user_created: the new user's UPN and name
+	Licensed               bool   // user_created: a PlanName licence was assigned
+	DNSName, DNSText       string // TXT record the customer must publish: name and value
+	CheckUntil             string // date the automatic domain checks stop
+	ReminderDay            int    // domain_reminder: the day of checking
+	IsDefault              bool   // domain_verified: now the default domain
+	TerminateOn            string // subscription_suspended: date the subscription ends unless paid
+	LinkValidUntil         string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
+	KSeFNumber             string // e_invoice: the number KSeF gave the document; "" while offline
+	Correction             bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
 
 	// Plan is what the plan gives each user (apps, mailbox, Teams), as
 	// package order knows it; installer_ready says exactly that.
