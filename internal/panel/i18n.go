@@ -128,7 +128,7 @@ var catalogue = map[string]map[string]string{
 
 		"users.title": "Użytkownicy", "users.none": "Nie dodano jeszcze użytkowników w panelu.", "users.licensed": "z licencją",
 		"users.status.creating": "zakładany", "users.status.created": "gotowy", "users.status.failed": "nieudany",
-		"users.status.removing": "usuwany", "users.status.removed": "usunięty", "users.remove": "Usuń", "users.remove.label": "Usuń użytkownika %s",
+		"users.status.removing": "usuwany", "users.status.removed": "usunięty", "users.remove": "Usuń", "users.admin": "administrator", "users.remove.label": "Usuń użytkownika %s",
 		"refused.user_name.busy": "Ten użytkownik jest jeszcze zakładany; można go usunąć, gdy będzie gotowy.",
 		"users.name":             "Nazwa użytkownika",
 		"users.name.hint":        "Np. jan.kowalski: konto powstanie w domenie %s. Można też podać pełny adres w zweryfikowanej własnej domenie.",
@@ -240,7 +240,7 @@ var catalogue = map[string]map[string]string{
 
 		"users.title": "Users", "users.none": "No users added in the panel yet.", "users.licensed": "licensed",
 		"users.status.creating": "being created", "users.status.created": "ready", "users.status.failed": "failed",
-		"users.status.removing": "being removed", "users.status.removed": "removed", "users.remove": "Remove", "users.remove.label": "Remove user %s",
+		"users.status.removing": "being removed", "users.status.removed": "removed", "users.remove": "Remove", "users.admin": "administrator", "users.remove.label": "Remove user %s",
 		"refused.user_name.busy": "This user is still being created; it can be removed once it is ready.",
 		"users.name":             "User name",
 		"users.name.hint":        "E.g. jan.kowalski: the account is made in %s. Or a full address in one of your verified domains.",

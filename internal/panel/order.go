@@ -28,6 +28,9 @@ type orderView struct {
 	InUse   int            // seats held by users
 	Free    int
 	Users   []store.User
+	// Admin is the tenant's first admin (lower case): listed with the users
+	// once it holds a licence, marked, and never offered for removal.
+	Admin   string
 	Domains []store.Domain
 	// CanChange offers the forms for licences, users and domains: the
 	// subscription runs.
@@ -84,6 +87,9 @@ func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
 	v.CanChange = sv.Status == store.ServiceActive || sv.Status == store.ServiceRenewalDue
 	if v.Users, err = p.o.Store.Users(ctx, o.ID); err != nil {
 		return v, err
+	}
+	if o.Tenant != nil {
+		v.Admin = strings.ToLower(o.Tenant.AdminUser)
 	}
 	for _, u := range v.Users {
 		if u.Licensed && u.Status != store.UserFailed && u.Status != store.UserRemoved {
