@@ -197,13 +197,13 @@ func (f *Fake) updateLicences(w http.ResponseWriter, r *http.Request) {
 
 // userByIDOrName finds a user by its id or, as Microsoft Graph's
 // /users/{id | userPrincipalName} does, by its user principal name.
-func (f *Fake) userByIDOrName(customerID, key string) (User, bool) {
-	key = strings.ToLower(key)
-	if u, ok := f.users[customerID][key]; ok {
+func (f *Fake) userByIDOrName(customerID, idOrName string) (User, bool) {
+	idOrName = strings.ToLower(idOrName)
+	if u, ok := f.users[customerID][idOrName]; ok {
 		return u, true
 	}
 	for _, u := range f.users[customerID] {
-		if u.UserPrincipalName == key {
+		if u.UserPrincipalName == idOrName {
 			return u, true
 		}
 	}
