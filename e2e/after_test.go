@@ -97,10 +97,11 @@ func TestLicencesNotPaidVoidTheirProformaAndChangeNothing(t *testing.T) {
 	require.Empty(t, m.Attachments, "no correction to send")
 }
 
-// Users take free seats; with none free the request is refused naming the
-// free count; fewer licences stop where assigned licences would be lost.
+// Users take free seats (the admin holds one of the three from
+// provisioning); with none free the request is refused naming the free
+// count; fewer licences stop where assigned licences would be lost.
 func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
-	id, o := provisioned(t, 2)
+	id, o := provisioned(t, 3)
 	for _, name := range []string{"anna", "piotr"} {
 		a := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": name, "display_name": "Test " + name, "assign_licence": true})
 		require.Equal(t, 202, a.Status, string(a.Raw))
@@ -115,7 +116,7 @@ func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
 
 	customer, s := atTenant(t, id)
 	users := st.Fake.Users(customer)
-	require.Len(t, users, 2)
+	require.Len(t, users, 3, "the admin, anna and piotr")
 	for _, u := range users {
 		require.Equal(t, []string{s.OfferID}, u.AssignedSkus, "user %s holds the plan's licence", u.UserPrincipalName)
 	}
@@ -140,19 +141,19 @@ func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
 
 	tooFew := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-1", "add_seats": -1})
 	require.Equal(t, 409, tooFew.Status, string(tooFew.Raw))
-	require.Contains(t, tooFew.Body["error"].(map[string]any)["message"], "2 of 2 seats hold a licence")
+	require.Contains(t, tooFew.Body["error"].(map[string]any)["message"], "3 of 3 seats hold a licence")
 
 	more := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "up-2", "add_seats": 2})
 	require.Equal(t, 202, more.Status)
 	require.Equal(t, 200, payCharge(t, id, more.Body["charge_id"].(string), "completed").Status)
-	require.Equal(t, 4, waitAfter(t, more.Body["workflow_id"].(string)).Seats)
+	require.Equal(t, 5, waitAfter(t, more.Body["workflow_id"].(string)).Seats)
 	down := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-2", "add_seats": -2})
 	require.Equal(t, 202, down.Status, string(down.Raw))
-	require.Equal(t, 2, waitAfter(t, down.Body["workflow_id"].(string)).Seats)
+	require.Equal(t, 3, waitAfter(t, down.Body["workflow_id"].(string)).Seats)
 	recordRun(t, down.Body["workflow_id"].(string), "", "licences_reduced")
 	recordRun(t, workflows.UserWorkflowID(id, "anna@"+o["domain_prefix"].(string)+".onmicrosoft.com"), "", "user_licensed")
 	_, s = atTenant(t, id)
-	require.Equal(t, 2, s.Quantity)
+	require.Equal(t, 3, s.Quantity)
 	waitNotice(t, emailOf(o), "licences_reduced")
 }
 
@@ -276,7 +277,7 @@ func TestPostPurchaseBadInputIsRefusedNamingTheField(t *testing.T) {
 
 // A user the tenant refused gives its seat back, and may be asked for again.
 func TestRefusedUserMayBeAskedForAgain(t *testing.T) {
-	id, _ := provisioned(t, 1)
+	id, _ := provisioned(t, 2) // one for the admin, one for the user
 	customer, _ := atTenant(t, id)
 	st.Fake.Inject(tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/" + customer + "/users", Status: 400, Code: "InvalidRequest"})
 	body := map[string]any{"user_name": "ola", "display_name": "Ola", "assign_licence": true}
@@ -284,13 +285,13 @@ func TestRefusedUserMayBeAskedForAgain(t *testing.T) {
 	require.Equal(t, 202, a.Status, string(a.Raw))
 	wid := a.Body["workflow_id"].(string)
 	require.Equal(t, workflows.StageFailed, waitAfter(t, wid).Stage)
-	require.Empty(t, st.Fake.Users(customer))
-	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND status <> 'failed'`, id), "the seat is free again")
+	require.Len(t, st.Fake.Users(customer), 1, "the admin only")
+	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND status <> 'failed'`, id), "the seat is free again; the admin keeps its own")
 
 	again := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, body)
 	require.Equal(t, 202, again.Status, string(again.Raw))
 	require.Equal(t, wid, again.Body["workflow_id"])
-	require.Eventually(t, func() bool { return len(st.Fake.Users(customer)) == 1 }, 60*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(st.Fake.Users(customer)) == 2 }, 60*time.Second, 20*time.Millisecond)
 	require.Equal(t, workflows.StageDone, waitAfter(t, wid).Stage)
-	require.Equal(t, 2, dbCount(t, `SELECT attempt FROM tenant_users WHERE order_id = $1`, id))
+	require.Equal(t, 2, dbCount(t, `SELECT attempt FROM tenant_users WHERE order_id = $1 AND user_name LIKE 'ola@%'`, id))
 }

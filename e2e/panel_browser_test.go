@@ -64,7 +64,7 @@ func TestPanelBrowserRefusesBadLinks(t *testing.T) {
 // with 403 and changes nothing. A user for whom no seat is free is refused
 // on the page, with 422, and what was typed stays in the form.
 func TestPanelBrowserRefusesOtherOrdersForgedFormsAndNoSeat(t *testing.T) {
-	id, o := provisioned(t, 1)
+	id, o := provisioned(t, 2) // the admin holds one seat
 	other := newOrder(t)
 	otherID := other["order_id"].(string)
 	require.Equal(t, 202, place(t, other).Status)
@@ -118,7 +118,8 @@ func TestPanelBrowserRefusesOtherOrdersForgedFormsAndNoSeat(t *testing.T) {
 	}
 	require.Equal(t, before, changes(t, id), "a forged form changes nothing")
 
-	// One seat: the first licensed user takes it, the second is refused.
+	// One seat left beside the admin's: the first licensed user takes it,
+	// the second is refused.
 	user := func(name string) int64 {
 		require.Equal(t, int64(http.StatusOK), b.open(page))
 		b.fill(map[string]string{"#user_name": name, "#display_name": strings.ToUpper(name[:1]) + name[1:]})
@@ -132,7 +133,7 @@ func TestPanelBrowserRefusesOtherOrdersForgedFormsAndNoSeat(t *testing.T) {
 	b.visible(`#refused[data-form="users"]`)
 	require.NotEmpty(t, b.text("#refused"))
 	require.Equal(t, "bartek", b.value("#user_name"), "what was typed stays")
-	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1`, id))
+	require.Equal(t, 2, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1`, id), "the admin and anna")
 	require.Equal(t, 0, dbCount(t, `SELECT count(*) FROM tenant_users WHERE order_id = $1 AND user_name LIKE 'bartek@%'`, id))
 }
 
@@ -207,8 +208,13 @@ func TestPanelBrowserFullPath(t *testing.T) {
 	require.Equal(t, int64(http.StatusOK), b.submit("#add-user"))
 	require.Equal(t, page, b.location())
 	require.Contains(t, b.text("#users"), upn)
-	b.reloadUntil(page, shows("#users li .tag.created"), 60*time.Second)
+	// Anna's removal is offered once she is made; the admin, listed with
+	// the licence it got at provisioning, is never offered for removal.
+	b.reloadUntil(page, shows("#users form.remove-user"), 60*time.Second)
 	require.Contains(t, b.text("#users"), "Anna Nowak")
+	require.Contains(t, b.text("#users"), "admin@"+prefix+".onmicrosoft.com")
+	require.Equal(t, "administrator", b.text("#users .tag.admin"))
+	require.Equal(t, upn, b.attr(`#users form.remove-user input[name="user_name"]`, "value"), "only anna can be removed")
 
 	// A domain of the customer's own: its TXT record is on the page; once
 	// published, the domain is verified.

@@ -14,7 +14,7 @@ import (
 // A repeat answers the same and starts nothing more; an unknown user, or
 // another shop's, is 404.
 func TestRemovedUserFreesItsSeat(t *testing.T) {
-	id, _ := provisioned(t, 1)
+	id, _ := provisioned(t, 2) // one for the admin, one for anna, then piotr
 	a := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": "anna", "display_name": "Anna", "assign_licence": true})
 	require.Equal(t, 202, a.Status, string(a.Raw))
 	upn := a.Body["user_name"].(string)
