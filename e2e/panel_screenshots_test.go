@@ -47,7 +47,7 @@ func TestPanelScreenshots(t *testing.T) {
 	phone.visible("#pay")
 	shoot(t, phone, filepath.Join(dir, "panel-awaiting-payment.png"), phoneWidth*phoneScale, phoneHeight*phoneScale)
 
-	// Provisioned, on a desktop: paid through the payer page, two users
+	// Provisioned, on a desktop: paid through the payer page, the admin and two users
 	// with licences, a domain waiting for its TXT record.
 	o, id = screenshotOrder(t)
 	link = billingLink(t, o)
@@ -60,7 +60,7 @@ func TestPanelScreenshots(t *testing.T) {
 		desk.fill(map[string]string{"#user_name": u[0], "#display_name": u[1]})
 		require.Equal(t, int64(http.StatusOK), desk.submit("#add-user"))
 	}
-	desk.reloadUntil(page, "document.querySelectorAll('#users li .tag.created').length === 2", 60*time.Second)
+	desk.reloadUntil(page, "document.querySelectorAll('#users li .tag.created').length === 3", 60*time.Second)
 	desk.fill(map[string]string{"#domain": fmt.Sprintf("acme-%d.pl", time.Now().UnixNano()%1e5)})
 	desk.do(chromedp.Click(chromedp.CSS("#make_default")))
 	require.Equal(t, int64(http.StatusOK), desk.submit("#add-domain"))
