@@ -30,6 +30,7 @@ const (
 	EmailSubscriptionReactivated = string(mail.KindSubscriptionReactivated)
 	EmailSubscriptionEnding      = string(mail.KindSubscriptionEnding)
 	EmailSubscriptionTerminated  = string(mail.KindSubscriptionTerminated)
+	EmailSeatsWindow             = string(mail.KindSeatsWindow)
 )
 
 // Notice is one email of a post-purchase workflow. It names what the email
@@ -44,6 +45,8 @@ type Notice struct {
 	Reason      string `json:",omitempty"`
 	Day         int    `json:",omitempty"`
 	TerminateOn time.Time
+	// Until is when a cancellation window closes (seats_window).
+	Until time.Time `json:",omitzero"`
 }
 
 // SendNotice sends one post-purchase email to the customer's address, once
@@ -63,6 +66,12 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if sv, err := a.Store.GetService(ctx, n.OrderID); err == nil {
 		d.Seats = sv.Seats
 		d.PeriodStart, d.PeriodEnd = sv.PeriodStart.Format(time.DateOnly), lastDay(sv.PeriodEnd)
+	}
+	if !n.Until.IsZero() {
+		d.WindowEnds = n.Until.In(a.loc()).Format("2006-01-02 15:04")
+		if d.FreeSeats, err = a.Store.FreeSeats(ctx, n.OrderID); err != nil {
+			return dbError(err)
+		}
 	}
 	if !n.TerminateOn.IsZero() {
 		d.TerminateOn = n.TerminateOn.In(a.loc()).Format(time.DateOnly)

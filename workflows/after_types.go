@@ -125,6 +125,11 @@ type SubscriptionInput struct {
 	Period    int
 	PeriodEnd time.Time // the instant the paid period ends
 	Timing    SubscriptionTiming
+	// PeriodStart is when the run's period begins: for the first run the
+	// purchase (zero: when the run starts), for the others the renewal.
+	PeriodStart time.Time `json:",omitzero"`
+	// Windows are the seat windows still open when the run began.
+	Windows []SeatWindow `json:",omitempty"`
 	// Cancel is a cancellation accepted while the previous run recorded
 	// the renewal: this period is the last.
 	Cancel *PeriodCancel `json:",omitempty"`

@@ -78,6 +78,13 @@ func licences(ctx workflow.Context, in LicencesInput) (AfterResult, error) {
 	kind := activities.EmailLicencesAdded
 	if in.Change < 0 {
 		kind = activities.EmailLicencesReduced
+	} else if workflow.GetVersion(ctx, cancelWindowVersion, workflow.DefaultVersion, 1) == 1 {
+		// Seats bought mid-term have 168 hours of their own in which they
+		// can be given back; the subscription keeps that window.
+		b := SeatsBought{ChargeID: in.ChargeID, Seats: in.Change}
+		if err := workflow.SignalExternalWorkflow(ctx, SubscriptionWorkflowID(in.OrderID), "", SignalSeatsBought, b).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("the subscription did not learn of the seats bought", "Error", err)
+		}
 	}
 	if err := notify(ctx, notice(kind)); err != nil {
 		return AfterResult{}, err

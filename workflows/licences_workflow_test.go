@@ -35,6 +35,7 @@ func TestLicencesPaidAddsTheSeats(t *testing.T) {
 	require.Equal(t, []string{StageApplying, StageDone}, h.stages)
 	require.Equal(t, []int64{8}, h.seats, "Seats shows the new count")
 	require.Equal(t, StageDone, h.stage())
+	require.Equal(t, []string{"subscription-shop-1 " + SignalSeatsBought}, h.signalled, "the seats bought open a window of their own")
 }
 
 func TestLicencesFailedPaymentCancelsThePurchase(t *testing.T) {
@@ -111,6 +112,7 @@ func TestLicencesReductionNeedsNoPayment(t *testing.T) {
 	require.Equal(t, afterStart, h.env.Now().UTC(), "applied at once")
 	require.Equal(t, []string{StageDone}, h.stages)
 	require.Equal(t, []int64{3}, h.seats)
+	require.Empty(t, h.signalled, "a reduction opens no window")
 }
 
 // Licences assigned meanwhile can make a paid change impossible: the

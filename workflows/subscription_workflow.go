@@ -34,6 +34,9 @@ func subscriptionPeriod(ctx workflow.Context, in SubscriptionInput) (AfterResult
 	if err := s.register(ctx); err != nil {
 		return AfterResult{}, err
 	}
+	if err := s.openWindows(ctx); err != nil {
+		return AfterResult{}, err
+	}
 	t, end := in.Timing, in.PeriodEnd
 	stopped := func() bool { return s.cancel != nil }
 	stage(ctx, &s.stage, activities.ServiceActive)
@@ -107,12 +110,13 @@ func subscriptionPeriod(ctx workflow.Context, in SubscriptionInput) (AfterResult
 }
 
 type subscription struct {
-	in     SubscriptionInput
-	stage  string
-	cancel *PeriodCancel
-	wake   workflow.Channel
-	ended  bool
-	voided string // the renewal corrected to zero: its credit note goes with the end
+	in      SubscriptionInput
+	stage   string
+	cancel  *PeriodCancel
+	wake    workflow.Channel
+	ended   bool
+	windows windows
+	voided  string // the renewal corrected to zero: its credit note goes with the end
 }
 
 func (s *subscription) register(ctx workflow.Context) error {
@@ -171,6 +175,9 @@ func (s *subscription) renewed(ctx workflow.Context, r activities.Renewal, p *Pa
 	}
 	next := s.in
 	next.Period, next.PeriodEnd, next.Cancel = r.Period, r.PeriodEnd, s.cancel
+	if s.windows.on {
+		next.PeriodStart, next.Windows = s.in.PeriodEnd, s.carried(ctx)
+	}
 	return AfterResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 }
 

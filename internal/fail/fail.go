@@ -35,6 +35,10 @@ const (
 	// OrderConflict: an order id placed again with another request or from
 	// another shop (HTTP 409 order_id_conflict).
 	OrderConflict = "OrderConflict"
+	// CancelWindow: seats or a subscription can no longer be given back,
+	// the 168 hours after their purchase or renewal have passed (HTTP 409
+	// cancel_window).
+	CancelWindow = "CancelWindow"
 	// KSeFRejected: KSeF refused a document for good (its verdict, or a
 	// request it refuses); an operator fixes the cause and resends.
 	KSeFRejected = "KSeFRejected"

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/activities"
+	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 // The requests after the first order, as the shop's JSON API and the
@@ -36,6 +38,9 @@ const (
 	CodeDomainTaken = "domain_taken"
 	CodeBusy        = "busy"
 	CodeAdminUser   = "admin_user"
+	// CodeCancelWindow: seats can be given back only within 168 hours of
+	// their purchase or renewal (Microsoft's new-commerce rule).
+	CodeCancelWindow = "cancel_window"
 )
 
 var (
@@ -96,10 +101,16 @@ func (s *Server) AddSeats(ctx context.Context, o store.Order, requestID string, 
 	}
 	now := time.Now()
 	wid := workflows.LicencesWorkflowID(o.ID, requestID)
-	c, err := s.Store.OpenLicenceCharge(ctx, store.ChargeRequest{
+	req := store.ChargeRequest{
 		ID: o.ID + ":licences:" + requestID, OrderID: o.ID, WorkflowID: wid, Hash: hashOf(requestID, n),
 		Change: n, Deadline: now.Add(s.Deadline).Truncate(time.Second), Today: now.In(warsaw()),
-	})
+	}
+	if n < 0 {
+		if err := s.admitReduction(ctx, req); err != nil {
+			return store.Charge{}, err
+		}
+	}
+	c, err := s.Store.OpenLicenceCharge(ctx, req)
 	if err != nil {
 		return c, err
 	}
@@ -110,6 +121,51 @@ func (s *Server) AddSeats(ctx context.Context, o store.Order, requestID string, 
 		stage = workflows.StageApplying
 	}
 	return c, s.startAfter(wid, o, workflows.LicencesWorkflowName, fmt.Sprintf("Licences %+d for order %s", c.Seats, o.ID), stage, in)
+}
+
+// admitReduction has the order's subscription record a reduction of seats
+// while one of its cancellation windows is open; a repeat of a recorded
+// request is answered from the record, window or not.
+func (s *Server) admitReduction(ctx context.Context, r store.ChargeRequest) error {
+	if _, err := s.Store.GetCharge(ctx, r.ID); err == nil {
+		return nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.SubscriptionWorkflowID(r.OrderID), UpdateName: workflows.UpdateReduceSeats,
+		Args: []any{activities.Reduction{OrderID: r.OrderID, ChargeID: r.ID, WorkflowID: r.WorkflowID, Hash: r.Hash,
+			Change: r.Change, Deadline: r.Deadline, Today: r.Today}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	var notFound *serviceerror.NotFound
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &notFound):
+		return store.ErrNotActive
+	case !errors.As(err, &appErr):
+		return err
+	}
+	switch appErr.Type() {
+	case fail.CancelWindow:
+		return refusal("add_seats", CodeCancelWindow, appErr.Message())
+	case fail.SeatsRefused:
+		se := &store.SeatsError{Message: appErr.Message()}
+		if appErr.HasDetails() {
+			_ = appErr.Details(&se.InUse, &se.Seats)
+		}
+		return se
+	case fail.OrderConflict:
+		return store.ErrConflict
+	case fail.InvalidOrder:
+		return store.ErrNotActive
+	}
+	return err
 }
 
 // AddUser records a user of the order's tenant (with a licence, while a

@@ -193,7 +193,7 @@ func (s *Server) refused(w http.ResponseWriter, err error, field string) bool {
 		return false
 	case errors.As(err, &fe):
 		status := http.StatusBadRequest
-		if fe.Code == CodeNotActive || fe.Code == CodeDomainTaken || fe.Code == CodeBusy || fe.Code == CodeAdminUser {
+		if fe.Code == CodeNotActive || fe.Code == CodeDomainTaken || fe.Code == CodeBusy || fe.Code == CodeAdminUser || fe.Code == CodeCancelWindow {
 			status = http.StatusConflict
 		}
 		writeError(w, status, fe.Code, fe.Field, fe.Message)

@@ -45,6 +45,8 @@ const (
 	KindSubscriptionReactivated Kind = "subscription_reactivated"
 	KindSubscriptionEnding      Kind = "subscription_ending"
 	KindSubscriptionTerminated  Kind = "subscription_terminated"
+	// A day before a cancellation window closes, while seats are unassigned.
+	KindSeatsWindow Kind = "seats_window"
 
 	// A billing panel sign-in link the customer asked for on the panel.
 	KindPanelLink Kind = "panel_link"
@@ -65,7 +67,7 @@ func Kinds() []Kind {
 		KindDomainDNS, KindDomainReminder, KindDomainVerified, KindDomainFailed,
 		KindRenewalInvoice, KindRenewalPaid, KindSubscriptionSuspended,
 		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated,
-		KindPanelLink, KindEInvoice}
+		KindSeatsWindow, KindPanelLink, KindEInvoice}
 }
 
 // Languages lists the template languages; the first is the fallback.
@@ -104,6 +106,7 @@ type Data struct {
 	ReminderDay            int    // domain_reminder: the day of checking
 	IsDefault              bool   // domain_verified: now the default domain
 	TerminateOn            string // subscription_suspended: date the subscription ends unless paid
+	WindowEnds             string // seats_window: when seats can no longer be given back, e.g. "2026-12-25 14:00" (FreeSeats are unassigned)
 	LinkValidUntil         string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
 	KSeFNumber             string // e_invoice: the number KSeF gave the document; "" while offline
 	Correction             bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice

@@ -154,6 +154,7 @@ var requiredFields = map[Kind][]string{
 	KindSubscriptionTerminated:  nil,
 	KindPanelLink:               {"BillingPanelURL", "LinkValidUntil", "PlanName"},
 	KindEInvoice:                {"InvoiceNumber", "Gross", "BillingPanelURL"},
+	KindSeatsWindow:             {"WindowEnds", "FreeSeats", "Seats"},
 }
 
 // onlyRequired keeps the language, order id, company and the named fields

@@ -47,6 +47,8 @@ func sampleData(lang string) Data {
 		IsDefault:       true,
 		TerminateOn:     "2027-01-30",
 		LinkValidUntil:  "2026-12-25 14:00",
+		WindowEnds:      "2026-12-08 09:00",
+		FreeSeats:       2,
 	}
 }
 
@@ -93,6 +95,7 @@ var kindFacts = map[Kind]func(Data) []string{
 	KindSubscriptionEnding:      func(d Data) []string { return []string{d.PeriodEnd, d.PlanName} },
 	KindSubscriptionTerminated:  func(d Data) []string { return []string{d.Reason, d.InvoiceNumber} },
 	KindPanelLink:               func(d Data) []string { return []string{d.BillingPanelURL, d.LinkValidUntil, d.PlanName} },
+	KindSeatsWindow:             func(d Data) []string { return []string{d.WindowEnds, d.BillingPanelURL, d.PlanName, "168"} },
 }
 
 func TestRenderAllKindsBothLanguages(t *testing.T) {

@@ -58,7 +58,8 @@ func SubscriptionStarter(c client.Client, st *store.Store, cfg config.Config) fu
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			TypedSearchAttributes:    workflows.AfterAttributes(orderID, o.Plan, o.Domain, o.Seats, store.ServiceActive),
 			StaticSummary:            "Subscription of order " + orderID,
-		}, workflows.SubscriptionWorkflowName, workflows.SubscriptionInput{OrderID: orderID, Period: period, PeriodEnd: end, Timing: Timing(cfg)})
+		}, workflows.SubscriptionWorkflowName, workflows.SubscriptionInput{OrderID: orderID, Period: period, PeriodEnd: end, Timing: Timing(cfg),
+			PeriodStart: time.Now().UTC().Truncate(time.Second)})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return nil

@@ -132,3 +132,15 @@ func (s *Store) CancelAtPeriodEnd(ctx context.Context, orderID, actor, reason st
 	})
 	return sv, changed, err
 }
+
+// FreeSeats is how many of the subscription's seats hold no licence.
+func (s *Store) FreeSeats(ctx context.Context, orderID string) (int, error) {
+	var free int
+	err := s.Pool.QueryRow(ctx, `SELECT s.seats - (SELECT count(*) FROM tenant_users u
+			WHERE u.order_id = s.order_id AND u.licensed AND u.status NOT IN ('failed', 'removed'))
+		FROM services s WHERE s.order_id = $1`, orderID).Scan(&free)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("subscription of order %s: %w", orderID, ErrNotFound)
+	}
+	return max(free, 0), err
+}
