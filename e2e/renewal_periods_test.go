@@ -198,8 +198,10 @@ func TestRenewalFourteenPeriods(t *testing.T) {
 	for _, r := range paid {
 		require.Equal(t, paid[0].key(), r.key(), "run of period %d scheduled as much as the run of period %d", r.Period, paid[0].Period)
 	}
+	// The missed period also waits out its grace, suspends, reminds and
+	// reactivates; each run keeps its cancellation window's timer.
 	for _, r := range runs {
-		require.Less(t, r.bound(), 100, "history of period %d", r.Period)
+		require.Less(t, r.bound(), 120, "history of period %d", r.Period)
 	}
 
 	// Periods are contiguous months, and the service is in the 15th.
