@@ -58,7 +58,12 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		return dbError(err)
 	}
 	lang := o.Language
+	// What the emails say of apps, mailboxes and files comes with d.Plan;
+	// an order of a plan no longer on sale gets a zero Plan, and its
+	// emails claim nothing plan-specific.
+	plan, _ := order.PlanByCode(o.Plan)
 	d := mail.Data{
+		Plan:     plan,
 		Language: lang, OrderID: o.ID, Company: o.Customer.Company, FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
 		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle, BillingPanelURL: a.panelURL(n.OrderID),
 		Domain: o.Domain, Reason: n.Reason, AdminURL: order.AdminURL,

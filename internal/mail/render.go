@@ -112,7 +112,10 @@ type Data struct {
 	Correction             bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
 
 	// Plan is what the plan gives each user (apps, mailbox, Teams), as
-	// package order knows it; installer_ready says exactly that.
+	// package order knows it. Every email that speaks of apps, mailboxes,
+	// files or Teams says it from Plan, through the partials of
+	// templates/<lang>/_plan*.txt/html; installer_ready needs it, the others
+	// say nothing plan-specific without it (see PlanKnown).
 	Plan order.Plan
 }
 
@@ -122,6 +125,15 @@ type view struct {
 	Data
 	Subject string
 }
+
+// PlanKnown tells the templates whether Plan holds a plan's facts. Without
+// them an email claims nothing of apps or mailboxes: it speaks of "the
+// services" and "data".
+func (v view) PlanKnown() bool { return v.Plan.Apps.Valid() }
+
+// NoMailbox tells the templates that the plan is known to give no
+// mailbox, so nothing may speak of email addresses or receiving mail.
+func (v view) NoMailbox() bool { return v.PlanKnown() && !v.Plan.Mailbox() }
 
 //go:embed templates/*/*.txt templates/*/*.html
 var templateFS embed.FS
@@ -210,13 +222,16 @@ func loadSet(lang string, kind Kind) (*tmplSet, error) {
 	}
 	dir := "templates/" + lang + "/"
 	fm := funcs(lang)
+	// _plan_words.txt holds the plan's phrases with no markup, shared by
+	// both parts; _plan.txt and _plan.html the plan's facts laid out for
+	// each.
 	t, err := texttemplate.New(string(kind)).Option("missingkey=error").Funcs(fm).
-		ParseFS(templateFS, dir+"_common.txt", dir+string(kind)+".txt")
+		ParseFS(templateFS, dir+"_common.txt", dir+"_plan_words.txt", dir+"_plan.txt", dir+string(kind)+".txt")
 	if err != nil {
 		return nil, fmt.Errorf("mail: template %s%s.txt: %w", dir, kind, err)
 	}
 	h, err := htmltemplate.New(string(kind)).Option("missingkey=error").Funcs(htmltemplate.FuncMap(fm)).
-		ParseFS(templateFS, dir+"_layout.html", dir+string(kind)+".html")
+		ParseFS(templateFS, dir+"_layout.html", dir+"_plan_words.txt", dir+"_plan.html", dir+string(kind)+".html")
 	if err != nil {
 		return nil, fmt.Errorf("mail: template %s%s.html: %w", dir, kind, err)
 	}

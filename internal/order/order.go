@@ -81,6 +81,11 @@ func (p Plan) DesktopApps() bool { return p.Apps == AppsDesktop }
 // Mailbox tells whether each user gets an Exchange Online mailbox.
 func (p Plan) Mailbox() bool { return p.MailboxGB > 0 }
 
+// OneDrive tells whether each user gets OneDrive storage for files. Every
+// plan on sale with Office apps (desktop or web) has it; Exchange Online
+// (Plan 1), a mailbox only, has none.
+func (p Plan) OneDrive() bool { return p.Apps == AppsDesktop || p.Apps == AppsWeb }
+
 // Where the customer starts once the tenant is ready.
 const (
 	AdminURL         = "https://admin.microsoft.com"

@@ -31,6 +31,7 @@ func TestPlanFacts(t *testing.T) {
 		require.Equal(t, w, facts{p.Apps, p.MailboxGB, p.Teams, p.InstallerURL()}, p.Code)
 		require.Equal(t, w.apps == order.AppsDesktop, p.DesktopApps(), p.Code)
 		require.Equal(t, w.mailboxGB > 0, p.Mailbox(), p.Code)
+		require.Equal(t, p.Code != "exchange-online-plan-1", p.OneDrive(), p.Code)
 		byCode, ok := order.PlanByCode(p.Code)
 		require.True(t, ok)
 		require.Equal(t, p, byCode)
