@@ -121,6 +121,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.UserName, d.DisplayName, d.Licensed, d.TempPassword = u.UserName, u.DisplayName, u.Licensed, pw
+		d.AdminURL = order.SignInURL
 		record = func(ctx context.Context, msgID string) error {
 			return a.Store.RecordUserEmail(ctx, n.OrderID, n.Key, o.Customer.Email, msgID, n.UserName)
 		}

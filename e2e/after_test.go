@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/intake"
+	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/pdftest"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"github.com/officeflow/officeflow/workflows"
@@ -128,6 +129,8 @@ func TestUsersTakeSeatsAndSeatsStopAtAssignedLicences(t *testing.T) {
 	password := strings.Fields(rest)[0]
 	require.Len(t, password, 20)
 	require.NotContains(t, m.Subject, password)
+	require.Contains(t, m.Text, order.SignInURL, "a user signs in where users do")
+	require.NotContains(t, m.Text, order.AdminURL, "not at the admin centre, which refuses them")
 	for _, e := range logs.All() {
 		line := e.Message
 		for k, v := range e.ContextMap() {

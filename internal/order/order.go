@@ -88,7 +88,10 @@ func (p Plan) OneDrive() bool { return p.Apps == AppsDesktop || p.Apps == AppsWe
 
 // Where the customer starts once the tenant is ready.
 const (
-	AdminURL         = "https://admin.microsoft.com"
+	AdminURL = "https://admin.microsoft.com"
+	// SignInURL is where a user who is not an admin signs in, whatever the
+	// plan: the admin centre would refuse them.
+	SignInURL        = "https://www.microsoft365.com"
 	DesktopInstaller = "https://portal.office.com/account/?ref=MeControl#installs"
 	WebApps          = "https://www.office.com"
 	OutlookWeb       = "https://outlook.office.com"
