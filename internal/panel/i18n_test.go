@@ -90,7 +90,7 @@ func TestEveryRefusalHasItsWords(t *testing.T) {
 		for _, fe := range []*order.FieldError{
 			{Field: "add_seats", Code: "invalid"}, {Field: "request_id", Code: "invalid"}, {Field: "user_name", Code: "invalid"},
 			{Field: "display_name", Code: "invalid"}, {Field: "order_id", Code: "not_active"}, {Field: "domain", Code: "invalid"},
-			{Field: "domain", Code: "domain_taken"},
+			{Field: "domain", Code: "domain_taken"}, {Field: "add_seats", Code: "cancel_window"},
 		} {
 			_, ok := catalogue[lang]["refused."+fe.Field+"."+fe.Code]
 			require.True(t, ok, "%s: %s/%s", lang, fe.Field, fe.Code)
