@@ -59,4 +59,6 @@ func TestSeatsGivenBackOnlyWithinTheWindow(t *testing.T) {
 	tooMany := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-more", "add_seats": -1})
 	require.Equal(t, 409, tooMany.Status, string(tooMany.Raw))
 	require.Equal(t, "cancel_window", tooMany.Body["error"].(map[string]any)["code"])
+	recordRun(t, more.Body["workflow_id"].(string), "", "licences_paid_window")
+	recordRun(t, wid, "", "subscription_window")
 }
