@@ -52,6 +52,12 @@ func TestSeatsGivenBackOnlyWithinTheWindow(t *testing.T) {
 	require.Equal(t, 202, more.Status, string(more.Raw))
 	require.Equal(t, 200, payCharge(t, id, more.Body["charge_id"].(string), "completed").Status)
 	require.Equal(t, 6, waitAfter(t, more.Body["workflow_id"].(string)).Seats)
+	var open workflows.SeatWindow
+	require.Eventually(t, func() bool {
+		v, err := st.Client.QueryWorkflow(ctx, wid, "", workflows.QueryWindow)
+		return err == nil && v.Get(&open) == nil && open.Seats == 2
+	}, 30*time.Second, 50*time.Millisecond, "the subscription learns of the seats bought")
+	require.WithinDuration(t, time.Now().Add(workflows.CancelWindow), open.Ends, time.Minute)
 	require.Eventually(t, func() bool {
 		r := call(t, "POST", "/v1/orders/"+id+"/licences", shopKey, map[string]any{"request_id": "down-bought", "add_seats": -2})
 		return r.Status == 202

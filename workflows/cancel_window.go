@@ -25,6 +25,9 @@ const (
 
 	// UpdateReduceSeats lowers the seats of a subscription, within a window.
 	UpdateReduceSeats = "reduce_seats"
+	// QueryWindow answers until when seats can be given back (SeatWindow,
+	// zero Ends when no window is open).
+	QueryWindow = "window"
 	// SignalSeatsBought tells the subscription that seats were bought
 	// mid-term: they open a window of their own.
 	SignalSeatsBought = "seats_bought"
@@ -101,7 +104,31 @@ func (s *subscription) openWindows(ctx workflow.Context) error {
 			}
 		}
 	})
+	if err := workflow.SetQueryHandler(ctx, QueryWindow, func() (SeatWindow, error) { return s.openWindow(workflow.Now(ctx)), nil }); err != nil {
+		return err
+	}
 	return register()
+}
+
+// openWindow is the open window that closes last, with the seats the open
+// windows take back (0: every seat).
+func (s *subscription) openWindow(now time.Time) SeatWindow {
+	var out SeatWindow
+	all := false
+	for _, x := range s.windows.list {
+		if !x.Ends.After(now) {
+			continue
+		}
+		all = all || x.Seats == 0
+		out.Seats += x.Seats
+		if x.Ends.After(out.Ends) {
+			out.Ends = x.Ends
+		}
+	}
+	if all {
+		out.Seats = 0
+	}
+	return out
 }
 
 func (s *subscription) validReduction(ctx workflow.Context, r activities.Reduction) error {

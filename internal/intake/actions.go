@@ -168,6 +168,18 @@ func (s *Server) admitReduction(ctx context.Context, r store.ChargeRequest) erro
 	return err
 }
 
+// SeatWindow asks the order's subscription until when seats can be given
+// back, and how many (0: any); a zero time when no window is open.
+func (s *Server) SeatWindow(ctx context.Context, o store.Order) (time.Time, int, error) {
+	v, err := s.Temporal.QueryWorkflow(ctx, workflows.SubscriptionWorkflowID(o.ID), "", workflows.QueryWindow)
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	var w workflows.SeatWindow
+	err = v.Get(&w)
+	return w.Ends, w.Seats, err
+}
+
 // AddUser records a user of the order's tenant (with a licence, while a
 // seat is free) and starts the UserWorkflow that makes it, under an id
 // from its name. userName is a mailbox name in the tenant's domain or a

@@ -124,6 +124,9 @@ var catalogue = map[string]map[string]string{
 		"sub.status.terminated": "zakończona",
 		"licences.label":        "Zmień liczbę licencji o",
 		"licences.hint":         "Liczba dodatnia dokupuje licencje (faktura pro forma za resztę okresu), ujemna od razu zmniejsza ich liczbę, bez opłat.",
+		"licences.window.all":   "Licencje można zwrócić do %s (168 godzin od zakupu lub odnowienia).",
+		"licences.window.some":  "Do %[2]s można zwrócić %[1]d dokupionych licencji (168 godzin od zakupu).",
+		"licences.window.none":  "Czas na zwrot licencji (168 godzin od zakupu lub odnowienia) minął; liczbę licencji można zmniejszyć w ciągu 7 dni od najbliższego odnowienia.",
 		"licences.button":       "Zmień licencje",
 
 		"users.title": "Użytkownicy", "users.none": "Nie dodano jeszcze użytkowników w panelu.", "users.licensed": "z licencją",
@@ -238,6 +241,9 @@ var catalogue = map[string]map[string]string{
 		"sub.status.terminated": "ended",
 		"licences.label":        "Change the number of licences by",
 		"licences.hint":         "A positive number buys licences (a pro-forma for the rest of the period); a negative one lowers the number at once, free of charge.",
+		"licences.window.all":   "Licences can be given back until %s (168 hours from their purchase or renewal).",
+		"licences.window.some":  "Until %[2]s, %[1]d licences bought can be given back (168 hours from their purchase).",
+		"licences.window.none":  "The time to give licences back (168 hours from their purchase or renewal) has passed; you can lower their number within 7 days of the next renewal.",
 		"licences.button":       "Change licences",
 
 		"users.title": "Users", "users.none": "No users added in the panel yet.", "users.licensed": "licensed",

@@ -9,11 +9,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
+	"go.uber.org/zap"
 )
 
 // orderView is the order page.
@@ -53,6 +55,11 @@ type orderView struct {
 	// AssignLicence ticks the user form's licence box: by default, and
 	// as typed when that form was refused.
 	AssignLicence bool
+	// WindowEnds is until when seats can be given back (Polish time),
+	// WindowSeats how many (0: any); "" when none can, or the
+	// subscription did not answer.
+	WindowEnds  string
+	WindowSeats int
 }
 
 // dueView is one unpaid pro-forma: what it is for, how much, by when.
@@ -97,6 +104,18 @@ func (p *Panel) view(ctx context.Context, o store.Order) (orderView, error) {
 		}
 	}
 	v.Free = max(sv.Seats-v.InUse, 0)
+	if v.CanChange {
+		// The page shows without it when the subscription is slow to
+		// answer: it only helps the customer decide.
+		qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		until, seats, err := p.o.Actions.SeatWindow(qctx, o)
+		cancel()
+		if err != nil {
+			p.o.Log.Warn("panel: the cancellation window not known", zap.String("order_id", o.ID), zap.Error(err))
+		} else if !until.IsZero() {
+			v.WindowEnds, v.WindowSeats = until.In(warsaw()).Format("2006-01-02 15:04"), seats
+		}
+	}
 	if v.Domains, err = p.o.Store.Domains(ctx, o.ID); err != nil {
 		return v, err
 	}

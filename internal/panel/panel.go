@@ -34,6 +34,9 @@ type Actions interface {
 	MailPanelLinks(ctx context.Context, email string, links []store.PanelLink) error
 	CancelAtPeriodEnd(ctx context.Context, o store.Order, actor, reason string) error
 	RemoveUser(ctx context.Context, o store.Order, userName string) (store.User, error)
+	// SeatWindow is until when seats can be given back, and how many (0:
+	// any); a zero time when none can.
+	SeatWindow(ctx context.Context, o store.Order) (until time.Time, seats int, err error)
 }
 
 // Payer sends the customer to a payment gateway for what the order has

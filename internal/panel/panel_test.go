@@ -64,6 +64,16 @@ type fakeActions struct {
 	calls  []call
 	err    error // answered by every call but MailPanelLinks
 	mailed chan []store.PanelLink
+	// window and windowSeats answer SeatWindow, which is not a request
+	// and so not a call.
+	window      time.Time
+	windowSeats int
+}
+
+func (f *fakeActions) SeatWindow(context.Context, store.Order) (time.Time, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.window, f.windowSeats, nil
 }
 
 func (f *fakeActions) record(c call) error {

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/require"
@@ -57,4 +58,28 @@ func TestOrderPageShowsWhatThePlanGives(t *testing.T) {
 			require.False(t, strings.Contains(page, "plan.") || strings.Contains(page, "tenant.start"), "a message key shows")
 		}
 	}
+}
+
+var windowHint = regexp.MustCompile(`<span class="hint" id="window-hint"[^>]*>([^<]*)</span>`)
+
+// The licence form says until when seats can be given back, as the
+// subscription answers it, in Polish time; or that the time has passed.
+func TestOrderPageShowsTheCancellationWindow(t *testing.T) {
+	e := newEnv(t)
+	id, token := e.provisioned("en")
+	cookie := e.login(token)
+	hint := func() string {
+		m := windowHint.FindStringSubmatch(e.get("/panel/orders/"+id, cookie).Body)
+		require.NotNil(t, m, "the licence form has the window's hint")
+		return m[1]
+	}
+	require.Contains(t, hint(), "has passed", "no window open")
+	e.actions.mu.Lock()
+	e.actions.window = time.Date(2027, 1, 17, 9, 0, 0, 0, time.UTC)
+	e.actions.mu.Unlock()
+	require.Equal(t, "Licences can be given back until 2027-01-17 10:00 (168 hours from their purchase or renewal).", hint())
+	e.actions.mu.Lock()
+	e.actions.windowSeats = 2
+	e.actions.mu.Unlock()
+	require.Equal(t, "Until 2027-01-17 10:00, 2 licences bought can be given back (168 hours from their purchase).", hint())
 }
