@@ -24,6 +24,9 @@ const (
 	EmailDomainReminder          = string(mail.KindDomainReminder)
 	EmailDomainVerified          = string(mail.KindDomainVerified)
 	EmailDomainFailed            = string(mail.KindDomainFailed)
+	EmailDomainRecords           = string(mail.KindDomainRecords)
+	EmailDomainReady             = string(mail.KindDomainReady)
+	EmailDomainRecordsMissing    = string(mail.KindDomainRecordsMissing)
 	EmailRenewalInvoice          = string(mail.KindRenewalInvoice)
 	EmailRenewalPaid             = string(mail.KindRenewalPaid)
 	EmailSubscriptionSuspended   = string(mail.KindSubscriptionSuspended)
@@ -44,6 +47,9 @@ type Notice struct {
 	Reason      string `json:",omitempty"`
 	Day         int    `json:",omitempty"`
 	TerminateOn time.Time
+	// Until is when the checks of a domain's mail records end (they start
+	// at verification, so the domain's CheckUntil is not theirs).
+	Until time.Time `json:",omitzero"`
 }
 
 // SendNotice sends one post-purchase email to the customer's address, once
@@ -117,6 +123,12 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		}
 		d.Domain, d.DNSName, d.DNSText, d.IsDefault, d.ReminderDay = dom.Domain, dom.TXTName, dom.TXTText, dom.MakeDefault, n.Day
 		d.CheckUntil = dom.CheckUntil.In(a.loc()).Format(time.DateOnly)
+		if !n.Until.IsZero() {
+			d.CheckUntil = n.Until.In(a.loc()).Format(time.DateOnly)
+		}
+		if d.Records, err = a.mailRecords(ctx, n.Domain); err != nil {
+			return err
+		}
 	}
 	return a.deliver(ctx, n.OrderID, n.Key, mail.Kind(n.Kind), o.Customer.Email, d, attachments, record)
 }
