@@ -102,10 +102,25 @@ func (a *Activities) CheckDomainRecords(ctx context.Context, domain string) ([]s
 	return missing, nil
 }
 
-// DomainRecordsDone records the end of the mail records' checks: ready for
-// mail, or missing the named records.
-func (a *Activities) DomainRecordsDone(ctx context.Context, domain string, missing []string) error {
-	return dbError(a.Store.DomainRecordsDone(ctx, domain, len(missing) == 0, strings.Join(missing, ", ")))
+// DomainRecordsDone ends the checks of the domain's mail records as the
+// last check left them in the database: all published is ready for mail,
+// otherwise records_missing. It names the missing ones ("MX acme.pl"); a
+// repeat gives the same answer and changes nothing.
+func (a *Activities) DomainRecordsDone(ctx context.Context, domain string) ([]string, error) {
+	recs, err := a.Store.DomainRecords(ctx, domain)
+	if err != nil {
+		return nil, dbError(err)
+	}
+	var missing []string
+	for _, r := range recs {
+		if !r.Published {
+			missing = append(missing, r.Type+" "+r.Name)
+		}
+	}
+	if len(recs) == 0 {
+		missing = []string{"all (the tenant gave none)"}
+	}
+	return missing, dbError(a.Store.DomainRecordsDone(ctx, domain, len(missing) == 0, strings.Join(missing, ", ")))
 }
 
 // mailRecords are the domain's mail records as the emails show them.
