@@ -24,6 +24,9 @@ const (
 	EmailDomainReminder          = string(mail.KindDomainReminder)
 	EmailDomainVerified          = string(mail.KindDomainVerified)
 	EmailDomainFailed            = string(mail.KindDomainFailed)
+	EmailDomainRecords           = string(mail.KindDomainRecords)
+	EmailDomainReady             = string(mail.KindDomainReady)
+	EmailDomainRecordsMissing    = string(mail.KindDomainRecordsMissing)
 	EmailRenewalInvoice          = string(mail.KindRenewalInvoice)
 	EmailRenewalPaid             = string(mail.KindRenewalPaid)
 	EmailSubscriptionSuspended   = string(mail.KindSubscriptionSuspended)
@@ -45,7 +48,9 @@ type Notice struct {
 	Reason      string `json:",omitempty"`
 	Day         int    `json:",omitempty"`
 	TerminateOn time.Time
-	// Until is when a cancellation window closes (seats_window).
+	// Until is when a cancellation window closes (seats_window), or when
+	// the checks of a domain's mail records end (they start at
+	// verification, so the domain's CheckUntil is not theirs).
 	Until time.Time `json:",omitzero"`
 }
 
@@ -72,7 +77,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		d.Seats = sv.Seats
 		d.PeriodStart, d.PeriodEnd = sv.PeriodStart.Format(time.DateOnly), lastDay(sv.PeriodEnd)
 	}
-	if !n.Until.IsZero() {
+	if n.Kind == EmailSeatsWindow && !n.Until.IsZero() {
 		d.WindowEnds = n.Until.In(a.loc()).Format("2006-01-02 15:04")
 		if d.FreeSeats, err = a.Store.FreeSeats(ctx, n.OrderID); err != nil {
 			return dbError(err)
@@ -132,6 +137,12 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 		}
 		d.Domain, d.DNSName, d.DNSText, d.IsDefault, d.ReminderDay = dom.Domain, dom.TXTName, dom.TXTText, dom.MakeDefault, n.Day
 		d.CheckUntil = dom.CheckUntil.In(a.loc()).Format(time.DateOnly)
+		if !n.Until.IsZero() {
+			d.CheckUntil = n.Until.In(a.loc()).Format(time.DateOnly)
+		}
+		if d.Records, err = a.mailRecords(ctx, n.Domain); err != nil {
+			return err
+		}
 	}
 	return a.deliver(ctx, n.OrderID, n.Key, mail.Kind(n.Kind), o.Customer.Email, d, attachments, record)
 }

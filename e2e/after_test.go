@@ -180,16 +180,26 @@ func TestOwnDomainIsVerifiedOnceTheRecordIsPublished(t *testing.T) {
 	require.Eventually(t, func() bool { return dns.Queries() >= before+3 }, 30*time.Second, 20*time.Millisecond, "checked again while the record is missing")
 	require.Equal(t, "checking_dns", stageOf(t, a.Body["workflow_id"].(string)))
 
-	dns.SetTXT(name, "some-other=record", text)
+	// The mail records are served too, so the domain goes on to ready for
+	// mail (TestOwnDomainGoesFromAddedToVerifiedToReadyForMail has the steps).
+	for _, rec := range tenant.MailRecords(domain) {
+		switch rec.RecordType {
+		case tenant.RecordMx:
+			dns.SetMX(rec.Label, rec.MailExchange, 0)
+		case tenant.RecordCName:
+			dns.SetCNAME(rec.Label, rec.CanonicalName)
+		}
+	}
+	dns.SetTXT(name, "some-other=record", text, mailRecord(domain, tenant.RecordTxt).Text)
 	r := waitAfter(t, a.Body["workflow_id"].(string))
-	require.Equal(t, workflows.StageVerified, r.Stage)
+	require.Equal(t, workflows.StageReady, r.Stage)
 	recordRun(t, a.Body["workflow_id"].(string), "", "domain_verified")
 	customer, _ := atTenant(t, id)
 	doms := st.Fake.Domains(customer)
 	require.Len(t, doms, 1)
 	require.True(t, doms[0].IsVerified)
 	require.True(t, doms[0].IsDefault)
-	require.Equal(t, "verified", dbString(t, `SELECT status FROM tenant_domains WHERE domain = $1`, domain))
+	require.Equal(t, "ready", dbString(t, `SELECT status FROM tenant_domains WHERE domain = $1`, domain))
 	waitNotice(t, emailOf(o), "domain_verified")
 
 	u := call(t, "POST", "/v1/orders/"+id+"/users", shopKey, map[string]any{"user_name": "jan@" + domain, "display_name": "Jan"})

@@ -57,6 +57,11 @@ const (
 	StageFailed          = "failed"
 	StageCheckingDNS     = "checking_dns"
 	StageVerified        = "verified"
+	// The domain's mail records: checked, all published (ready for mail),
+	// or not all seen when the checks ended.
+	StageCheckingRecords = "checking_records"
+	StageReady           = "ready"
+	StageRecordsMissing  = "records_missing"
 )
 
 // AfterAttributes are the search attributes a post-purchase workflow starts with.
@@ -97,6 +102,17 @@ type DomainInput struct {
 	Started     time.Time // when the domain was added; zero until then
 	Checks      int
 	Reminded    int
+	// Records is the phase of the mail records, once verified: a run
+	// continued as new in it starts there.
+	Records *RecordsPhase `json:",omitempty"`
+}
+
+// RecordsPhase carries the checks of a verified domain's mail records
+// across continue-as-new: they run on the DomainSchedule from Started.
+type RecordsPhase struct {
+	Started  time.Time // when the domain was verified
+	Checks   int
+	Reminded int
 }
 
 // DomainSchedule is how often the DNS is checked and when the customer is

@@ -16,24 +16,36 @@ import (
 // the default. Never seen: the domain is removed from the tenant and the
 // customer told; they may start again. Reminders go out at days 3 and 10.
 // Every ChecksPerRun checks the run continues as new, carrying its schedule.
+// Verified, the domain's mail records follow (see mailRecords).
 func DomainWorkflow(ctx workflow.Context, in DomainInput) (AfterResult, error) {
-	r, err := domain(ctx, in)
+	r, err := domain(ctx, &in)
 	return givenUp(ctx, r, err, func(reason string) (AfterResult, error) {
 		cur := ""
+		if in.Records != nil {
+			// Verified at the tenant: the domain stays, only the checks
+			// of its mail records end.
+			return recordsEnd(ctx, in, &cur, "an operator ended the checks: "+reason)
+		}
 		return giveUpDomain(ctx, in, &cur, reason, true)
 	})
 }
 
-func domain(ctx workflow.Context, in DomainInput) (AfterResult, error) {
+func domain(ctx workflow.Context, in *DomainInput) (AfterResult, error) {
 	sc := in.Schedule
 	cur := StageCheckingDNS
+	if in.Records != nil {
+		cur = StageCheckingRecords
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryStage, func() (AfterResult, error) { return AfterResult{Stage: cur}, nil }); err != nil {
 		return AfterResult{}, err
+	}
+	if in.Records != nil {
+		return mailRecords(ctx, in, &cur)
 	}
 	key := func(kind string) string { return kind + ":" + in.Domain + "#" + itoa(in.Attempt) }
 	if in.Started.IsZero() {
 		if err := workflow.ExecuteActivity(withTenant(caught(ctx), "Add domain "+in.Domain), a.AddDomain, in.OrderID, in.Domain).Get(ctx, nil); err != nil {
-			return giveUpDomain(ctx, in, &cur, "the tenant API did not add the domain: "+message(err), false)
+			return giveUpDomain(ctx, *in, &cur, "the tenant API did not add the domain: "+message(err), false)
 		}
 		in.Started = workflow.Now(ctx)
 		if err := notify(ctx, activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainDNS, Key: key(activities.EmailDomainDNS), Domain: in.Domain}); err != nil {
@@ -55,7 +67,12 @@ func domain(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 				if err := notify(ctx, activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainVerified, Key: key(activities.EmailDomainVerified), Domain: in.Domain}); err != nil {
 					return AfterResult{}, err
 				}
-				return AfterResult{Stage: StageVerified}, nil
+				// Runs recorded before the mail records were checked end
+				// here, as they did.
+				if workflow.GetVersion(ctx, "domain-records", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+					return AfterResult{Stage: StageVerified}, nil
+				}
+				return mailRecords(ctx, in, &cur)
 			}
 			// The tenant does not see the record yet (its resolvers lag
 			// ours): keep checking.
@@ -63,7 +80,7 @@ func domain(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 		}
 		now := workflow.Now(ctx)
 		if !now.Before(giveUpAt) {
-			return giveUpDomain(ctx, in, &cur, "the DNS record was not seen within "+days(sc.GiveUpAfter), true)
+			return giveUpDomain(ctx, *in, &cur, "the DNS record was not seen within "+days(sc.GiveUpAfter), true)
 		}
 		for in.Reminded < len(sc.Reminders) && !now.Before(in.Started.Add(sc.Reminders[in.Reminded])) {
 			day := int(sc.Reminders[in.Reminded] / (24 * time.Hour))
@@ -83,7 +100,7 @@ func domain(ctx workflow.Context, in DomainInput) (AfterResult, error) {
 		// Continued after the wait, not before it: the next run begins
 		// with the check that is due, so none is made twice at the seam.
 		if run+1 >= sc.ChecksPerRun {
-			return AfterResult{}, workflow.NewContinueAsNewError(ctx, DomainWorkflow, in)
+			return AfterResult{}, workflow.NewContinueAsNewError(ctx, DomainWorkflow, *in)
 		}
 	}
 }

@@ -71,13 +71,13 @@ func TestDomainSeenAtTheFirstCheckIsVerified(t *testing.T) {
 		env.OnActivity(a.CheckDNS, mock.Anything, domainName).Return(true, nil)
 	})
 	r := h.run(DomainWorkflow, domainIn)
-	require.Equal(t, AfterResult{Stage: StageVerified}, r)
+	require.Equal(t, AfterResult{Stage: StageReady}, r, "verified, then its mail records seen at once")
 	require.Equal(t, join(domainAdded, []string{"CheckDNS(" + domainName + ")", "VerifyDomain(shop-1," + domainName + ")",
-		"SendNotice(domain_verified:" + domainName + "#1)"}), h.names())
+		"SendNotice(domain_verified:" + domainName + "#1)"}, recordsReady), h.names())
 	for _, n := range h.emails() {
 		require.Equal(t, domainName, n.Domain, "the email reads the domain and its TXT record")
 	}
-	require.Equal(t, []string{StageVerified}, h.stages)
+	require.Equal(t, []string{StageVerified, StageCheckingRecords, StageReady}, h.stages)
 	require.Equal(t, afterStart, h.env.Now().UTC())
 }
 
@@ -89,13 +89,13 @@ func TestDomainSeenLaterFollowsTheBackoff(t *testing.T) {
 	})
 	h.env.RegisterDelayedCallback(func() { require.Equal(t, StageCheckingDNS, h.stage()) }, 3*time.Hour)
 	r := h.run(DomainWorkflow, domainIn)
-	require.Equal(t, StageVerified, r.Stage)
+	require.Equal(t, StageReady, r.Stage)
 	checks := h.times("CheckDNS")
 	require.Len(t, checks, 21)
 	require.Equal(t, afterStart, checks[0], "the first check right after the DNS email")
 	require.Equal(t, append(append(repeat(7, 15*time.Minute), repeat(8, 30*time.Minute)...), repeat(5, time.Hour)...), gaps(checks))
 	require.Equal(t, []time.Time{checks[20]}, h.times("VerifyDomain"))
-	require.Equal(t, []string{activities.EmailDomainDNS, activities.EmailDomainVerified}, h.kinds(), "no reminder before day 3")
+	require.Equal(t, []string{activities.EmailDomainDNS, activities.EmailDomainVerified, activities.EmailDomainRecords, activities.EmailDomainReady}, h.kinds(), "no reminder before day 3")
 }
 
 // The tenant's resolvers may lag ours: a refused verification is tried
@@ -108,9 +108,9 @@ func TestDomainVerificationRefusedOnceSucceedsLater(t *testing.T) {
 			final("400 Bad Request: DomainVerificationFailed", ErrTenantAPI)).Once()
 	})
 	r := h.run(DomainWorkflow, domainIn)
-	require.Equal(t, StageVerified, r.Stage)
+	require.Equal(t, StageReady, r.Stage)
 	check, verify := "CheckDNS("+domainName+")", "VerifyDomain(shop-1,"+domainName+")"
-	require.Equal(t, join(domainAdded, []string{check, check, verify, check, verify, "SendNotice(domain_verified:" + domainName + "#1)"}), h.names())
+	require.Equal(t, join(domainAdded, []string{check, check, verify, check, verify, "SendNotice(domain_verified:" + domainName + "#1)"}, recordsReady), h.names())
 	require.Equal(t, []time.Time{afterStart, afterStart.Add(15 * time.Minute), afterStart.Add(30 * time.Minute)}, h.times("CheckDNS"))
 	require.Equal(t, []time.Time{afterStart.Add(15 * time.Minute), afterStart.Add(30 * time.Minute)}, h.times("VerifyDomain"))
 }
@@ -239,6 +239,7 @@ func TestDomainReminderThatFailsIsSkipped(t *testing.T) {
 		env.OnActivity(a.CheckDNS, mock.Anything, domainName).Return(true, nil)
 	})
 	r := h.run(DomainWorkflow, oneRun(domainIn))
-	require.Equal(t, StageVerified, r.Stage)
-	require.Equal(t, []string{activities.EmailDomainDNS, activities.EmailDomainReminder, activities.EmailDomainVerified}, h.kinds())
+	require.Equal(t, StageReady, r.Stage)
+	require.Equal(t, []string{activities.EmailDomainDNS, activities.EmailDomainReminder, activities.EmailDomainVerified,
+		activities.EmailDomainRecords, activities.EmailDomainReady}, h.kinds())
 }

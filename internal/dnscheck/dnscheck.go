@@ -80,3 +80,94 @@ func (c *Checker) resolver() *net.Resolver {
 	}
 	return r
 }
+
+// HasMX reports whether name has an MX record pointing at host. The
+// preference is not compared: Microsoft asks for 0, but a customer whose
+// other MX records are gone delivers to the one left whatever its number.
+// Host names compare without case or the trailing dot.
+func (c *Checker) HasMX(ctx context.Context, name, host string) (bool, error) {
+	ctx, cancel, name, err := c.prepare(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer cancel()
+	mxs, err := c.resolver().LookupMX(ctx, name+".")
+	if found, err := notFound(err, "MX", name); err != nil || !found {
+		return false, err
+	}
+	for _, mx := range mxs {
+		if sameHost(mx.Host, host) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// HasCNAME reports whether name is an alias of target (compared without
+// case or the trailing dot).
+func (c *Checker) HasCNAME(ctx context.Context, name, target string) (bool, error) {
+	ctx, cancel, name, err := c.prepare(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer cancel()
+	// The Go resolver asks for A, AAAA and CNAME and reads the alias off
+	// the answer, so a target whose addresses we cannot see still counts.
+	cname, err := c.resolver().LookupCNAME(ctx, name+".")
+	if found, err := notFound(err, "CNAME", name); err != nil || !found {
+		return false, err
+	}
+	return sameHost(cname, target), nil
+}
+
+// HasTXTFold is HasTXT for values that are not tokens but policies, such
+// as SPF: case and surrounding space do not matter to a mail server, so
+// they do not here.
+func (c *Checker) HasTXTFold(ctx context.Context, name, text string) (bool, error) {
+	ctx, cancel, name, err := c.prepare(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	defer cancel()
+	txts, err := c.resolver().LookupTXT(ctx, name+".")
+	if found, err := notFound(err, "TXT", name); err != nil || !found {
+		return false, err
+	}
+	for _, t := range txts {
+		if strings.EqualFold(strings.TrimSpace(t), strings.TrimSpace(text)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// prepare trims name and bounds the lookup by the checker's timeout.
+func (c *Checker) prepare(ctx context.Context, name string) (context.Context, context.CancelFunc, string, error) {
+	name = strings.TrimSuffix(strings.TrimSpace(name), ".")
+	if name == "" {
+		return nil, nil, "", errors.New("dnscheck: empty name")
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return ctx, cancel, name, nil
+}
+
+// notFound turns a lookup error into (found, err): a name or record that
+// does not exist is an answer, (false, nil); any other failure is an error.
+func notFound(err error, typ, name string) (bool, error) {
+	if err == nil {
+		return true, nil
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false, nil
+	}
+	return false, fmt.Errorf("dnscheck: %s %s: %w", typ, name, err)
+}
+
+func sameHost(a, b string) bool {
+	return strings.EqualFold(strings.TrimSuffix(strings.TrimSpace(a), "."), strings.TrimSuffix(strings.TrimSpace(b), "."))
+}

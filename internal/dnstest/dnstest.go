@@ -1,5 +1,5 @@
-// Package dnstest is an authoritative DNS server for tests: it answers TXT
-// queries from an in-memory zone over UDP and TCP on one 127.0.0.1 port, so
+// Package dnstest is an authoritative DNS server for tests: it answers TXT,
+// MX and CNAME queries from an in-memory zone over UDP and TCP on one 127.0.0.1 port, so
 // domain verification can be exercised end to end (the real resolver code,
 // real packets) without touching public DNS. It is a non-test package so
 // that e2e tests in other packages can import it; the product never does.
@@ -31,6 +31,8 @@ type Server struct {
 
 	mu      sync.Mutex
 	zone    map[string][]string // canonical name -> TXT values
+	mx      map[string][]*dns.MX
+	cname   map[string]string // canonical name -> canonical target
 	queries int
 	closed  bool
 }
@@ -44,8 +46,10 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		addr: pc.LocalAddr().String(),
-		zone: make(map[string][]string),
+		addr:  pc.LocalAddr().String(),
+		zone:  make(map[string][]string),
+		mx:    make(map[string][]*dns.MX),
+		cname: make(map[string]string),
 	}
 	h := dns.HandlerFunc(s.serve)
 	s.udp = &dns.Server{PacketConn: pc, Handler: h}
@@ -107,7 +111,10 @@ func (s *Server) SetTXT(name string, texts ...string) {
 func (s *Server) Remove(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.zone, dns.CanonicalName(name))
+	n := dns.CanonicalName(name)
+	delete(s.zone, n)
+	delete(s.mx, n)
+	delete(s.cname, n)
 }
 
 // Queries is the number of queries received so far, of any type and over
@@ -177,9 +184,28 @@ func (s *Server) answer(m *dns.Msg, q dns.Question) {
 	defer s.mu.Unlock()
 	s.queries++
 	texts, ok := s.zone[name]
-	if !ok && !s.hasBelow(name) {
+	mxs, hasMX := s.mx[name]
+	target, hasCNAME := s.cname[name]
+	if !ok && !hasMX && !hasCNAME && !s.hasBelow(name) {
 		m.Rcode = dns.RcodeNameError
 		return
+	}
+	if hasCNAME {
+		// An alias has no other records: whatever type is asked, the
+		// answer is the CNAME (the target is not in this zone, so it is
+		// not chased), as an authoritative server answers.
+		m.Answer = append(m.Answer, &dns.CNAME{
+			Hdr:    dns.RR_Header{Name: q.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: ttl},
+			Target: target,
+		})
+		return
+	}
+	if q.Qtype == dns.TypeMX || q.Qtype == dns.TypeANY {
+		for _, mx := range mxs {
+			rr := *mx
+			rr.Hdr = dns.RR_Header{Name: q.Name, Rrtype: dns.TypeMX, Class: dns.ClassINET, Ttl: ttl}
+			m.Answer = append(m.Answer, &rr)
+		}
 	}
 	if q.Qtype != dns.TypeTXT && q.Qtype != dns.TypeANY {
 		return // the name exists but has no records of that type
@@ -192,11 +218,39 @@ func (s *Server) answer(m *dns.Msg, q dns.Question) {
 	}
 }
 
+// SetMX replaces the MX records of name with one to host at preference
+// pref. The name's TXT records stay.
+func (s *Server) SetMX(name, host string, pref uint16) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := dns.CanonicalName(name)
+	s.mx[n] = []*dns.MX{{Mx: dns.Fqdn(host), Preference: pref}}
+	if _, ok := s.zone[n]; !ok {
+		s.zone[n] = nil
+	}
+}
+
+// SetCNAME makes name an alias of target (replacing its other records, as
+// a CNAME allows none beside it).
+func (s *Server) SetCNAME(name, target string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := dns.CanonicalName(name)
+	delete(s.zone, n)
+	delete(s.mx, n)
+	s.cname[n] = dns.Fqdn(target)
+}
+
 // hasBelow reports whether name is an empty non-terminal: a name with no
 // records of its own but with records under it (example.com when only
 // _verify.example.com is set). Such names exist, so they are not NXDOMAIN.
 func (s *Server) hasBelow(name string) bool {
 	for n := range s.zone {
+		if strings.HasSuffix(n, "."+name) {
+			return true
+		}
+	}
+	for n := range s.cname {
 		if strings.HasSuffix(n, "."+name) {
 			return true
 		}

@@ -204,7 +204,7 @@ func (s *Server) AddUser(ctx context.Context, o store.Order, userName, displayNa
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return store.User{}, fmt.Errorf("read domain: %w", err)
 		}
-		if err != nil || d.OrderID != o.ID || d.Status != store.DomainVerified {
+		if err != nil || d.OrderID != o.ID || !store.DomainIsVerified(d.Status) {
 			return store.User{}, refusal("user_name", CodeInvalid, "the domain "+domain+" is not a verified domain of the tenant")
 		}
 	}

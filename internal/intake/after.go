@@ -127,6 +127,9 @@ type DomainView struct {
 	WorkflowID string    `json:"workflow_id"`
 	Status     string    `json:"status"`
 	CheckUntil time.Time `json:"check_until"`
+	// Records are the mail records to publish once the domain is verified.
+	Records        []DomainRecordView `json:"records,omitempty"`
+	RecordsMissing string             `json:"records_missing,omitempty"`
 }
 
 func (s *Server) addDomain(w http.ResponseWriter, r *http.Request) {
@@ -143,8 +146,12 @@ func (s *Server) addDomain(w http.ResponseWriter, r *http.Request) {
 	if s.refused(w, err, "domain") {
 		return
 	}
-	writeJSON(w, http.StatusAccepted, DomainView{OrderID: o.ID, Domain: d.Domain, WorkflowID: workflows.DomainWorkflowID(d.Domain, d.Attempt),
-		Status: d.Status, CheckUntil: d.CheckUntil.UTC()})
+	v, err := s.domainView(r.Context(), o, d)
+	if err != nil {
+		s.unavailable(w, "read domain records", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, v)
 }
 
 // cancelSubscription asks the subscription to end when its paid period

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 )
 
 // Licences asks for more (AddSeats > 0) or fewer seats:
@@ -24,6 +25,17 @@ func (c *Client) AddUser(ctx context.Context, orderID string, req UserRequest) (
 func (c *Client) AddDomain(ctx context.Context, orderID string, req DomainRequest) (DomainView, error) {
 	var v DomainView
 	return v, c.post(ctx, orderID, "/domains", req, &v)
+}
+
+// Domain reads the order's own domain with its mail records:
+// GET /v1/orders/{id}/domains/{domain}.
+func (c *Client) Domain(ctx context.Context, orderID, domain string) (DomainView, error) {
+	var v DomainView
+	path, err := orderPath(orderID, "/domains/"+url.PathEscape(domain))
+	if err != nil {
+		return v, err
+	}
+	return v, c.do(ctx, http.MethodGet, path, nil, nil, &v)
 }
 
 // CancelSubscription ends the order's subscription when its paid period

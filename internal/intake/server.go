@@ -59,6 +59,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/orders/{order_id}/users", s.shop(s.addUser))
 	mux.Handle("DELETE /v1/orders/{order_id}/users/{user_name}", s.shop(s.removeUser))
 	mux.Handle("POST /v1/orders/{order_id}/domains", s.shop(s.addDomain))
+	mux.Handle("GET /v1/orders/{order_id}/domains/{domain}", s.shop(s.getDomain))
 	mux.Handle("POST /v1/orders/{order_id}/subscription/cancel", s.shop(s.cancelSubscription))
 	mux.HandleFunc("POST /v1/payments/notifications", s.paymentNotification)
 	mux.HandleFunc("POST /v1/payments/p24/status", s.p24Status)

@@ -37,6 +37,11 @@ const (
 	KindDomainReminder Kind = "domain_reminder"
 	KindDomainVerified Kind = "domain_verified"
 	KindDomainFailed   Kind = "domain_failed"
+	// The verified domain's mail records: to publish (and reminders, with
+	// ReminderDay), all published, or some never seen.
+	KindDomainRecords        Kind = "domain_records"
+	KindDomainReady          Kind = "domain_ready"
+	KindDomainRecordsMissing Kind = "domain_records_missing"
 
 	// Renewal and the end of a subscription.
 	KindRenewalInvoice          Kind = "renewal_invoice"
@@ -65,6 +70,7 @@ func Kinds() []Kind {
 		KindLicencesInvoice, KindLicencesAdded, KindLicencesReduced, KindLicencesCancelled,
 		KindUserCreated,
 		KindDomainDNS, KindDomainReminder, KindDomainVerified, KindDomainFailed,
+		KindDomainRecords, KindDomainReady, KindDomainRecordsMissing,
 		KindRenewalInvoice, KindRenewalPaid, KindSubscriptionSuspended,
 		KindSubscriptionReactivated, KindSubscriptionEnding, KindSubscriptionTerminated,
 		KindSeatsWindow, KindPanelLink, KindEInvoice}
@@ -95,21 +101,22 @@ type Data struct {
 	// provisioned before the admin got one).
 	AdminLicence           string
 	FreeSeats              int
-	InstallerURL           string // where the plan's apps are: desktop installer, web apps or Outlook on the web
-	Reason                 string // cancellation / refund reason, human readable
-	CreditNote             string // the correcting invoice's number, when one was issued
-	PeriodStart, PeriodEnd string // billing period, YYYY-MM-DD
-	UserName, DisplayName  string // user_created: the new user's UPN and name
-	Licensed               bool   // user_created: a PlanName licence was assigned
-	DNSName, DNSText       string // TXT record the customer must publish: name and value
-	CheckUntil             string // date the automatic domain checks stop
-	ReminderDay            int    // domain_reminder: the day of checking
-	IsDefault              bool   // domain_verified: now the default domain
-	TerminateOn            string // subscription_suspended: date the subscription ends unless paid
-	WindowEnds             string // seats_window: when seats can no longer be given back, e.g. "2026-12-25 14:00" (FreeSeats are unassigned)
-	LinkValidUntil         string // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
-	KSeFNumber             string // e_invoice: the number KSeF gave the document; "" while offline
-	Correction             bool   // e_invoice: InvoiceNumber is a correction, not a VAT invoice
+	InstallerURL           string   // where the plan's apps are: desktop installer, web apps or Outlook on the web
+	Reason                 string   // cancellation / refund reason, human readable
+	CreditNote             string   // the correcting invoice's number, when one was issued
+	PeriodStart, PeriodEnd string   // billing period, YYYY-MM-DD
+	UserName, DisplayName  string   // user_created: the new user's UPN and name
+	Licensed               bool     // user_created: a PlanName licence was assigned
+	DNSName, DNSText       string   // TXT record the customer must publish: name and value
+	CheckUntil             string   // date the automatic domain checks stop
+	ReminderDay            int      // domain_reminder: the day of checking
+	IsDefault              bool     // domain_verified: now the default domain
+	Records                []Record // domain_records, domain_ready, domain_records_missing: the mail records
+	TerminateOn            string   // subscription_suspended: date the subscription ends unless paid
+	WindowEnds             string   // seats_window: when seats can no longer be given back, e.g. "2026-12-25 14:00" (FreeSeats are unassigned)
+	LinkValidUntil         string   // panel_link: when the link stops working, e.g. "2026-12-25 14:00"
+	KSeFNumber             string   // e_invoice: the number KSeF gave the document; "" while offline
+	Correction             bool     // e_invoice: InvoiceNumber is a correction, not a VAT invoice
 
 	// Plan is what the plan gives each user (apps, mailbox, Teams), as
 	// package order knows it. Every email that speaks of apps, mailboxes,
@@ -117,6 +124,14 @@ type Data struct {
 	// templates/<lang>/_plan*.txt/html; installer_ready needs it, the others
 	// say nothing plan-specific without it (see PlanKnown).
 	Plan order.Plan
+}
+
+// Record is one DNS record a domain needs for mail, as the customer
+// publishes it; Published tells whether the last check saw it.
+type Record struct {
+	Type, Name, Value string
+	Preference        int // MX only
+	Published         bool
 }
 
 // view is what templates execute against; Subject lets the HTML layout put

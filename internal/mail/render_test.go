@@ -45,10 +45,15 @@ func sampleData(lang string) Data {
 		CheckUntil:      "2026-12-09",
 		ReminderDay:     3,
 		IsDefault:       true,
-		TerminateOn:     "2027-01-30",
-		LinkValidUntil:  "2026-12-25 14:00",
-		WindowEnds:      "2026-12-08 09:00",
-		FreeSeats:       2,
+		Records: []Record{
+			{Type: "MX", Name: "acme.pl", Value: "acme-pl.mail.protection.outlook.com", Published: true},
+			{Type: "CNAME", Name: "autodiscover.acme.pl", Value: "autodiscover.outlook.com"},
+			{Type: "TXT", Name: "acme.pl", Value: "v=spf1 include:spf.protection.outlook.com -all"},
+		},
+		TerminateOn:    "2027-01-30",
+		WindowEnds:     "2026-12-08 09:00",
+		FreeSeats:      2,
+		LinkValidUntil: "2026-12-25 14:00",
 	}
 }
 
@@ -84,6 +89,11 @@ var kindFacts = map[Kind]func(Data) []string{
 	KindDomainReminder: func(d Data) []string { return []string{d.Domain, d.DNSName, d.DNSText, d.CheckUntil} },
 	KindDomainVerified: func(d Data) []string { return []string{d.Domain} },
 	KindDomainFailed:   func(d Data) []string { return []string{d.Domain, d.DNSText, d.CheckUntil} },
+	KindDomainRecords:  func(d Data) []string { return append(recordFacts(d), d.CheckUntil) },
+	KindDomainReady:    recordFacts,
+	KindDomainRecordsMissing: func(d Data) []string {
+		return append(recordFacts(d), d.Reason)
+	},
 	KindRenewalInvoice: func(d Data) []string {
 		return []string{d.InvoiceNumber, d.Net + " PLN", d.VAT + " PLN", d.Gross + " PLN", d.DueDate, d.BillingPanelURL, d.PeriodStart, d.PeriodEnd, d.PlanName}
 	},

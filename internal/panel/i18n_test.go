@@ -34,7 +34,7 @@ func TestCatalogueHasEveryKeyInBothLanguages(t *testing.T) {
 		"doc.status.%s":     {billing.DocUnpaid, billing.DocPaid, billing.DocVoid},
 		"sub.status.%s":     {store.ServiceActive, store.ServiceRenewalDue, store.ServiceSuspended, store.ServiceTerminated},
 		"users.status.%s":   {store.UserCreating, store.UserCreated, store.UserFailed},
-		"domains.status.%s": {store.DomainPending, store.DomainVerified, store.DomainFailed},
+		"domains.status.%s": {store.DomainPending, store.DomainVerified, store.DomainFailed, store.DomainReady, store.DomainRecordsMissing},
 		"msg.%s.body":       {"notfound", "forbidden", "ended", "slowdown", "unavailable"},
 		"plan.apps.%s":      {string(order.AppsDesktop), string(order.AppsWeb), string(order.AppsNone)},
 		"tenant.start.%s":   {string(order.AppsDesktop), string(order.AppsWeb), string(order.AppsNone)},

@@ -272,13 +272,17 @@ type Domain struct {
 	Domain      string
 	OrderID     string
 	MakeDefault bool
-	Status      string // DomainPending, DomainVerified or DomainFailed
+	Status      string // DomainPending, DomainVerified, DomainFailed, DomainReady or DomainRecordsMissing
 	Attempt     int
 	TXTName     string
 	TXTText     string
 	CheckUntil  time.Time
 	VerifiedAt  *time.Time
 	Created     bool // this call started an attempt
+	// RecordsNote names the mail records missing when the checks ended.
+	RecordsNote string
+	// Records are the mail records to publish (filled by Domains only).
+	Records []ServiceRecord
 }
 
 // ErrDomainTaken is returned when another order holds the domain.
@@ -336,8 +340,8 @@ func (s *Store) GetDomain(ctx context.Context, domain string) (Domain, error) {
 
 func domainOf(ctx context.Context, q querier, domain string) (Domain, error) {
 	d := Domain{Domain: domain}
-	err := q.QueryRow(ctx, `SELECT order_id, make_default, status, attempt, txt_name, txt_text, check_until, verified_at
-		FROM tenant_domains WHERE domain = $1`, domain).Scan(&d.OrderID, &d.MakeDefault, &d.Status, &d.Attempt, &d.TXTName, &d.TXTText, &d.CheckUntil, &d.VerifiedAt)
+	err := q.QueryRow(ctx, `SELECT order_id, make_default, status, attempt, txt_name, txt_text, check_until, verified_at, records_note
+		FROM tenant_domains WHERE domain = $1`, domain).Scan(&d.OrderID, &d.MakeDefault, &d.Status, &d.Attempt, &d.TXTName, &d.TXTText, &d.CheckUntil, &d.VerifiedAt, &d.RecordsNote)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("domain %s: %w", domain, ErrNotFound)
 	}
@@ -358,6 +362,9 @@ func (s *Store) Domains(ctx context.Context, orderID string) ([]Domain, error) {
 	for _, n := range names {
 		d, err := domainOf(ctx, s.Pool, n)
 		if err != nil {
+			return nil, err
+		}
+		if d.Records, err = domainRecords(ctx, s, n); err != nil {
 			return nil, err
 		}
 		out = append(out, d)

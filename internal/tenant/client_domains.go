@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // AddDomain adds a custom domain to a customer's tenant. The answer is
@@ -54,4 +55,35 @@ func domainsPath(customerID string) string {
 
 func domainPath(customerID, domain string) string {
 	return domainsPath(customerID) + "/" + url.PathEscape(domain)
+}
+
+// ErrRecordsUnavailable is the error ServiceRecords returns when the tenant
+// has no records for the domain yet (it is not verified); Graph answers that
+// with a record of type "Unavailable" rather than an error status.
+type ErrRecordsUnavailable struct {
+	Domain      string
+	Description string
+}
+
+func (e *ErrRecordsUnavailable) Error() string {
+	return "partner center: no service records for " + e.Domain + " yet: " + e.Description
+}
+
+// ServiceRecords lists the DNS records a verified domain needs for the
+// tenant's services (mail: MX, the autodiscover CNAME, the SPF TXT), in the
+// order the server gives them. An unverified domain gives
+// *ErrRecordsUnavailable.
+func (c *Client) ServiceRecords(ctx context.Context, customerID, domain string, call Call) ([]ServiceRecord, error) {
+	var out graphCollection[ServiceRecord]
+	if err := c.do(ctx, http.MethodGet, domainPath(customerID, domain)+"/serviceConfigurationRecords", call, nil, &out); err != nil {
+		return nil, err
+	}
+	recs := make([]ServiceRecord, 0, len(out.Value))
+	for _, r := range out.Value {
+		if strings.EqualFold(r.RecordType, RecordUnavailable) {
+			return nil, &ErrRecordsUnavailable{Domain: domain, Description: r.Description}
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
 }

@@ -92,6 +92,7 @@ func NewFake(token string) *Fake {
 	f.mux.HandleFunc("POST /v1/customers/{id}/domains/{domain}/verify", f.verifyDomain)
 	f.mux.HandleFunc("PATCH /v1/customers/{id}/domains/{domain}", f.patchDomain)
 	f.mux.HandleFunc("DELETE /v1/customers/{id}/domains/{domain}", f.deleteDomain)
+	f.mux.HandleFunc("GET /v1/customers/{id}/domains/{domain}/serviceConfigurationRecords", f.serviceRecords)
 	return f
 }
 
