@@ -10,10 +10,12 @@ import (
 
 // The worker renders documents in parallel (each issuing transaction, each
 // KSeF acceptance renders its own): renders running at once share the
-// embedded font's bytes and the glyph set, and each still gives the bytes
-// the same document gives alone. Run with -race.
+// prepared font (font.go), the Go font's bytes and the glyph set, and each
+// still gives the bytes the same document gives alone. Run with -race.
 func TestParallelRendersGiveTheSameBytes(t *testing.T) {
-	docs := []document.Document{sample(), correction(), accepted()}
+	cyrillic := sample() // set in the UTF-8 font, the others in the prepared one
+	cyrillic.Buyer.Name = "България ЕООД"
+	docs := []document.Document{sample(), correction(), accepted(), cyrillic}
 	want := make([][]byte, len(docs))
 	for i, d := range docs {
 		pdf, err := document.Render(d)
