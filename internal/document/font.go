@@ -123,8 +123,13 @@ func fontFile(pdf []byte) ([]byte, int, error) {
 	if i < 0 || j < 0 {
 		return nil, 0, bad
 	}
-	n, err1 := strconv.Atoi(string(bytes.Fields(pdf[j+len("<</Length "):])[0]))
-	size, err2 := strconv.Atoi(string(bytes.Fields(pdf[i+len("/Length1 "):])[0]))
+	// The number that starts b.
+	num := func(b []byte) (int, error) {
+		end := bytes.IndexFunc(b, func(r rune) bool { return r < '0' || r > '9' })
+		return strconv.Atoi(string(b[:max(end, 0)]))
+	}
+	n, err1 := num(pdf[j+len("<</Length "):])
+	size, err2 := num(pdf[i+len("/Length1 "):])
 	k := bytes.Index(pdf[i:], []byte("stream\n"))
 	if err1 != nil || err2 != nil || k < 0 || i+k+len("stream\n")+n > len(pdf) {
 		return nil, 0, bad

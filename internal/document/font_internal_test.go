@@ -49,3 +49,31 @@ func raster(t *testing.T, pdf []byte) []byte {
 	require.NoError(t, err, "pdftoppm (poppler-utils)")
 	return out
 }
+
+// BenchmarkFonts renders one Polish invoice with each font, side by side:
+// what the prepared font saves, and what a document outside Windows-1250
+// still costs.
+func BenchmarkFonts(b *testing.B) {
+	f, err := prepared()
+	require.NoError(b, err)
+	day := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	d := Document{Kind: Invoice, Number: "FV/2026/000042", Issued: day, SaleDate: day, PaidOn: &day,
+		Seller: Party{Name: "Officeflow sp. z o.o.", Address: "ul. Marszałkowska 1", City: "Warszawa", NIP: "5260250995"},
+		Buyer:  Party{Name: "Zażółć Gęślą Jaźń sp. z o.o.", Address: "ul. Żwirowa Łąka 5", City: "Łódź", NIP: "7680002466"},
+		Lines: []Line{{Name: "Microsoft 365 Business Standard", Seats: 5, Period: "1 mies.",
+			UnitNet: 5400, Net: 27000, VAT: 6210, Gross: 33210}},
+		Totals: Totals{Net: 27000, VAT: 6210, Gross: 33210}, Currency: "PLN"}
+	for _, c := range []struct {
+		name string
+		f    *font
+	}{{"prepared", f}, {"utf8", nil}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok, err := render(d, c.f); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
