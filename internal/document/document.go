@@ -174,22 +174,51 @@ func rate(r string) string {
 	return r
 }
 
-// Render lays the document out on one A4 page.
+// Render lays the document out on one A4 page: with the prepared font
+// (font.go) when it has a code for every character the document prints,
+// else with the UTF-8 font.
 func Render(d Document) ([]byte, error) {
+	if f, err := prepared(); err == nil {
+		if pdf, ok, err := render(d, f); ok || err != nil {
+			return pdf, err
+		}
+	}
+	pdf, _, err := render(d, nil)
+	return pdf, err
+}
+
+// render is Render with the prepared font f, or with the UTF-8 font if f
+// is nil; false (and no PDF) if f has no code for a character printed.
+func render(d Document, f *font) ([]byte, bool, error) {
 	p := fpdf.New("P", "mm", "A4", "")
 	p.SetCatalogSort(true)
 	p.SetCreationDate(d.Issued)
 	p.SetModificationDate(d.Issued)
 	p.SetTitle(Printable(title(d.Kind)+" "+d.Number), true)
 	p.SetAuthor(Printable(d.Seller.Name), true)
-	// One face only: each embedded TTF is parsed, subset and compressed per
-	// document, about 5 ms of CPU apiece; headings are set larger instead.
-	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	// One face only, headings set larger: the UTF-8 font is parsed, subset
+	// and compressed per document; the prepared one (font.go) is copied in
+	// as it is.
+	if f != nil {
+		p.AddFontFromBytes("go", "", f.def, f.file)
+	} else {
+		p.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	}
 	p.SetAutoPageBreak(false, 10)
 	p.AddPage()
 	// Every text on the page goes through here, and so through Printable.
+	// A character the prepared font has no code for stops nothing here:
+	// the document is rendered again with the UTF-8 font (Render).
+	missed := false
 	cell := func(w, h float64, s, border string, ln int, align string) {
-		p.CellFormat(w, h, Printable(s), border, ln, align, false, 0, "")
+		s = Printable(s)
+		if f != nil {
+			var ok bool
+			if s, ok = f.encode(s); !ok {
+				missed = true
+			}
+		}
+		p.CellFormat(w, h, s, border, ln, align, false, 0, "")
 	}
 
 	p.SetFont("go", "", 16)
@@ -306,16 +335,19 @@ func Render(d Document) ([]byte, error) {
 	}
 	if d.KSeF != nil {
 		if err := codes(p, d.KSeF, cell); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 
+	if missed {
+		return nil, false, nil
+	}
 	if err := p.Error(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var b bytes.Buffer
 	if err := p.Output(&b); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), true, nil
 }

@@ -137,14 +137,20 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 	if err != nil {
 		return inv, err
 	}
-	// Rendered in the issuing transaction: a document never exists without
-	// its PDF, and a retried step that finds the document finds the PDF.
 	if s.KSeF && (kind == billing.KindInvoice || kind == billing.KindCorrection) {
 		// Its KSeF state is born with it, pending until its workflow sends it.
-		if _, err := tx.Exec(ctx, `INSERT INTO ksef_documents (invoice_id) VALUES ($1)`, inv.ID); err != nil {
-			return inv, err
-		}
+		// Its PDF is not rendered here: KSeFAccept or KSeFGoOffline renders
+		// it with KSeF's mark, and that one is the PDF its email carries
+		// (SendKSeFEmail; the payment email attaches none). Rendered here
+		// too it would be rendered twice, the first replaced unread, and in
+		// the transaction that holds the series' counter. A read before
+		// then (the panel, the shop's API) renders it through DocumentPDF
+		// from this same row, to the bytes it would have had here.
+		_, err = tx.Exec(ctx, `INSERT INTO ksef_documents (invoice_id) VALUES ($1)`, inv.ID)
+		return inv, err
 	}
+	// Rendered in the issuing transaction: a document never exists without
+	// its PDF, and a retried step that finds the document finds the PDF.
 	_, err = s.renderPDF(ctx, tx, inv.ID, false)
 	return inv, err
 }

@@ -155,8 +155,9 @@ func (s *Store) Source(ctx context.Context, id int64) (Source, error) {
 }
 
 // renderPDF renders a document from what the database holds in q's
-// transaction and stores it with the row: once when it is issued, and again
-// when KSeF's mark is added (again is true).
+// transaction and stores it with the row: once when it is issued (a
+// document for KSeF on its first read instead, see issue), and again when
+// KSeF's mark is added (again is true).
 func (s *Store) renderPDF(ctx context.Context, q execQuerier, id int64, again bool) ([]byte, error) {
 	src, err := s.source(ctx, q, id)
 	if err != nil {
@@ -177,8 +178,8 @@ type DocumentOf struct {
 }
 
 // DocumentPDF is a document's PDF and whose it is; the caller checks that
-// it is the asker's. A document issued before PDFs were kept is rendered
-// now, once.
+// it is the asker's. A document issued before PDFs were kept, or one for
+// KSeF read before KSeF marked it, is rendered now, once.
 func (s *Store) DocumentPDF(ctx context.Context, id int64) (of DocumentOf, pdf []byte, err error) {
 	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, i.pdf FROM invoices i JOIN orders o ON o.order_id = i.order_id WHERE i.id = $1`, id).
 		Scan(&of.Shop, &of.OrderID, &of.Number, &pdf)
