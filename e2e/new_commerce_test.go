@@ -123,6 +123,10 @@ func TestNewCommerceBodyRefusals(t *testing.T) {
 		{"mca_accepted_by.accepted_at", func(o map[string]any) {
 			o["mca_accepted_by"] = map[string]any{"first_name": "Anna", "last_name": "Nowak", "email": "anna@acme.pl", "accepted_at": "30.11.2026"}
 		}},
+		{"mca_accepted_by.accepted_at", func(o map[string]any) {
+			o["mca_accepted_by"] = map[string]any{"first_name": "Anna", "last_name": "Nowak", "email": "anna@acme.pl",
+				"accepted_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)}
+		}},
 		{"phone", func(o map[string]any) {
 			o["mca_accepted_by"] = map[string]any{"first_name": "Anna", "last_name": "Nowak", "email": "anna@acme.pl", "accepted_at": "2026-11-30T15:04:05Z", "phone": "1"}
 		}},

@@ -146,6 +146,10 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
+	if fe := req.CheckAcceptedBy(time.Now()); fe != nil {
+		writeFieldError(w, fe)
+		return
+	}
 	ctx := r.Context()
 	// An order recorded before is answered from the database, read only:
 	// its workflow may have closed long ago, and a repeat changes nothing.

@@ -92,6 +92,25 @@ func (r *Request) normalizeCommerce() {
 // younger, and a year 0 is a shop's zero value, not a date.
 var earliestAcceptance = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// AcceptanceSkew is how far ahead of our clock a shop's clock may be
+// when it stamps accepted_at.
+const AcceptanceSkew = 5 * time.Minute
+
+// CheckAcceptedBy refuses an acceptance stamped later than now (give or
+// take AcceptanceSkew): the Agreement is accepted before the order is
+// placed, and the tenant API takes no date in the future. Validate cannot
+// know the time; the intake asks this right after it.
+func (r *Request) CheckAcceptedBy(now time.Time) *FieldError {
+	a := r.MCAAcceptedBy
+	if a == nil {
+		return nil
+	}
+	if at, err := time.Parse(time.RFC3339Nano, a.AcceptedAt); err == nil && at.After(now.Add(AcceptanceSkew)) {
+		return fieldErr("mca_accepted_by.accepted_at", "invalid", "mca_accepted_by.accepted_at is in the future; the Agreement is accepted before the order is placed")
+	}
+	return nil
+}
+
 // validateCommerce checks the term against the billing cycle and the
 // acceptance's fields, naming the first bad one.
 func (r *Request) validateCommerce() *FieldError {

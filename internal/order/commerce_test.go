@@ -116,3 +116,30 @@ func TestValidateNamesBadCommerceField(t *testing.T) {
 		})
 	}
 }
+
+func TestAcceptanceNotInTheFuture(t *testing.T) {
+	now := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)
+	r := sample(t)
+	r.Normalize()
+	require.Nil(t, r.CheckAcceptedBy(now), "no acceptance in the body: the placement's own time")
+	for at, ok := range map[string]bool{
+		"2026-12-02T09:00:00Z":      true,
+		"2026-12-02T09:04:59Z":      true, // a shop's clock a little ahead
+		"2026-12-02T10:04:00+01:00": true,
+		"2026-12-02T09:05:01Z":      false,
+		"2027-01-01T00:00:00Z":      false,
+	} {
+		r := sample(t)
+		r.MCAAcceptedBy = accepted()
+		r.MCAAcceptedBy.AcceptedAt = at
+		r.Normalize()
+		require.Nil(t, r.Validate())
+		fe := r.CheckAcceptedBy(now)
+		if ok {
+			require.Nil(t, fe, at)
+		} else {
+			require.NotNil(t, fe, at)
+			require.Equal(t, "mca_accepted_by.accepted_at", fe.Field)
+		}
+	}
+}
