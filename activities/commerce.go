@@ -16,10 +16,10 @@ import (
 // Agreement recorded with the order (who and when), then makes a cart of
 // the plan's catalogue item with the order's term and billing cycle, and
 // checks it out. Each call carries a request id of its own per order, so a
-// retry is a repeat; an Agreement the tenant API holds already is no
-// error, and a cart checked out before answers with its first result. A
-// retry first looks for a subscription of the plan at the tenant API, so
-// that a purchase whose answer was lost is not made twice.
+// retry is a repeat (the tenant API answers a repeated MS-RequestId with
+// its first answer, so a purchase whose answer was lost is not made
+// twice); an Agreement the tenant API holds already is no error, and a
+// cart checked out before answers with its first result.
 func (a *Activities) OrderSubscription(ctx context.Context, orderID string) error {
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
@@ -47,18 +47,6 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 		return temporal.NewNonRetryableApplicationError("no catalogue item sells offer "+offer, fail.TenantRejected, nil)
 	}
 	cust := t.PartnerCustomer
-	if activity.GetInfo(ctx).Attempt > 1 {
-		held, err := a.Tenant.ListSubscriptions(ctx, cust, call(orderID, "list-subscriptions:order"))
-		if err != nil {
-			return tenantError(err)
-		}
-		for _, s := range held {
-			if s.OfferID == offer && s.Status != tenant.StatusDeleted {
-				return a.saveSubscription(ctx, orderID, offer, s.ID, s.Quantity)
-			}
-		}
-	}
-
 	ag := o.Agreement
 	if err := a.Tenant.ConfirmAgreement(ctx, cust, tenant.Agreement{
 		PrimaryContact: tenant.Contact{FirstName: ag.FirstName, LastName: ag.LastName, Email: ag.Email},
