@@ -83,47 +83,6 @@ func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, 
 	return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
 }
 
-// OrderSubscription buys the plan's offer for the order's seats.
-func (a *Activities) OrderSubscription(ctx context.Context, orderID string) error {
-	o, err := a.Store.GetOrder(ctx, orderID)
-	if err != nil {
-		return dbError(err)
-	}
-	offer, err := a.Store.OfferID(ctx, o.Plan)
-	if err != nil {
-		return dbError(err)
-	}
-	subs, err := a.Store.Subscriptions(ctx, orderID)
-	if err != nil {
-		return err
-	}
-	for _, s := range subs {
-		if s.OfferID == offer {
-			return nil
-		}
-	}
-	t := o.Tenant
-	if t == nil {
-		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
-	}
-	placed, err := a.Tenant.CreateOrder(ctx, t.PartnerCustomer, tenant.Order{
-		ReferenceCustomerID: t.PartnerCustomer,
-		LineItems:           []tenant.LineItem{{LineItemNumber: 0, OfferID: offer, Quantity: o.Seats}},
-	}, call(orderID, "order-subscription"))
-	if err != nil {
-		return tenantError(err)
-	}
-	for _, li := range placed.LineItems {
-		if li.OfferID == offer && li.SubscriptionID != "" {
-			_, err := a.Store.SaveSubscription(ctx, store.Subscription{
-				ID: li.SubscriptionID, OrderID: orderID, OfferID: offer, Quantity: li.Quantity, Status: tenant.StatusActive,
-			})
-			return err
-		}
-	}
-	return temporal.NewNonRetryableApplicationError("tenant API order has no subscription for "+offer, fail.TenantRejected, nil)
-}
-
 // tenantError sorts the tenant API's failures: throttling and outages are
 // retried (after Retry-After when given), a taken domain and any other
 // refusal are final.

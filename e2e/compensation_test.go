@@ -329,13 +329,13 @@ func TestCrashMidCompensation(t *testing.T) {
 	require.Positive(t, activitiesBy(t, id, identityPrefix(second)), "the new worker finished it")
 }
 
-// conflictOnSubscriptionOrder makes the next subscription order at the
-// tenant API take effect and answer 409 after delay. The prefix with its
-// slash matches POST /v1/customers/{id}/orders only: the customer is
-// created by POST /v1/customers, and no other POST lies under the prefix.
-// Tests run one at a time, and no other order is provisioned meanwhile.
+// conflictOnSubscriptionOrder makes the next subscription purchase at the
+// tenant API (the checkout of a new-commerce cart, POST
+// /v1/customers/{id}/carts/{cart}/checkout) take effect and answer 409
+// after delay. Tests run one at a time, and no other order is provisioned
+// meanwhile.
 func conflictOnSubscriptionOrder(delay time.Duration) {
-	st.Fake.Inject(tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", Status: 409, Code: "Conflict", LoseResponse: true, Delay: delay})
+	st.Fake.Inject(tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", PathSuffix: "/checkout", Status: 409, Code: "Conflict", LoseResponse: true, Delay: delay})
 }
 
 // fakeCustomer is the tenant API's customer id for a domain.

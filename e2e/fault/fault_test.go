@@ -175,13 +175,15 @@ func TestFaultTenantAPI(t *testing.T) {
 		what string
 	}
 	// Faults are taken in the order injected, by the first requests that
-	// match. "/v1/customers/" matches the subscription orders only
-	// (POST /v1/customers/{id}/orders), "/v1/customers" the customer
-	// creation too; the orders' own faults come first so that they are not
-	// all taken by customer creation.
+	// match. "/v1/customers/" with the suffix "/checkout" matches the
+	// subscription purchases only (POST /v1/customers/{id}/carts/{cart}/
+	// checkout), "/v1/customers" every POST of the tenant's provisioning
+	// (the customer, the Customer Agreement, the cart, the checkout, the
+	// admin's licence); the purchases' own faults come first so that they
+	// are not all taken by the other calls.
 	plan := []planned{
-		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", Times: k, LoseResponse: true, Status: 503}, "subscription made, answer lost as 503"},
-		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", Times: max(1, k/2), LoseResponse: true}, "subscription made, connection aborted"},
+		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", PathSuffix: "/checkout", Times: k, LoseResponse: true, Status: 503}, "subscription made, answer lost as 503"},
+		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers/", PathSuffix: "/checkout", Times: max(1, k/2), LoseResponse: true}, "subscription made, connection aborted"},
 		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers", Times: k, Status: 503}, "503"},
 		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers", Times: k, Status: 429, RetryAfter: retryAfter}, "429 Retry-After"},
 		{tenant.Fault{Method: "POST", PathPrefix: "/v1/customers", Times: k, LoseResponse: true}, "made, connection aborted"},

@@ -147,6 +147,10 @@ func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
+	if fe := req.CheckAcceptedBy(time.Now()); fe != nil {
+		writeFieldError(w, fe)
+		return
+	}
 	ctx := r.Context()
 	// An order recorded before is answered from the database, read only:
 	// its workflow may have closed long ago, and a repeat changes nothing.
@@ -278,12 +282,14 @@ func (s *Server) unavailable(w http.ResponseWriter, what string, err error) {
 
 // OrderView is the answer to GET /v1/orders/{id}.
 type OrderView struct {
-	OrderID         string       `json:"order_id"`
-	Status          string       `json:"status"`
-	Reason          string       `json:"reason,omitempty"`
-	Plan            string       `json:"plan"`
-	Seats           int          `json:"seats"`
-	BillingCycle    string       `json:"billing_cycle"`
+	OrderID      string `json:"order_id"`
+	Status       string `json:"status"`
+	Reason       string `json:"reason,omitempty"`
+	Plan         string `json:"plan"`
+	Seats        int    `json:"seats"`
+	BillingCycle string `json:"billing_cycle"`
+	// Term is the subscription's term at Microsoft: P1M or P1Y.
+	Term            string       `json:"term"`
 	Domain          string       `json:"domain"`
 	TenantID        string       `json:"tenant_id,omitempty"`
 	InstallerURL    string       `json:"installer_url,omitempty"`
@@ -313,7 +319,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := OrderView{
-		OrderID: o.ID, Status: string(o.Status), Reason: o.Reason, Plan: o.Plan, Seats: o.Seats, BillingCycle: o.BillingCycle,
+		OrderID: o.ID, Status: string(o.Status), Reason: o.Reason, Plan: o.Plan, Seats: o.Seats, BillingCycle: o.BillingCycle, Term: o.Term,
 		Domain: o.DomainPrefix + ".onmicrosoft.com", TenantID: o.TenantID, InstallerURL: o.InstallerURL,
 		PlacedAt: o.PlacedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(), PaymentDeadline: o.PaymentDeadline.UTC(),
 	}

@@ -38,6 +38,13 @@ type Request struct {
 	// and one with "admin_licence": true hash the same, and every body
 	// placed before the field existed keeps its hash.
 	AdminLicence *bool `json:"admin_licence,omitempty"`
+	// Term is the Microsoft subscription's term, "P1M" or "P1Y"; absent it
+	// is the billing cycle's (P1M monthly, P1Y annual). P1Y billed monthly
+	// is allowed, P1M billed annually is not. Normalize drops the default.
+	Term string `json:"term,omitempty"`
+	// MCAAcceptedBy is who accepted the Microsoft Customer Agreement, and
+	// when; absent, the order's contact at placement (see Agreement).
+	MCAAcceptedBy *Acceptance `json:"mca_accepted_by,omitempty"`
 	// Shop is who sent it, set by the intake from the shop's key; not part
 	// of the body.
 	Shop string `json:"-"`
@@ -88,6 +95,7 @@ func (r *Request) Normalize() {
 	if r.AdminLicence != nil && *r.AdminLicence {
 		r.AdminLicence = nil
 	}
+	r.normalizeCommerce()
 	c.Country = strings.ToUpper(c.Country)
 	c.Email = strings.ToLower(c.Email)
 	c.TaxID = strings.NewReplacer("-", "", " ", "").Replace(c.TaxID)
@@ -166,6 +174,9 @@ func (r *Request) Validate() *FieldError {
 	}
 	if r.BillingCycle != "monthly" && r.BillingCycle != "annual" {
 		return fieldErr("billing_cycle", "invalid", "billing_cycle must be monthly or annual")
+	}
+	if fe := r.validateCommerce(); fe != nil {
+		return fe
 	}
 	if r.Language != "pl" && r.Language != "en" {
 		return fieldErr("language", "invalid", "language must be pl or en")

@@ -116,6 +116,7 @@ var catalogue = map[string]map[string]string{
 		"tenant.start.none": "Otwórz Outlooka w przeglądarce",
 
 		"sub.title": "Subskrypcja", "sub.state": "Stan", "sub.period": "Opłacony okres", "sub.seats": "Licencje",
+		"sub.term": "Okres zobowiązania", "term.P1M": "1 miesiąc", "term.P1Y": "1 rok",
 		"sub.includes": "W planie (na użytkownika)", "plan.apps.desktop": "aplikacje Office na komputer, w przeglądarce i na telefon", "plan.apps.web": "aplikacje Office w przeglądarce i na telefon (bez aplikacji klasycznych)",
 		"plan.apps.none": "bez aplikacji Office", "plan.mailbox": "skrzynka pocztowa %d GB", "plan.nomailbox": "bez skrzynki pocztowej",
 		"sub.inuse": "Przypisane", "sub.free": "wolne:", "sub.ending": "Koniec", "sub.ends": "subskrypcja kończy się %s",
@@ -242,6 +243,7 @@ var catalogue = map[string]map[string]string{
 		"tenant.start.none": "Open Outlook on the web",
 
 		"sub.title": "Subscription", "sub.state": "State", "sub.period": "Paid period", "sub.seats": "Licences",
+		"sub.term": "Term", "term.P1M": "1 month", "term.P1Y": "1 year",
 		"sub.includes": "In the plan, per user", "plan.apps.desktop": "Office desktop, web and mobile apps", "plan.apps.web": "Office web and mobile apps (no desktop apps)",
 		"plan.apps.none": "no Office apps", "plan.mailbox": "a %d GB mailbox", "plan.nomailbox": "no mailbox",
 		"sub.inuse": "Assigned", "sub.free": "free:", "sub.ending": "Ends", "sub.ends": "the subscription ends on %s",

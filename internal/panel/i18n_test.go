@@ -30,6 +30,7 @@ func TestCatalogueHasEveryKeyInBothLanguages(t *testing.T) {
 		"status.%s":         statuses(),
 		"next.%s":           statuses(),
 		"cycle.%s":          {"monthly", "annual"},
+		"term.%s":           {order.TermMonth, order.TermYear},
 		"doc.kind.%s":       {billing.KindProforma, billing.KindInvoice, billing.KindCorrection},
 		"doc.status.%s":     {billing.DocUnpaid, billing.DocPaid, billing.DocVoid},
 		"sub.status.%s":     {store.ServiceActive, store.ServiceRenewalDue, store.ServiceSuspended, store.ServiceTerminated},

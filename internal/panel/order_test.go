@@ -113,6 +113,7 @@ func TestProvisionedOrderPageShowsWhatWasMade(t *testing.T) {
 	require.Contains(t, page, `data-status="installer_ready"`)
 	require.Contains(t, page, `id="subscription"`)
 	require.Contains(t, page, `<dd id="seats">5</dd>`)
+	require.Contains(t, page, `<dd id="term" data-term="P1M">1 month</dd>`, "the term at Microsoft")
 	require.Contains(t, page, "anna@"+o.Domain)
 	require.Contains(t, page, "Anna Nowak")
 	require.Contains(t, page, domain)

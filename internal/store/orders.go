@@ -38,10 +38,14 @@ type Order struct {
 	// AdminLicence: the tenant's first admin is to get one of the plan's
 	// licences (the order did not say "admin_licence": false).
 	AdminLicence bool
-	Invoice      *Invoice
-	TenantID     string
-	Domain       string
-	Tenant       *Tenant // nil until the tenant is made
+	// Term is the subscription's term at Microsoft, "P1M" or "P1Y".
+	Term string
+	// Agreement is who accepted the Microsoft Customer Agreement, and when.
+	Agreement order.Agreement
+	Invoice   *Invoice
+	TenantID  string
+	Domain    string
+	Tenant    *Tenant // nil until the tenant is made
 }
 
 // Invoice is one billing document.
@@ -107,6 +111,7 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 	// customer is never looked up or rewritten by email, so a later order with
 	// the same address, from this shop or another, cannot change the buyer of
 	// an earlier one (issue 15, finding 2; migration 0006).
+	ag := r.Agreement(placedAt)
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		c := r.Customer
 		err := tx.QueryRow(ctx, `
@@ -114,12 +119,14 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 				INSERT INTO customers (email, company, first_name, last_name, tax_id, country, city, postal_code, address_line1)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 				RETURNING id)
-			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at, placed_by_run, admin_licence)
-			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22 FROM c
+			INSERT INTO orders (order_id, request_hash, shop, customer_id, plan, seats, billing_cycle, domain_prefix, language, status, payment_deadline, placed_at, placed_by_run, admin_licence,
+				term, mca_first_name, mca_last_name, mca_email, mca_accepted_at, mca_from_order)
+			SELECT $10, $11, $12, c.id, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28 FROM c
 			ON CONFLICT (order_id) DO NOTHING
 			RETURNING placed_at, payment_deadline`,
 			c.Email, c.Company, c.FirstName, c.LastName, c.TaxID, c.Country, c.City, c.PostalCode, c.AddressLine1,
 			r.OrderID, hash, r.Shop, r.Plan, r.Seats, r.BillingCycle, r.DomainPrefix, r.Language, order.Placed, deadline, placedAt, run, r.WantsAdminLicence(),
+			r.TermDuration(), ag.FirstName, ag.LastName, ag.Email, ag.AcceptedAt, ag.FromOrder,
 		).Scan(&p.PlacedAt, &p.Deadline)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errExists
@@ -205,9 +212,13 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	var invNet, invVAT, invGross *money.Grosze
 	var invIssued *time.Time
 	var sent bool
+	var term, mcaFirst, mcaLast, mcaEmail *string
+	var mcaAt *time.Time
+	var mcaFromOrder *bool
 	err := s.Pool.QueryRow(ctx, `
 		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at, o.admin_licence,
+			o.term, o.mca_first_name, o.mca_last_name, o.mca_email, o.mca_accepted_at, o.mca_from_order,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
 			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
 			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code,
@@ -218,6 +229,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		WHERE o.order_id = $1`, orderID, emailKey, OrderCharge(orderID)).Scan(
 		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt, &o.AdminLicence,
+		&term, &mcaFirst, &mcaLast, &mcaEmail, &mcaAt, &mcaFromOrder,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
 		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode,
@@ -227,6 +239,17 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	}
 	if err != nil {
 		return o, false, err
+	}
+	o.Term = order.DefaultTerm(o.BillingCycle)
+	if term != nil {
+		o.Term = *term
+	}
+	// An order placed before migration 0016 recorded no acceptance: its
+	// contact accepted at placement.
+	o.Agreement = order.Agreement{FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, AcceptedAt: o.PlacedAt.UTC()}
+	if mcaEmail != nil && mcaFirst != nil && mcaLast != nil && mcaAt != nil {
+		o.Agreement = order.Agreement{FirstName: *mcaFirst, LastName: *mcaLast, Email: *mcaEmail, AcceptedAt: mcaAt.UTC(),
+			FromOrder: mcaFromOrder != nil && *mcaFromOrder}
 	}
 	if tenantID != nil {
 		t.OrderID, t.PartnerCustomer, t.TenantID, t.Domain, t.AdminUser = o.ID, *partner, *tenantID, *domain, *admin

@@ -17,6 +17,9 @@ import (
 type Fault struct {
 	Method     string // "" matches any method
 	PathPrefix string // "" matches any path
+	// PathSuffix, when set, must end the path too: "/checkout" or
+	// "/agreements" hit those calls of any customer.
+	PathSuffix string
 	Times      int    // how many matching requests it hits; 0 means 1
 
 	Status     int           // answer with this status and a Partner Center error body
@@ -58,6 +61,8 @@ type Fake struct {
 	domainOwner   map[string]string            // custom domain name -> customer id
 	reactivations int                          // suspended -> active transitions
 	deletions     int                          // -> deleted transitions
+
+	commerce commerce // agreements and carts (fake_commerce.go)
 }
 
 // NewFake returns an empty fake. With a non-empty token, requests must carry
@@ -93,6 +98,7 @@ func NewFake(token string) *Fake {
 	f.mux.HandleFunc("PATCH /v1/customers/{id}/domains/{domain}", f.patchDomain)
 	f.mux.HandleFunc("DELETE /v1/customers/{id}/domains/{domain}", f.deleteDomain)
 	f.mux.HandleFunc("GET /v1/customers/{id}/domains/{domain}/serviceConfigurationRecords", f.serviceRecords)
+	f.commerceRoutes()
 	return f
 }
 
@@ -264,7 +270,7 @@ func (f *Fake) takeFault(r *http.Request) Fault {
 		if ft.Method != "" && !strings.EqualFold(ft.Method, r.Method) {
 			continue
 		}
-		if !strings.HasPrefix(r.URL.Path, ft.PathPrefix) {
+		if !strings.HasPrefix(r.URL.Path, ft.PathPrefix) || !strings.HasSuffix(r.URL.Path, ft.PathSuffix) {
 			continue
 		}
 		ft.Times--

@@ -63,6 +63,9 @@ type LineItem struct {
 	OfferID        string `json:"offerId"`
 	Quantity       int    `json:"quantity"`
 	SubscriptionID string `json:"subscriptionId,omitempty"`
+	// TermDuration and BillingCycle: a new-commerce (cart) line item's.
+	TermDuration string `json:"termDuration,omitempty"`
+	BillingCycle string `json:"billingCycle,omitempty"`
 }
 
 // Order buys one or more offers for a customer.
@@ -79,6 +82,9 @@ type Subscription struct {
 	OfferID  string `json:"offerId"`
 	Quantity int    `json:"quantity"`
 	Status   string `json:"status"`
+	// TermDuration and BillingCycle: a new-commerce subscription's.
+	TermDuration string `json:"termDuration,omitempty"`
+	BillingCycle string `json:"billingCycle,omitempty"`
 }
 
 // User is a user of a customer's tenant. UserPrincipalName is

@@ -1,0 +1,81 @@
+package activities
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/officeflow/officeflow/internal/order"
+	"github.com/officeflow/officeflow/internal/tenant"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+)
+
+// OrderSubscription confirms the order's Customer Agreement acceptance
+// before the first cart, buys the cart with the order's term and billing
+// cycle, and, run again, buys nothing more.
+func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
+	a, _ := mailEnv(t)
+	fake := tenant.NewFake("")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	a.Tenant = tenant.NewClient(srv.URL, "", srv.Client())
+	ctx := context.Background()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+
+	placedAt := time.Now().UTC().Truncate(time.Second)
+	for i, c := range []struct {
+		term, cycle string
+		mca         *order.Acceptance
+		want        tenant.Contact
+		wantAt      time.Time
+	}{
+		{"P1Y", "monthly", &order.Acceptance{FirstName: "Anna", LastName: "Nowak", Email: "anna@acme.pl", AcceptedAt: "2026-12-01T09:00:00Z"},
+			tenant.Contact{FirstName: "Anna", LastName: "Nowak", Email: "anna@acme.pl"}, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
+		{"", "annual", nil, tenant.Contact{FirstName: "Jan", LastName: "Kowalski", Email: "nce-1@acme.pl"}, placedAt},
+	} {
+		r := order.Request{OrderID: "nce-" + string(rune('0'+i)), Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "nce-" + string(rune('0'+i)) + "@acme.pl",
+			FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
+			Plan: "business-premium", Seats: 3, DomainPrefix: "acmence" + string(rune('a'+i)), BillingCycle: c.cycle, Language: "pl", Term: c.term, MCAAcceptedBy: c.mca}
+		r.Normalize()
+		require.Nil(t, r.Validate())
+		_, err := a.Store.PlaceOrderAt(ctx, r, placedAt, placedAt.Add(time.Hour), "")
+		require.NoError(t, err)
+		_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
+		require.NoError(t, err)
+		_, err = env.ExecuteActivity(a.OrderSubscription, r.OrderID)
+		require.NoError(t, err)
+		_, err = env.ExecuteActivity(a.OrderSubscription, r.OrderID)
+		require.NoError(t, err, "run again")
+
+		tn, err := a.Store.Tenant(ctx, r.OrderID)
+		require.NoError(t, err)
+		cust := tn.PartnerCustomer
+		arrived := fake.Arrivals(cust)
+		require.Len(t, arrived, 3, "one agreement, one cart, one checkout: %+v", arrived)
+		require.Equal(t, tenant.ArrivedAgreement, arrived[0].Kind, "the Agreement before the first cart")
+		require.Equal(t, tenant.ArrivedCart, arrived[1].Kind)
+		require.Equal(t, tenant.ArrivedCheckout, arrived[2].Kind)
+
+		ags := fake.Agreements(cust)
+		require.Len(t, ags, 1)
+		require.Equal(t, c.want, ags[0].PrimaryContact, "the body's acceptance, or the order's contact")
+		require.True(t, c.wantAt.Equal(ags[0].DateAgreed), "%s %s", c.wantAt, ags[0].DateAgreed)
+
+		term := r.TermDuration()
+		carts := fake.Carts(cust)
+		require.Len(t, carts, 1)
+		require.Equal(t, []tenant.CartLineItem{{ID: 0, CatalogItemID: "CFQ7TTC0LCHC:0002:CFQ7TTC0K5BF", Quantity: 3, TermDuration: term, BillingCycle: c.cycle}}, carts[0].LineItems)
+		subs := fake.Subscriptions(cust)
+		require.Len(t, subs, 1)
+		require.Equal(t, "CFQ7TTC0LCHC:0002", subs[0].OfferID)
+		require.Equal(t, term, subs[0].TermDuration)
+		stored, err := a.Store.Subscriptions(ctx, r.OrderID)
+		require.NoError(t, err)
+		require.Len(t, stored, 1)
+		require.Equal(t, subs[0].ID, stored[0].ID)
+	}
+}
