@@ -76,6 +76,10 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if sv, err := a.Store.GetService(ctx, n.OrderID); err == nil {
 		d.Seats = sv.Seats
 		d.PeriodStart, d.PeriodEnd = sv.PeriodStart.Format(time.DateOnly), lastDay(sv.PeriodEnd)
+		if n.Kind == EmailSubscriptionEnding {
+			// Cancelled mid-term, it runs (and is billed) to the term's end.
+			d.PeriodEnd = lastDay(sv.TermEnd())
+		}
 	}
 	if n.Kind == EmailSeatsWindow && !n.Until.IsZero() {
 		d.WindowEnds = n.Until.In(a.loc()).Format("2006-01-02 15:04")

@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/officeflow/officeflow/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/officeflow/officeflow/internal/intake"
 	"github.com/officeflow/officeflow/internal/tenant"
@@ -79,6 +84,21 @@ func TestNewCommerceAnnualTermBilledMonthly(t *testing.T) {
 	v := getOrder(t, id).Body
 	require.Equal(t, "P1Y", v["term"])
 	require.Equal(t, "monthly", v["billing_cycle"])
+	// Billed monthly, committed for a year: the term ends after twelve
+	// periods, and the subscription knows it.
+	sv := v["subscription"].(map[string]any)
+	start, err := time.Parse(time.DateOnly, sv["period_start"].(string))
+	require.NoError(t, err)
+	require.Equal(t, start.AddDate(1, 0, -1).Format(time.DateOnly), sv["term_end"])
+	d, err := st.Client.DescribeWorkflowExecution(context.Background(), workflows.SubscriptionWorkflowID(id), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, d.WorkflowExecutionInfo.Status)
+	hist := st.Client.GetWorkflowHistory(context.Background(), workflows.SubscriptionWorkflowID(id), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	first, err := hist.Next()
+	require.NoError(t, err)
+	var in workflows.SubscriptionInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(codecDecode(t, first.GetWorkflowExecutionStartedEventAttributes().GetInput().GetPayloads()...), &in))
+	require.Equal(t, 12, in.TermPeriods)
 	require.Equal(t, 1, dbCount(t, `SELECT count(*) FROM orders WHERE order_id = $1 AND term = 'P1Y' AND mca_from_order
 		AND mca_email = 'anna.nowak@acme.pl' AND mca_accepted_at = '2026-11-30T14:04:05Z'`, id))
 

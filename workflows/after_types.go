@@ -144,6 +144,11 @@ type SubscriptionInput struct {
 	// PeriodStart is when the run's period begins: for the first run the
 	// purchase (zero: when the run starts), for the others the renewal.
 	PeriodStart time.Time `json:",omitzero"`
+	// TermPeriods is how many periods make one term at Microsoft: 12 for a
+	// yearly term billed monthly; 0 or 1, each period is a term. A
+	// cancellation takes effect at the term's end, and a renewal opens a
+	// cancellation window only when it begins a term.
+	TermPeriods int `json:",omitempty"`
 	// Windows are the seat windows still open when the run began.
 	Windows []SeatWindow `json:",omitempty"`
 	// Cancel is a cancellation accepted while the previous run recorded

@@ -92,7 +92,10 @@ func (s *subscription) openWindows(ctx workflow.Context) error {
 	if start.IsZero() || s.in.Period > 1 && now.After(start) {
 		start = now
 	}
-	w.add(SeatWindow{Ends: start.Add(CancelWindow)})
+	if (s.in.Period-1)%max(s.in.TermPeriods, 1) == 0 {
+		// The run begins a term: its purchase or its renewal.
+		w.add(SeatWindow{Ends: start.Add(CancelWindow)})
+	}
 	workflow.Go(ctx, s.remindWindows)
 	bought := workflow.GetSignalChannel(ctx, SignalSeatsBought)
 	workflow.Go(ctx, func(ctx workflow.Context) {

@@ -38,7 +38,9 @@ func subscriptionPeriod(ctx workflow.Context, in SubscriptionInput) (AfterResult
 		return AfterResult{}, err
 	}
 	t, end := in.Timing, in.PeriodEnd
-	stopped := func() bool { return s.cancel != nil }
+	// A cancellation takes effect at the end of the term: mid-term, the
+	// period renews as usual and the cancellation goes with the next run.
+	stopped := func() bool { return s.cancel != nil && s.termEnds() }
 	stage(ctx, &s.stage, activities.ServiceActive)
 
 	sleepUntil(ctx, end.Add(-t.Notice), s.wake, stopped)
@@ -46,7 +48,7 @@ func subscriptionPeriod(ctx workflow.Context, in SubscriptionInput) (AfterResult
 		// An operator cancelled the workflow: nothing is done for it.
 		return AfterResult{}, ctx.Err()
 	}
-	if s.cancel != nil {
+	if stopped() {
 		return s.endOfPeriod(ctx)
 	}
 	var r activities.Renewal
@@ -137,6 +139,9 @@ func (s *subscription) register(ctx workflow.Context) error {
 			if err := notify(ctx, n); err != nil {
 				workflow.GetLogger(ctx).Warn("cancellation confirmation not sent", "Error", err)
 			}
+			if !s.termEnds() {
+				return AfterResult{Stage: s.stage, Reason: "ends with the term, after period " + itoa(s.termLast())}, nil
+			}
 			return AfterResult{Stage: s.stage, Reason: "ends " + s.in.PeriodEnd.UTC().Format(time.DateOnly)}, nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, c PeriodCancel) error {
@@ -148,6 +153,15 @@ func (s *subscription) register(ctx workflow.Context) error {
 			}
 			return nil
 		}})
+}
+
+// termEnds tells whether the run's period is the last of its term.
+func (s *subscription) termEnds() bool { return s.in.Period%max(s.in.TermPeriods, 1) == 0 }
+
+// termLast is the number of the last period of the run's term.
+func (s *subscription) termLast() int {
+	n := max(s.in.TermPeriods, 1)
+	return s.in.Period + (n-s.in.Period%n)%n
 }
 
 func (s *subscription) notice(kind, chargeID string) activities.Notice {

@@ -177,7 +177,8 @@ func (s *Server) cancelSubscription(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, SubscriptionView{Status: res.Stage, PeriodStart: sv.PeriodStart.Format(time.DateOnly),
-		PeriodEnd: sv.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly), Seats: sv.Seats, CancelAtPeriodEnd: true})
+		PeriodEnd: sv.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly), Seats: sv.Seats, CancelAtPeriodEnd: true,
+		TermEnd: sv.TermEnd().AddDate(0, 0, -1).Format(time.DateOnly)})
 }
 
 // SubscriptionView is the subscription of a provisioned order.
@@ -188,6 +189,10 @@ type SubscriptionView struct {
 	PeriodEnd         string `json:"period_end"` // the last day paid for
 	Seats             int    `json:"seats"`
 	CancelAtPeriodEnd bool   `json:"cancel_at_period_end"`
+	// TermEnd is the last day of the term at Microsoft: a cancellation
+	// ends the subscription then (for a yearly term billed monthly, after
+	// the term's twelfth period).
+	TermEnd string `json:"term_end,omitempty"`
 }
 
 // refused answers the refusals of a post-purchase request (see

@@ -337,7 +337,8 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 		}
 		if err == nil {
 			v.Subscription = &SubscriptionView{Status: sv.Status, Period: sv.Period, PeriodStart: sv.PeriodStart.Format(time.DateOnly),
-				PeriodEnd: sv.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly), Seats: sv.Seats, CancelAtPeriodEnd: sv.CancelAtPeriodEnd}
+				PeriodEnd: sv.PeriodEnd.AddDate(0, 0, -1).Format(time.DateOnly), Seats: sv.Seats, CancelAtPeriodEnd: sv.CancelAtPeriodEnd,
+				TermEnd: sv.TermEnd().AddDate(0, 0, -1).Format(time.DateOnly)}
 		}
 	}
 	writeJSON(w, http.StatusOK, v)

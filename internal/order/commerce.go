@@ -24,6 +24,15 @@ func DefaultTerm(cycle string) string {
 	return TermMonth
 }
 
+// PeriodsPerTerm is how many billing periods make one term: twelve for a
+// yearly term billed monthly, otherwise one (the period is the term).
+func PeriodsPerTerm(term, cycle string) int {
+	if term == TermYear && cycle != "annual" {
+		return 12
+	}
+	return 1
+}
+
 // Acceptance is who accepted the Microsoft Customer Agreement for the
 // customer, and when, as the shop sends it ("mca_accepted_by"). AcceptedAt
 // is RFC 3339.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -59,7 +60,7 @@ func SubscriptionStarter(c client.Client, st *store.Store, cfg config.Config) fu
 			TypedSearchAttributes:    workflows.AfterAttributes(orderID, o.Plan, o.Domain, o.Seats, store.ServiceActive),
 			StaticSummary:            "Subscription of order " + orderID,
 		}, workflows.SubscriptionWorkflowName, workflows.SubscriptionInput{OrderID: orderID, Period: period, PeriodEnd: end, Timing: Timing(cfg),
-			PeriodStart: time.Now().UTC().Truncate(time.Second)})
+			PeriodStart: time.Now().UTC().Truncate(time.Second), TermPeriods: order.PeriodsPerTerm(o.Term, o.BillingCycle)})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/officeflow/officeflow/internal/billing"
 	"github.com/officeflow/officeflow/internal/money"
 	"github.com/officeflow/officeflow/internal/order"
 )
@@ -35,6 +36,20 @@ type Service struct {
 	PartnerCustomer   string
 	SubscriptionID    string
 	BillingCycle      string
+	Term              string // P1M or P1Y
+}
+
+// TermEnd is the first day after the term the current period belongs to:
+// the period's end, or for a yearly term billed monthly the end of the
+// term's last period. The customer is committed until then: a subscription
+// cancelled mid-term ends there.
+func (sv Service) TermEnd() time.Time {
+	n := order.PeriodsPerTerm(sv.Term, sv.BillingCycle)
+	end := sv.PeriodEnd
+	for left := (n - sv.Period%n) % n; left > 0; left-- {
+		end = billing.AddMonths(end, sv.Months)
+	}
+	return end
 }
 
 // startService makes the order's subscription at installer_ready: the first
@@ -59,12 +74,13 @@ func serviceOf(ctx context.Context, q querier, orderID string) (Service, error) 
 	var partner, sub *string
 	err := q.QueryRow(ctx, `SELECT s.order_id, s.status, s.status_reason, s.period, s.period_start, s.period_end, s.seats,
 			s.cancel_at_period_end, s.suspended_at, p.price_net_grosze, o.billing_cycle, t.partner_customer,
+			coalesce(o.term, CASE o.billing_cycle WHEN 'annual' THEN 'P1Y' ELSE 'P1M' END),
 			(SELECT subscription_id FROM subscriptions WHERE order_id = s.order_id ORDER BY created_at LIMIT 1)
 		FROM services s JOIN orders o ON o.order_id = s.order_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = s.order_id
 		WHERE s.order_id = $1`, orderID).Scan(
 		&sv.OrderID, &sv.Status, &sv.Reason, &sv.Period, &sv.PeriodStart, &sv.PeriodEnd, &sv.Seats,
-		&sv.CancelAtPeriodEnd, &sv.SuspendedAt, &sv.Price, &sv.BillingCycle, &partner, &sub)
+		&sv.CancelAtPeriodEnd, &sv.SuspendedAt, &sv.Price, &sv.BillingCycle, &partner, &sv.Term, &sub)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return sv, fmt.Errorf("subscription of order %s: %w", orderID, ErrNotFound)
 	}

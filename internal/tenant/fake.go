@@ -20,7 +20,7 @@ type Fault struct {
 	// PathSuffix, when set, must end the path too: "/checkout" or
 	// "/agreements" hit those calls of any customer.
 	PathSuffix string
-	Times      int    // how many matching requests it hits; 0 means 1
+	Times      int // how many matching requests it hits; 0 means 1
 
 	Status     int           // answer with this status and a Partner Center error body
 	Code       string        // error code for Status; "" derives one from the status text
