@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/officeflow/officeflow/internal/bench"
 	"github.com/officeflow/officeflow/internal/config"
@@ -31,11 +33,16 @@ func benchCmd(ctx context.Context, flags *flag.FlagSet, args []string, stdout, s
 	o := bench.Options{}
 	flags.IntVar(&o.Orders, "n", 1000, "orders through the floor and the saga, and accepted by each way in")
 	flags.IntVar(&o.Concurrency, "c", 100, "orders in flight")
-	flags.IntVar(&o.Waiting, "waiting", 1000, "orders left waiting for payment for the memory figure")
+	flags.IntVar(&o.Waiting, "waiting", 1000, "orders left waiting for payment for the memory and storage figures (e.g. 10000)")
 	flags.StringVar(&o.Persistence, "persistence", bench.PersistenceSQLite, "the embedded Temporal's store: sqlite or postgres")
+	flags.BoolVar(&o.SQLiteFile, "sqlite-file", false, "keep the embedded Temporal's SQLite in a temporary file, not in memory, so that its growth is measured")
+	flags.StringVar(&o.TemporalLog, "temporal-log", "", "the embedded Temporal server's log `FILE` (default: beside -json's FILE as NAME.temporal.log, else a new file in the temp dir)")
 	jsonFile := flags.String("json", "", "also write the figures as JSON to `FILE`")
 	if _, err := parse(flags, args, 0); err != nil {
 		return helpOr(err, stdout)
+	}
+	if o.TemporalLog == "" && *jsonFile != "" {
+		o.TemporalLog = strings.TrimSuffix(*jsonFile, filepath.Ext(*jsonFile)) + ".temporal.log"
 	}
 	cfg, err := config.Load(true)
 	if err != nil {
@@ -43,7 +50,8 @@ func benchCmd(ctx context.Context, flags *flag.FlagSet, args []string, stdout, s
 	}
 	cfg.TemporalAddress, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	o.Config = cfg
-	// Warnings only, so that the table on stdout stays readable.
+	// Warnings only, so that the table on stdout stays readable; the
+	// embedded server's go to its own file (-temporal-log).
 	o.Logger = zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()),
 		zapcore.Lock(zapcore.AddSync(stderr)), zap.WarnLevel))
 	defer o.Logger.Sync() //nolint:errcheck

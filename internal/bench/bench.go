@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Persistence of the embedded Temporal server.
@@ -51,18 +53,32 @@ type Options struct {
 	// TemporalPostgres is the database of Temporal's own state with
 	// PersistencePostgres; Run makes and drops a fresh one when it is "".
 	TemporalPostgres string
+	// TemporalLog is the file the embedded Temporal server logs to (its
+	// warnings and errors, its shutdown's among them), so that none reach
+	// the terminal; "" makes a new one in os.TempDir. Run names it in the
+	// first line it writes, and leaves it for people to read.
+	TemporalLog string
+	// SQLiteFile keeps the embedded server's SQLite state in a file, in a
+	// temporary directory removed at the end, instead of in memory, so
+	// that its growth per waiting order is measured. Only with
+	// PersistenceSQLite.
+	SQLiteFile bool
 
-	tracer pgx.QueryTracer
+	tracer         pgx.QueryTracer
+	temporalLogger *zap.Logger
+	temporalDB     string // the SQLite file with SQLiteFile
 }
 
 // stackOptions is the one place where a run's options become the stack's.
 func stackOptions(o Options) stack.Options {
 	so := stack.Options{
 		Config: o.Config, Logger: o.Logger, EmbedTemporal: true, Worker: true, Intake: true,
-		Service: "officeflow-bench", PgxTracer: o.tracer,
+		Service: "officeflow-bench", PgxTracer: o.tracer, TemporalLogger: o.temporalLogger,
 	}
 	if o.Persistence == PersistencePostgres {
 		so.TemporalPostgres = o.TemporalPostgres
+	} else {
+		so.TemporalDB = o.temporalDB
 	}
 	return so
 }
@@ -80,17 +96,61 @@ func (o *Options) check() error {
 	case o.Persistence != PersistenceSQLite && o.Persistence != PersistencePostgres:
 		return fmt.Errorf("bench: persistence %q: want sqlite or postgres", o.Persistence)
 	}
+	if o.SQLiteFile && o.Persistence != PersistenceSQLite {
+		return errors.New("bench: a SQLite file is for Temporal on sqlite")
+	}
 	return nil
 }
 
-// Run starts a stack, runs the phases in order (warm-up, floor, saga, accept
-// rates, waiting memory), writes the table to w and returns the figures.
+// Run starts a stack, runs the phases in order (warm-up, floor, saga,
+// document cost, accept rates, waiting orders), stops the stack and
+// returns the figures. It writes to w the line that names the embedded
+// server's log file first, and the table last, once everything has
+// stopped.
 func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 	if err := o.check(); err != nil {
 		return Result{}, err
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
+	}
+	var logFile *os.File
+	var err error
+	if o.TemporalLog == "" {
+		logFile, err = os.CreateTemp("", "officeflow-bench-temporal-*.log")
+	} else {
+		logFile, err = os.Create(o.TemporalLog)
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("bench: the Temporal server's log: %w", err)
+	}
+	o.TemporalLog = logFile.Name()
+	if _, err := fmt.Fprintf(w, "officeflow bench: the embedded Temporal server logs to %s\n", o.TemporalLog); err != nil {
+		_ = logFile.Close()
+		return Result{}, err
+	}
+	// Anything the server still logs once the file is closed is dropped,
+	// not reported on stderr.
+	o.temporalLogger = zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.Lock(logFile), zap.DebugLevel),
+		zap.ErrorOutput(zapcore.AddSync(io.Discard)))
+	res, err := run(ctx, o)
+	_ = o.temporalLogger.Sync()
+	_ = logFile.Close()
+	if err != nil {
+		return res, err
+	}
+	return res, Render(w, res)
+}
+
+// run is Run's run, from the stack's start to its stop.
+func run(ctx context.Context, o Options) (Result, error) {
+	if o.SQLiteFile {
+		dir, err := os.MkdirTemp("", "officeflow-bench-sqlite-*")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(dir)
+		o.temporalDB = filepath.Join(dir, "temporal.db")
 	}
 	storeURL, dropStore, err := pgtest.NewDatabase("officeflow_bench")
 	if err != nil {
@@ -156,6 +216,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 	if err := r.sagaPhase(ctx, &res, pg, queries, warmedUp); err != nil {
 		return res, err
 	}
+	if err := r.documentCost(ctx, &res); err != nil {
+		return res, err
+	}
 	if err := r.acceptPhase(ctx, &res); err != nil {
 		return res, err
 	}
@@ -163,7 +226,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 		return res, err
 	}
 	res.fill()
-	return res, Render(w, res)
+	return res, nil
 }
 
 func (r *runner) floorPhase(ctx context.Context, res *Result) error {
@@ -243,6 +306,18 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 	if err != nil {
 		return fmt.Errorf("saga: %w", err)
 	}
+	// Every order reached installer_ready, which the saga sets after the
+	// credentials email went out.
+	toCredentials := make([]time.Duration, n)
+	for i := range toCredentials {
+		req := r.request("s", i)
+		at, ok := r.mail.credentialsAt(req.Customer.Email)
+		if !ok {
+			return fmt.Errorf("saga: order %s: no credentials email in the sink", req.OrderID)
+		}
+		toCredentials[i] = at.Sub(paid[i])
+	}
+	res.Credentials.P50MS, res.Credentials.P99MS = percentileMS(toCredentials, 0.50), percentileMS(toCredentials, 0.99)
 	// Each paid order's invoice goes through a KSeF workflow of its own,
 	// which the order does not wait for: the CPU and the store's counts
 	// are read once they have all ended, so that they hold each order's
@@ -397,6 +472,10 @@ func (r *runner) waitingPhase(ctx context.Context, res *Result) error {
 	if err != nil {
 		return err
 	}
+	storeBefore, temporalBefore, err := r.storageBytes(ctx)
+	if err != nil {
+		return err
+	}
 	if err := each(ctx, n, c, func(ctx context.Context, i int) error {
 		ctx, cancel := context.WithTimeout(ctx, orderTimeout)
 		defer cancel()
@@ -411,8 +490,83 @@ func (r *runner) waitingPhase(ctx context.Context, res *Result) error {
 	if err != nil {
 		return err
 	}
+	storeAfter, temporalAfter, err := r.storageBytes(ctx)
+	if err != nil {
+		return err
+	}
+	res.Storage.TemporalStore, res.Storage.TemporalMeasured = r.temporalStorage(), temporalBefore >= 0
+	res.Storage.StoreBytesDelta = storeAfter - storeBefore
+	if res.Storage.TemporalMeasured {
+		res.Storage.TemporalBytesDelta = temporalAfter - temporalBefore
+	}
 	res.Memory.IdleHeapBytes, res.Memory.IdleRSSBytes = before.heap, before.rss
 	res.Memory.HeapDeltaBytes = after.heap - before.heap
 	res.Memory.RSSDeltaBytes = after.rss - before.rss
 	return nil
+}
+
+// Where Temporal's state is kept, as Storage.TemporalStore says it.
+const (
+	storagePostgres     = "postgres"
+	storageSQLiteFile   = "sqlite file"
+	storageSQLiteMemory = "sqlite in memory"
+)
+
+func (r *runner) temporalStorage() string {
+	switch {
+	case r.o.Persistence == PersistencePostgres:
+		return storagePostgres
+	case r.o.temporalDB != "":
+		return storageSQLiteFile
+	default:
+		return storageSQLiteMemory
+	}
+}
+
+// storageBytes is the size of the order store's database and of Temporal's
+// store: pg_database_size of its database and its visibility database, or
+// the SQLite file and its WAL; -1 for SQLite in memory.
+func (r *runner) storageBytes(ctx context.Context) (store, temporal int64, err error) {
+	storeURL := r.o.Config.DatabaseURL
+	if store, err = databaseSize(ctx, storeURL, databaseName(storeURL)); err != nil {
+		return 0, 0, err
+	}
+	switch r.temporalStorage() {
+	case storagePostgres:
+		name := databaseName(r.o.TemporalPostgres)
+		temporal, err = databaseSize(ctx, r.o.TemporalPostgres, name, name+"_visibility")
+	case storageSQLiteFile:
+		for _, f := range []string{r.o.temporalDB, r.o.temporalDB + "-wal"} {
+			fi, err := os.Stat(f)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return 0, 0, err
+			}
+			temporal += fi.Size()
+		}
+	default:
+		temporal = -1
+	}
+	return store, temporal, err
+}
+
+// databaseSize is the sum of pg_database_size of the databases on the
+// server of serverURL.
+func databaseSize(ctx context.Context, serverURL string, names ...string) (int64, error) {
+	p, err := newPGStats(serverURL)
+	if err != nil {
+		return 0, err
+	}
+	conn, err := pgx.Connect(ctx, p.admin)
+	if err != nil {
+		return 0, fmt.Errorf("pg_database_size: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var n int64
+	if err := conn.QueryRow(ctx, `SELECT sum(pg_database_size(d))::bigint FROM unnest($1::text[]) d`, names).Scan(&n); err != nil {
+		return 0, fmt.Errorf("pg_database_size of %v: %w", names, err)
+	}
+	return n, nil
 }

@@ -5,15 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/officeflow/officeflow/internal/config"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
 )
 
@@ -23,6 +27,8 @@ var tableRows = []string{
 	"latency p50 (ms)",
 	"latency p95 (ms)",
 	"latency p99 (ms)",
+	"pay→credentials p50 (ms)",
+	"pay→credentials p99 (ms)",
 	"CPU (ms/order)",
 	"DB transactions/order",
 	"DB BEGIN...COMMIT/order",
@@ -37,7 +43,13 @@ var tableRows = []string{
 	"worker heap idle (MB)",
 	"heap per 1,000 waiting (MB)",
 	"RSS per 1,000 waiting (MB)",
+	"order store per waiting order (KB)",
+	"Temporal store per waiting order (KB)",
 	"accept rate (orders/s)",
+	"PDF invoice (ms/doc)",
+	"PDF correction (ms/doc)",
+	"FA(3) XML (ms/doc)",
+	"FA(3) XML correction (ms/doc)",
 }
 
 // TestMain lets the test binary serve as the bench's worker process, as
@@ -61,13 +73,20 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	var out bytes.Buffer
+	// The bench's own log and its table go to one place, as they do on a
+	// terminal, so that the test sees what follows the table.
+	var out syncBuffer
+	logger := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)).WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, zapcore.NewCore(zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig()), zapcore.AddSync(&out), zap.WarnLevel))
+	}))
+	temporalLog := filepath.Join(t.TempDir(), "temporal.log")
 	res, err := Run(ctx, Options{
-		Config: cfg, Logger: zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)),
-		Orders: 20, Concurrency: 5, Waiting: 20, Persistence: PersistenceSQLite,
+		Config: cfg, Logger: logger,
+		Orders: 20, Concurrency: 5, Waiting: 20, Persistence: PersistenceSQLite, SQLiteFile: true, TemporalLog: temporalLog,
 	}, &out)
 	require.NoError(t, err, out.String())
 	t.Log("\n" + out.String())
+	requireQuietEnd(t, &out, temporalLog)
 
 	cells := tableCells(t, out.String())
 	require.Len(t, rows(res), len(tableRows))
@@ -76,7 +95,7 @@ func TestRun(t *testing.T) {
 		require.True(t, ok, "row %q is missing", name)
 		require.Len(t, c, 5, "row %q: floor, saga, ratio, goal, met", name)
 		for _, v := range c[:3] {
-			if v != "-" {
+			if v != "-" && v != "n/a" {
 				_, err := strconv.ParseFloat(v, 64)
 				require.NoError(t, err, "row %q: %q is not a number", name, v)
 			}
@@ -101,6 +120,9 @@ func TestRun(t *testing.T) {
 		"KSeF p50": res.KSeF.P50MS, "KSeF p95": res.KSeF.P95MS, "floor KSeF p50": res.KSeF.FloorP50MS, "KSeF paid p50": res.KSeF.PaidP50MS,
 		"KSeF transactions/document": res.KSeF.TransactionsPerDocument, "KSeF queries/document": res.KSeF.QueriesPerDocument,
 		"KSeF history": res.KSeF.HistoryEventsAvg, "floor KSeF history": res.KSeF.FloorHistoryEventsAvg,
+		"pay→credentials p50": res.Credentials.P50MS, "pay→credentials p99": res.Credentials.P99MS,
+		"PDF invoice": res.Documents.PDFInvoiceMS, "PDF correction": res.Documents.PDFCorrectionMS,
+		"FA(3) invoice": res.Documents.FA3InvoiceMS, "FA(3) correction": res.Documents.FA3CorrectionMS,
 	} {
 		require.Positive(t, v, name)
 	}
@@ -114,12 +136,84 @@ func TestRun(t *testing.T) {
 	require.LessOrEqual(t, res.KSeF.Begins, res.DB.Begins)
 	require.Positive(t, res.Memory.IdleHeapBytes, "the worker process answered with its memory")
 	require.Positive(t, res.Memory.IdleRSSBytes)
+	require.LessOrEqual(t, res.Credentials.P50MS, res.Credentials.P99MS)
+	require.Equal(t, docRenders, res.Documents.Renders)
+	// The SQLite file was measured; sizes can only grow.
+	require.Equal(t, storageSQLiteFile, res.Storage.TemporalStore)
+	require.True(t, res.Storage.TemporalMeasured)
+	require.GreaterOrEqual(t, res.Storage.StoreBytesDelta, int64(0))
+	require.GreaterOrEqual(t, res.Storage.TemporalBytesDelta, int64(0))
+	require.Equal(t, f(res.Storage.TemporalKBPerWaiting, 1), cells["Temporal store per waiting order (KB)"][1])
 
 	raw, err := json.Marshal(res)
 	require.NoError(t, err)
 	var back Result
 	require.NoError(t, json.Unmarshal(raw, &back))
 	require.Equal(t, res, back)
+}
+
+// requireQuietEnd checks that the run named the embedded server's log file
+// first, that none of the server's log reached the bench's logger, and that
+// the table is the last thing written, even a moment after Run returned.
+func requireQuietEnd(t *testing.T, out *syncBuffer, temporalLog string) {
+	t.Helper()
+	time.Sleep(2 * time.Second)
+	all := out.String()
+	first, _, _ := strings.Cut(all, "\n")
+	require.Equal(t, "officeflow bench: the embedded Temporal server logs to "+temporalLog, first)
+	_, err := os.Stat(temporalLog)
+	require.NoError(t, err)
+	logLine := regexp.MustCompile(`^\d{4}-\d\d-\d\dT`)
+	lines := strings.Split(all, "\n")
+	header := slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, "figure ") })
+	require.Positive(t, header, "no table in\n%s", all)
+	for _, l := range lines {
+		require.NotContains(t, l, "\ttemporal\t", "the server logs to its file, not to the bench's logger")
+	}
+	for _, l := range lines[header:] {
+		require.False(t, logLine.MatchString(l), "a log line after the table: %s", l)
+	}
+	require.True(t, strings.HasSuffix(all, "a correction of it to zero.\n"), "the table's note is the last thing written:\n%s", all)
+}
+
+// syncBuffer is a bytes.Buffer that loggers on many goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRenderGoalsAndNA: the pay→credentials goal is judged on PostgreSQL
+// only, and Temporal's storage is n/a where it is kept in memory.
+func TestRenderGoalsAndNA(t *testing.T) {
+	for _, tc := range []struct {
+		persistence, goal, met string
+		storage                string
+	}{
+		{PersistenceSQLite, "-", "-", "n/a"},
+		{PersistencePostgres, "p99 < 1000 ms", "yes", "2.0"},
+	} {
+		r := Result{Persistence: tc.persistence, Waiting: 10, Credentials: Credentials{P50MS: 300, P99MS: 900}}
+		r.Storage.TemporalMeasured = tc.persistence == PersistencePostgres
+		r.Storage.TemporalBytesDelta = 20_000
+		r.fill()
+		var out bytes.Buffer
+		require.NoError(t, Render(&out, r))
+		cells := tableCells(t, out.String())
+		require.Equal(t, []string{"-", "900", "-", tc.goal, tc.met}, cells["pay→credentials p99 (ms)"], tc.persistence)
+		require.Equal(t, tc.storage, cells["Temporal store per waiting order (KB)"][1], tc.persistence)
+	}
 }
 
 // tableCells maps each row's figure to its other cells; columns are apart by
@@ -150,6 +244,7 @@ func TestOptionsCheck(t *testing.T) {
 		{Orders: 1, Concurrency: 0, Waiting: 1},
 		{Orders: 1, Concurrency: 1, Waiting: 0},
 		{Orders: 1, Concurrency: 1, Waiting: 1, Persistence: "mysql"},
+		{Orders: 1, Concurrency: 1, Waiting: 1, Persistence: PersistencePostgres, SQLiteFile: true},
 	} {
 		require.Error(t, o.check(), "%+v", o)
 	}

@@ -277,16 +277,18 @@ func each(ctx context.Context, n, c int, f func(ctx context.Context, i int) erro
 	return context.Cause(ctx)
 }
 
-// mailbox tells each waiting order that its billing email arrived. One
-// watcher reads the sink for all, instead of one Sink.WaitFor per order
-// scanning every message.
+// mailbox tells each waiting order that its billing email arrived, and
+// keeps when each recipient's credentials email arrived. One watcher reads
+// the sink for all, instead of one Sink.WaitFor per order scanning every
+// message.
 type mailbox struct {
-	mu   sync.Mutex
-	want map[string]chan struct{}
+	mu          sync.Mutex
+	want        map[string]chan struct{}
+	credentials map[string]time.Time // recipient (lower case) -> the sink's arrival time of the first
 }
 
 func watchMail(ctx context.Context, sink *mail.Sink) *mailbox {
-	m := &mailbox{want: map[string]chan struct{}{}}
+	m := &mailbox{want: map[string]chan struct{}{}, credentials: map[string]time.Time{}}
 	// The match func sees every message once and never matches, so WaitFor
 	// runs until ctx ends; it is called under the sink's lock, so it only
 	// closes a channel.
@@ -304,16 +306,34 @@ func (m *mailbox) expect(to string) <-chan struct{} {
 	return ch
 }
 
+// credentialsAt is when the first credentials email to to arrived in the
+// sink.
+func (m *mailbox) credentialsAt(to string) (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	at, ok := m.credentials[strings.ToLower(to)]
+	return at, ok
+}
+
 func (m *mailbox) deliver(msg mail.Received) bool {
-	if len(msg.To) != 1 || !strings.Contains(msg.MessageID, "."+activities.EmailBillingAccess+"@") {
+	if len(msg.To) != 1 {
 		return false
 	}
 	to := strings.ToLower(msg.To[0])
-	m.mu.Lock()
-	if ch, ok := m.want[to]; ok {
-		close(ch)
-		delete(m.want, to)
+	switch {
+	case strings.Contains(msg.MessageID, "."+activities.EmailBillingAccess+"@"):
+		m.mu.Lock()
+		if ch, ok := m.want[to]; ok {
+			close(ch)
+			delete(m.want, to)
+		}
+		m.mu.Unlock()
+	case strings.Contains(msg.MessageID, "."+activities.EmailCredentials+"@"):
+		m.mu.Lock()
+		if _, ok := m.credentials[to]; !ok {
+			m.credentials[to] = msg.At
+		}
+		m.mu.Unlock()
 	}
-	m.mu.Unlock()
 	return false
 }

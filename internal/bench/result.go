@@ -9,13 +9,51 @@ type Result struct {
 	Concurrency int    `json:"concurrency"`
 	Waiting     int    `json:"waiting"`
 
-	Floor  Flow   `json:"floor"`
-	Saga   Flow   `json:"saga"`
-	DB     DB     `json:"db"`
-	Memory Memory `json:"memory"`
-	Accept Accept `json:"accept"`
-	KSeF   KSeF   `json:"ksef"`
-	Ratios Ratios `json:"ratios"`
+	Floor       Flow        `json:"floor"`
+	Saga        Flow        `json:"saga"`
+	Credentials Credentials `json:"pay_to_credentials"`
+	DB          DB          `json:"db"`
+	Memory      Memory      `json:"memory"`
+	Storage     Storage     `json:"storage"`
+	Accept      Accept      `json:"accept"`
+	KSeF        KSeF        `json:"ksef"`
+	Documents   Documents   `json:"document_cost"`
+	Ratios      Ratios      `json:"ratios"`
+}
+
+// Credentials is, per saga order, from the start of the signed payment
+// notification's POST to the arrival of its credentials email in the mail
+// sink.
+type Credentials struct {
+	P50MS float64 `json:"p50_ms"`
+	P99MS float64 `json:"p99_ms"`
+}
+
+// Storage is how much the order store and Temporal's persistence grew while
+// the Waiting orders were placed and parked at awaiting_payment.
+type Storage struct {
+	// TemporalStore says what Temporal's growth is measured on:
+	// "postgres" (pg_database_size of its database and its visibility
+	// database), "sqlite file" (the file, its WAL and shared memory) or
+	// "sqlite in memory" (not measured: TemporalMeasured is false).
+	TemporalStore    string `json:"temporal_store"`
+	TemporalMeasured bool   `json:"temporal_measured"`
+	// pg_database_size of the order store's database.
+	StoreBytesDelta      int64   `json:"store_bytes_delta"`
+	StoreKBPerWaiting    float64 `json:"store_kb_per_waiting"`
+	TemporalBytesDelta   int64   `json:"temporal_bytes_delta"`
+	TemporalKBPerWaiting float64 `json:"temporal_kb_per_waiting"`
+}
+
+// Documents is the CPU each document kind costs, in milliseconds of the
+// process's CPU a document over Renders of each, made in-process from a
+// saga order's VAT invoice and a correction of it.
+type Documents struct {
+	Renders         int     `json:"renders"`
+	PDFInvoiceMS    float64 `json:"pdf_invoice_ms"`
+	PDFCorrectionMS float64 `json:"pdf_correction_ms"`
+	FA3InvoiceMS    float64 `json:"fa3_invoice_ms"`
+	FA3CorrectionMS float64 `json:"fa3_correction_ms"`
 }
 
 // KSeF is what the saga phase's invoices cost in their KSeF workflows
@@ -99,8 +137,11 @@ type Ratios struct {
 	Accept     float64 `json:"accept"`
 }
 
-// mb is a megabyte as the goals count them.
-const mb = 1e6
+// mb is a megabyte as the goals count them, kb a kilobyte.
+const (
+	mb = 1e6
+	kb = 1e3
+)
 
 func (f *Flow) measured(lat []time.Duration, wall time.Duration, cpu float64) {
 	n := float64(len(lat))
@@ -122,6 +163,8 @@ func (r *Result) fill() {
 	w := float64(r.Waiting) / 1000
 	r.Memory.HeapMBPer1000 = ratio(float64(r.Memory.HeapDeltaBytes)/mb, w)
 	r.Memory.RSSMBPer1000 = ratio(float64(r.Memory.RSSDeltaBytes)/mb, w)
+	r.Storage.StoreKBPerWaiting = ratio(float64(r.Storage.StoreBytesDelta)/kb, float64(r.Waiting))
+	r.Storage.TemporalKBPerWaiting = ratio(float64(r.Storage.TemporalBytesDelta)/kb, float64(r.Waiting))
 	r.Ratios = Ratios{
 		Throughput: ratio(r.Saga.OrdersPerSecond, r.Floor.OrdersPerSecond),
 		P50:        ratio(r.Saga.P50MS, r.Floor.P50MS),

@@ -41,10 +41,14 @@ type devParts struct {
 // startTemporal runs the embedded Temporal server (and its Web UI) and
 // returns the address it listens on.
 func (st *Stack) startTemporal(o Options, cfg config.Config, codecURL string) (string, error) {
+	log := o.TemporalLogger
+	if log == nil {
+		log = o.Logger.Named("temporal")
+	}
 	var err error
 	st.Temporal, err = devserver.Start(devserver.Options{
 		Address: cfg.TemporalAddress, Namespace: cfg.TemporalNamespace, DBFile: o.TemporalDB, PostgresURL: o.TemporalPostgres,
-		UIAddress: o.UIAddress, Logger: o.Logger.Named("temporal"), CodecEndpoint: codecURL,
+		UIAddress: o.UIAddress, Logger: log, CodecEndpoint: codecURL,
 	})
 	if err != nil {
 		return "", err

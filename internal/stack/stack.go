@@ -52,6 +52,11 @@ type Options struct {
 	// PostgreSQL database instead of SQLite.
 	TemporalPostgres string
 	UIAddress        string
+	// TemporalLogger is where the embedded server and its Web UI log; nil
+	// is Logger.Named("temporal"). The bench sends it to a file, so that
+	// the server's warnings, its shutdown's above all, stay off the
+	// terminal.
+	TemporalLogger *zap.Logger
 	// DataDir keeps what the dev stack writes for people to read (mail).
 	DataDir string
 	// Service names this process in traces and metrics.
