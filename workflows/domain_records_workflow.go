@@ -54,20 +54,11 @@ func mailRecords(ctx workflow.Context, in *DomainInput, cur *string) (AfterResul
 		if !now.Before(giveUpAt) {
 			return recordsEnd(ctx, *in, cur, "the mail records were not all seen within "+days(sc.GiveUpAfter))
 		}
-		for rp.Reminded < len(sc.Reminders) && !now.Before(rp.Started.Add(sc.Reminders[rp.Reminded])) {
-			day := int(sc.Reminders[rp.Reminded] / (24 * time.Hour))
-			rp.Reminded++
-			n := activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainRecords, Key: key(activities.EmailDomainRecords) + "/reminder/" + itoa(rp.Reminded),
+		sc.remind(ctx, rp.Started, now, &rp.Reminded, func(nth, day int) activities.Notice {
+			return activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainRecords, Key: key(activities.EmailDomainRecords) + "/reminder/" + itoa(nth),
 				Domain: in.Domain, Day: day, Until: giveUpAt}
-			if err := notify(caught(ctx), n); err != nil {
-				workflow.GetLogger(ctx).Warn("mail records reminder not sent", "Domain", in.Domain, "Error", err)
-			}
-		}
-		wait := sc.interval(rp.Checks)
-		if left := giveUpAt.Sub(now); left < wait {
-			wait = left
-		}
-		if err := workflow.Sleep(ctx, wait); err != nil {
+		})
+		if err := workflow.Sleep(ctx, sc.wait(rp.Checks, now, giveUpAt)); err != nil {
 			return AfterResult{}, err
 		}
 		// As in the TXT phase: continued after the wait, so the next run
@@ -122,4 +113,24 @@ func withRecordsDNS(ctx workflow.Context) workflow.Context {
 		// One attempt: the schedule is the retry.
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
+}
+
+// remind sends the reminders whose day has come since started, counting
+// them in reminded (carried across runs); a reminder that cannot be sent
+// does not stop the checks.
+func (sc DomainSchedule) remind(ctx workflow.Context, started, now time.Time, reminded *int, notice func(nth, day int) activities.Notice) {
+	for *reminded < len(sc.Reminders) && !now.Before(started.Add(sc.Reminders[*reminded])) {
+		day := int(sc.Reminders[*reminded] / (24 * time.Hour))
+		*reminded++
+		n := notice(*reminded, day)
+		if err := notify(caught(ctx), n); err != nil {
+			workflow.GetLogger(ctx).Warn("domain reminder not sent", "Kind", n.Kind, "Domain", n.Domain, "Error", err)
+		}
+	}
+}
+
+// wait is how long until the next check: the schedule's interval, never
+// past the moment the checks give up.
+func (sc DomainSchedule) wait(checks int, now, giveUpAt time.Time) time.Duration {
+	return min(sc.interval(checks), giveUpAt.Sub(now))
 }

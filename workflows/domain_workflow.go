@@ -82,19 +82,10 @@ func domain(ctx workflow.Context, in *DomainInput) (AfterResult, error) {
 		if !now.Before(giveUpAt) {
 			return giveUpDomain(ctx, *in, &cur, "the DNS record was not seen within "+days(sc.GiveUpAfter), true)
 		}
-		for in.Reminded < len(sc.Reminders) && !now.Before(in.Started.Add(sc.Reminders[in.Reminded])) {
-			day := int(sc.Reminders[in.Reminded] / (24 * time.Hour))
-			in.Reminded++
-			n := activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainReminder, Key: key(activities.EmailDomainReminder) + "/" + itoa(in.Reminded), Domain: in.Domain, Day: day}
-			if err := notify(caught(ctx), n); err != nil {
-				workflow.GetLogger(ctx).Warn("domain reminder not sent", "Domain", in.Domain, "Error", err)
-			}
-		}
-		wait := sc.interval(in.Checks)
-		if left := giveUpAt.Sub(now); left < wait {
-			wait = left
-		}
-		if err := workflow.Sleep(ctx, wait); err != nil {
+		sc.remind(ctx, in.Started, now, &in.Reminded, func(nth, day int) activities.Notice {
+			return activities.Notice{OrderID: in.OrderID, Kind: activities.EmailDomainReminder, Key: key(activities.EmailDomainReminder) + "/" + itoa(nth), Domain: in.Domain, Day: day}
+		})
+		if err := workflow.Sleep(ctx, sc.wait(in.Checks, now, giveUpAt)); err != nil {
 			return AfterResult{}, err
 		}
 		// Continued after the wait, not before it: the next run begins

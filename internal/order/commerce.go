@@ -3,7 +3,6 @@ package order
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Terms of a new-commerce subscription at Microsoft: how long the customer
@@ -133,19 +132,11 @@ func (r *Request) validateCommerce() *FieldError {
 	if a == nil {
 		return nil
 	}
-	for _, f := range []struct{ name, v string }{
+	if err := lines([]namedValue{
 		{"mca_accepted_by.first_name", a.FirstName}, {"mca_accepted_by.last_name", a.LastName},
 		{"mca_accepted_by.email", a.Email}, {"mca_accepted_by.accepted_at", a.AcceptedAt},
-	} {
-		if f.v == "" {
-			return fieldErr(f.name, "required", "%s is required", f.name)
-		}
-		if utf8.RuneCountInString(f.v) > 200 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\r\n") {
-			return fieldErr(f.name, "invalid", "%s must be one line of at most 200 characters", f.name)
-		}
-		if ch, bad := unprintable(f.v); bad {
-			return unprintableErr(f.name, ch)
-		}
+	}); err != nil {
+		return err
 	}
 	if err := validEmail(a.Email); err != nil {
 		return fieldErr("mca_accepted_by.email", "invalid", "mca_accepted_by.email %s; it must be a plain address such as it@acme.pl", err)

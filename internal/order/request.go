@@ -59,6 +59,26 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
+// namedValue is a field of the body and what it holds.
+type namedValue struct{ name, v string }
+
+// lines checks required one-line text fields, naming the first that is
+// missing, too long, not one line or not printable.
+func lines(fields []namedValue) *FieldError {
+	for _, f := range fields {
+		if f.v == "" {
+			return fieldErr(f.name, "required", "%s is required", f.name)
+		}
+		if utf8.RuneCountInString(f.v) > 200 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\r\n") {
+			return fieldErr(f.name, "invalid", "%s must be one line of at most 200 characters", f.name)
+		}
+		if ch, bad := unprintable(f.v); bad {
+			return unprintableErr(f.name, ch)
+		}
+	}
+	return nil
+}
+
 func fieldErr(field, code, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}
 }
@@ -113,21 +133,13 @@ func (r *Request) Validate() *FieldError {
 		return fieldErr("order_id", "invalid", "order_id must be 1-64 letters, digits, '.', '_', ':' or '-'")
 	}
 	c := r.Customer
-	for _, f := range []struct{ name, v string }{
+	if err := lines([]namedValue{
 		{"customer.company", c.Company}, {"customer.email", c.Email},
 		{"customer.first_name", c.FirstName}, {"customer.last_name", c.LastName},
 		{"customer.country", c.Country}, {"customer.city", c.City},
 		{"customer.postal_code", c.PostalCode}, {"customer.address_line1", c.AddressLine1},
-	} {
-		if f.v == "" {
-			return fieldErr(f.name, "required", "%s is required", f.name)
-		}
-		if utf8.RuneCountInString(f.v) > 200 || !utf8.ValidString(f.v) || strings.ContainsAny(f.v, "\x00\r\n") {
-			return fieldErr(f.name, "invalid", "%s must be one line of at most 200 characters", f.name)
-		}
-		if ch, bad := unprintable(f.v); bad {
-			return unprintableErr(f.name, ch)
-		}
+	}); err != nil {
+		return err
 	}
 	if err := validEmail(c.Email); err != nil {
 		return fieldErr("customer.email", "invalid", "customer.email %s; it must be a plain address such as it@acme.pl", err)
