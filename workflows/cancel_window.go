@@ -81,11 +81,7 @@ func (s *subscription) openWindows(ctx workflow.Context) error {
 		return register()
 	}
 	now := workflow.Now(ctx)
-	for _, x := range s.in.Windows {
-		if x.Ends.After(now) {
-			w.list = append(w.list, x)
-		}
-	}
+	w.list = stillOpen(s.in.Windows, now)
 	// The first run's window runs from the purchase; a renewal's from the
 	// period's start, or from its payment when that came later.
 	start := s.in.PeriodStart
@@ -197,7 +193,7 @@ func (s *subscription) reduceSeats(ctx workflow.Context, r activities.Reduction)
 		if !x.Ends.After(now) {
 			continue
 		}
-		if !w.on || x.Seats == 0 || !created {
+		if x.Seats == 0 || !created {
 			n = 0
 			break
 		}
@@ -212,18 +208,7 @@ func (s *subscription) reduceSeats(ctx workflow.Context, r activities.Reduction)
 			break
 		}
 	}
-	return AfterResult{Stage: s.stage, Seats: r.Change, Reason: "within the window until " + s.windowEnd(now).UTC().Format(time.RFC3339)}, nil
-}
-
-// windowEnd is when the last open window closes.
-func (s *subscription) windowEnd(now time.Time) time.Time {
-	var last time.Time
-	for _, x := range s.windows.list {
-		if x.Ends.After(now) && x.Ends.After(last) {
-			last = x.Ends
-		}
-	}
-	return last
+	return AfterResult{Stage: s.stage, Seats: r.Change, Reason: "within the window until " + s.openWindow(now).Ends.UTC().Format(time.RFC3339)}, nil
 }
 
 // remindWindows tells the customer, a day before each window closes, that
@@ -265,11 +250,11 @@ func (s *subscription) remindWindows(ctx workflow.Context) {
 	}
 }
 
-// carried is the windows the next run keeps: those still open.
-func (s *subscription) carried(ctx workflow.Context) []SeatWindow {
+// stillOpen is the windows of list that have not closed by now: what a
+// run keeps of the previous run's, and what it hands to the next.
+func stillOpen(list []SeatWindow, now time.Time) []SeatWindow {
 	var out []SeatWindow
-	now := workflow.Now(ctx)
-	for _, x := range s.windows.list {
+	for _, x := range list {
 		if x.Ends.After(now) {
 			out = append(out, x)
 		}

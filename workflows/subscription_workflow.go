@@ -190,7 +190,7 @@ func (s *subscription) renewed(ctx workflow.Context, r activities.Renewal, p *Pa
 	next := s.in
 	next.Period, next.PeriodEnd, next.Cancel = r.Period, r.PeriodEnd, s.cancel
 	if s.windows.on {
-		next.PeriodStart, next.Windows = s.in.PeriodEnd, s.carried(ctx)
+		next.PeriodStart, next.Windows = s.in.PeriodEnd, stillOpen(s.windows.list, workflow.Now(ctx))
 	}
 	return AfterResult{}, workflow.NewContinueAsNewError(ctx, SubscriptionWorkflow, next)
 }
