@@ -58,6 +58,7 @@ type Fake struct {
 	sessions   map[string]*fakeSession
 	invoices   map[string]*fakeInvoice // by reference number
 	accepted   []*fakeInvoice
+	byNumber   map[fakeDocKey]*fakeInvoice // accepted, by seller, kind and number
 	calls      map[string]int
 
 	// Faults still to inject: how many of the next calls (invoices for
@@ -85,7 +86,7 @@ func NewFake(nip, token string) *Fake {
 		challenges: map[string]*fakeChallenge{}, auths: map[string]*fakeAuth{},
 		access: map[string]time.Time{}, refresh: map[string]time.Time{},
 		sessions: map[string]*fakeSession{}, invoices: map[string]*fakeInvoice{},
-		calls: map[string]int{},
+		byNumber: map[fakeDocKey]*fakeInvoice{}, calls: map[string]int{},
 	}
 	f.cert = selfSigned(f.key)
 	return f

@@ -188,6 +188,7 @@ func (f *Fake) sendInvoice(w http.ResponseWriter, r *http.Request) {
 		inv.ksefNumber = f.ksefNumber(now)
 		inv.upo = f.upoXML(s, inv, now)
 		f.accepted = append(f.accepted, inv)
+		f.byNumber[docKey(doc)] = inv
 	}
 	inv.status = status
 	s.invoices = append(s.invoices, inv)
