@@ -405,7 +405,7 @@ func acceptedAt(ctx context.Context, storeURL string) (map[string]ksefTimes, err
 func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	n, c := r.o.Orders, r.o.Concurrency
 	cfg := r.o.Config
-	w := worker.New(r.st.Client, parkedQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
+	w := worker.New(r.st.Client, parkedQueue, stack.WorkerOptions())
 	w.RegisterWorkflowWithOptions(workflows.ParkedOrderWorkflow, workflow.RegisterOptions{Name: workflows.OrderWorkflowName})
 	w.RegisterActivity(&activities.Activities{Store: r.st.Store})
 	if err := w.Start(); err != nil {

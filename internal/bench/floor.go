@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/money"
+	"github.com/officeflow/officeflow/internal/stack"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -226,7 +227,9 @@ func awaitFloorPayment(ctx workflow.Context, deadline time.Time) bool {
 // startFloorWorker runs the floor on the stack's client with the options
 // stack.startWorker gives the saga's worker.
 func startFloorWorker(c client.Client) (worker.Worker, *floorActivities, error) {
-	w := worker.New(c, floorQueue, worker.Options{WorkerStopTimeout: 30 * time.Second})
+	o := stack.WorkerOptions()
+	o.Interceptors = nil // the saga's catch its steps' failures for an operator; the floor has none
+	w := worker.New(c, floorQueue, o)
 	w.RegisterWorkflow(FloorWorkflow)
 	w.RegisterWorkflow(FloorKSeFWorkflow)
 	acts := &floorActivities{c: c}

@@ -213,6 +213,7 @@ func buildConfig(host string, port int, o Options, logger tlog.Logger) (*config.
 	// first start and afterwards uses the recorded count whatever this says.
 	conf.Persistence.NumHistoryShards = 1
 	if o.PostgresURL != "" {
+		conf.Persistence.NumHistoryShards = postgresShards
 		main, visibility, err := postgresStores(o.PostgresURL)
 		if err != nil {
 			return nil, err

@@ -339,3 +339,8 @@ func registerNamespace(address, namespace string) error {
 		time.Sleep(tick)
 	}
 }
+
+// postgresShards is the history shard count of a new Temporal database on
+// PostgreSQL. One shard queues every workflow's transfer and timer tasks
+// behind one reader, each a round trip to the database.
+var postgresShards int32 = 4

@@ -244,6 +244,12 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	return st, nil
 }
 
+// WorkerOptions are the options of the order worker; the bench's floor
+// worker takes the same, so that the two differ only in their workflows.
+func WorkerOptions() worker.Options {
+	return worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()}
+}
+
 func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	// Outside -dev this refuses a missing PARTNER_API_URL or SMTP_HOST, so
 	// the fakes below are -dev's (and the tests') only.
@@ -285,7 +291,7 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	st.Worker = worker.New(st.Client, cfg.TaskQueue, worker.Options{WorkerStopTimeout: 30 * time.Second, Interceptors: workflows.Interceptors()})
+	st.Worker = worker.New(st.Client, cfg.TaskQueue, WorkerOptions())
 	RegisterWorkflows(st.Worker)
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
