@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -134,9 +133,15 @@ func TestTenantAPIThatNeverRecoversEndsRefunded(t *testing.T) {
 func TestRemindersGoOutAtTheirTimesThenTheOrderIsCancelled(t *testing.T) {
 	h := newHarness(t)
 	var at []time.Duration
-	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		var id, kind string
-		_ = args.Get(&id, &kind)
+	// Emails are local activities since changeLean.
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
+		kind := ""
+		if len(args) > 1 {
+			kind = fmt.Sprint(args[1])
+			if e, ok := args[1].(activities.Event); ok {
+				kind = e.Key
+			}
+		}
 		h.record(info.ActivityType.Name, kind)
 		if kind == activities.ReminderEmail(1) || kind == activities.ReminderEmail(2) {
 			at = append(at, h.env.Now().Sub(start))

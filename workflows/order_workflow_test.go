@@ -182,6 +182,25 @@ func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
 	require.Empty(t, sv.WaitingFor)
 }
 
+// A stage left within the workflow task that entered it gets no search
+// attribute of its own: an operator filters by the stages an order waits in.
+func TestStatusAttributeOnlyWhereTheOrderWaits(t *testing.T) {
+	var shown []string
+	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, _ *activities.Activities) {
+		env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+			if v, ok := args.Get(0).(temporal.SearchAttributes).GetKeyword(OrderStatusKey); ok {
+				shown = append(shown, v)
+			}
+		}).Return(nil).Maybe()
+	})
+	h.payAfter(2*time.Hour, paid)
+	require.Equal(t, order.InstallerReady, h.run(t).Status)
+	// placed: the test environment starts the run without the intake's attributes.
+	require.Equal(t, []string{"placed", "awaiting_payment", "provisioning_tenant", "installer_ready"}, shown)
+	require.Equal(t, []order.Status{order.Placed, order.BillingAccess, order.AwaitingPayment, order.ProvisioningTenant,
+		order.EmailingCredentials, order.InstallerReady}, h.statuses(t), "the timeline has every stage")
+}
+
 func TestStatusQueryShowsWhatTheOrderWaitsFor(t *testing.T) {
 	h := newHarness(t)
 	h.env.RegisterDelayedCallback(func() {

@@ -24,9 +24,10 @@ import (
 // (the placement, answering the intake's place update), OpenBilling,
 // SendEmail x4 (billing_access, payment_received, credentials,
 // installer_ready), Transition x2 (awaiting_payment, emailing_credentials),
-// MarkPaid, CheckDomain, CreateTenant, OrderSubscription, FinishInstaller.
-// Recount it there when the saga changes.
-const happyPathActivities = 13
+// MarkPaid, CheckDomain, CreateTenant, OrderSubscription,
+// AssignAdminLicence, FinishInstaller. Recount it there when the saga
+// changes.
+const happyPathActivities = 14
 
 // paymentAfter is how many of those run before the saga waits for payment.
 const paymentAfter = 4
@@ -37,6 +38,10 @@ const paymentAfter = 4
 // paid order, and the order does not wait for it. Recount it there when the
 // KSeF workflow changes.
 const ksefActivities = 3
+
+// finishStep is the floor step that starts the floor's subscription
+// workflow, as FinishInstaller starts the order's SubscriptionWorkflow.
+const finishStep = happyPathActivities - 1
 
 // orderActivities is every activity a paid order runs, its invoice's KSeF
 // workflow's included: the DB rows count them per activity.
@@ -57,27 +62,28 @@ const parkedQueue = "bench-parked"
 const floorAmount money.Grosze = 33210
 
 // floorStep is one activity of the floor: local where the saga runs a local
-// activity, and async where the saga does not wait for it before the next
-// remote step, so that the floor differs from the saga only in what the
+// activity, so that the floor differs from the saga only in what the
 // activities do, not in how Temporal schedules them.
-type floorStep struct{ local, async bool }
+type floorStep struct{ local bool }
 
-// floorSteps is OrderWorkflow's happy path, step for step; its length is
-// checked by the compiler against happyPathActivities.
+// floorSteps is OrderWorkflow's happy path (a run since changeLean), step
+// for step; its length is checked by the compiler against
+// happyPathActivities.
 var floorSteps = [happyPathActivities]floorStep{
 	{local: true}, // RecordOrder
 	{local: true}, // OpenBilling
-	{},            // SendEmail billing_access
+	{local: true}, // SendEmail billing_access
 	{local: true}, // Transition awaiting_payment
 	// the payment signal
 	{local: true}, // MarkPaid
-	{async: true}, // SendEmail payment_received, beside provisioning
+	{local: true}, // SendEmail payment_received
 	{},            // CheckDomain
 	{},            // CreateTenant
 	{},            // OrderSubscription
+	{},            // AssignAdminLicence
 	{local: true}, // Transition emailing_credentials
-	{},            // SendEmail credentials
-	{},            // SendEmail installer_ready
+	{local: true}, // SendEmail credentials
+	{local: true}, // SendEmail installer_ready
 	{local: true}, // FinishInstaller
 }
 
@@ -98,7 +104,11 @@ var fa *floorActivities
 // The MarkPaid step starts the order's FloorKSeFWorkflow, as MarkPaid
 // starts the invoice's KSeF workflow, once.
 func (f *floorActivities) FloorStep(ctx context.Context, i int) error {
-	if i != markPaidStep {
+	switch i {
+	case finishStep:
+		return f.startSubscription(ctx)
+	case markPaidStep:
+	default:
 		return nil
 	}
 	order := activity.GetInfo(ctx).WorkflowExecution.ID
@@ -113,6 +123,36 @@ func (f *floorActivities) FloorStep(ctx context.Context, i int) error {
 		return nil
 	}
 	return err
+}
+
+// startSubscription starts the floor order's FloorSubscriptionWorkflow, as
+// FinishInstaller starts the order's subscription, once.
+func (f *floorActivities) startSubscription(ctx context.Context) error {
+	order := activity.GetInfo(ctx).WorkflowExecution.ID
+	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: order + "-subscription", TaskQueue: floorQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, FloorSubscriptionWorkflow)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
+}
+
+// FloorSubscriptionWorkflow is SubscriptionWorkflow's first period with the
+// work taken out: it waits for the period's end and for the cancellation
+// window's reminder, each on a timer of its own (a month and two weeks
+// less a day away), and the bench never sees either fire.
+func FloorSubscriptionWorkflow(ctx workflow.Context) error {
+	notice := workflow.NewTimer(ctx, 30*24*time.Hour)
+	window := workflow.NewTimer(ctx, 13*24*time.Hour)
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(notice, func(workflow.Future) {})
+	sel.AddFuture(window, func(workflow.Future) {})
+	sel.Select(ctx)
+	return nil
 }
 
 // floorKSeFSend is the FloorKSeFStep that stands for SendKSeF.
@@ -168,42 +208,23 @@ func FloorWorkflow(ctx workflow.Context, deadline time.Time) error {
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
-	var pending []workflow.Future
-	settle := func() error {
-		for _, f := range pending {
-			if err := f.Get(ctx, nil); err != nil {
-				return err
-			}
-		}
-		pending = nil
-		return nil
-	}
 	for i, s := range floorSteps {
 		if i == paymentAfter {
 			if paid := awaitFloorPayment(ctx, deadline); !paid {
 				return temporal.NewApplicationError("payment deadline passed", "Deadline")
 			}
 		}
+		var f workflow.Future
 		if s.local {
-			// The saga collects its async email before its next local step.
-			if err := settle(); err != nil {
-				return err
-			}
-			if err := workflow.ExecuteLocalActivity(lctx, fa.FloorStep, i).Get(ctx, nil); err != nil {
-				return err
-			}
-			continue
-		}
-		f := workflow.ExecuteActivity(rctx, fa.FloorStep, i)
-		if s.async {
-			pending = append(pending, f)
-			continue
+			f = workflow.ExecuteLocalActivity(lctx, fa.FloorStep, i)
+		} else {
+			f = workflow.ExecuteActivity(rctx, fa.FloorStep, i)
 		}
 		if err := f.Get(ctx, nil); err != nil {
 			return err
 		}
 	}
-	return settle()
+	return nil
 }
 
 // awaitFloorPayment waits as the saga's awaitPayment does: the payment signal
@@ -232,6 +253,7 @@ func startFloorWorker(c client.Client) (worker.Worker, *floorActivities, error) 
 	w := worker.New(c, floorQueue, o)
 	w.RegisterWorkflow(FloorWorkflow)
 	w.RegisterWorkflow(FloorKSeFWorkflow)
+	w.RegisterWorkflow(FloorSubscriptionWorkflow)
 	acts := &floorActivities{c: c}
 	w.RegisterActivity(acts)
 	if err := w.Start(); err != nil {
