@@ -146,6 +146,21 @@ func TestOrderHappyPathEndToEnd(t *testing.T) {
 	}
 	require.Positive(t, logs.Len(), "the stack's logs were read")
 	require.True(t, loggedAbout(id), "the scan covered this order's log entries")
+
+	// Issue 20: the history stays within 60 events, and the placement, which
+	// came with the start, left no timer: the payment wait's is the only one.
+	evs, timers := 0, 0
+	it := st.Client.GetWorkflowHistory(ctx, workflows.WorkflowID(id), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		evs++
+		if e.GetTimerStartedEventAttributes() != nil {
+			timers++
+		}
+	}
+	require.LessOrEqual(t, evs, 60, "history events of a happy-path order")
+	require.Equal(t, 1, timers, "timers of a happy-path order paid before its first reminder")
 	record(t, id, "happy_path")
 }
 

@@ -154,6 +154,11 @@ type SubscriptionInput struct {
 	// Cancel is a cancellation accepted while the previous run recorded
 	// the renewal: this period is the last.
 	Cancel *PeriodCancel `json:",omitempty"`
+	// HasWindows: the run was started by code that has the cancellation
+	// windows (and its next runs inherit the input), so it asks no version
+	// marker whether they apply: two events and a visibility write fewer
+	// per subscription. Runs started before it ask, as they did.
+	HasWindows bool `json:",omitempty"`
 }
 
 // SubscriptionTiming is the renewal calendar, fixed per run so that a

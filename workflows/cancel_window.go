@@ -68,7 +68,7 @@ type windows struct {
 func (s *subscription) openWindows(ctx workflow.Context) error {
 	w := &s.windows
 	w.more = workflow.NewBufferedChannel(ctx, 1)
-	w.on = workflow.GetVersion(ctx, cancelWindowVersion, workflow.DefaultVersion, 1) == 1
+	w.on = s.in.HasWindows || workflow.GetVersion(ctx, cancelWindowVersion, workflow.DefaultVersion, 1) == 1
 	// Registered last: an update that came with the run's first task is
 	// validated as the handler is registered, against the windows.
 	register := func() error {

@@ -57,7 +57,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 	lean := workflow.GetVersion(ctx, changeLean, workflow.DefaultVersion, 1) >= 1
 	if lean || workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, 1) >= 1 {
 		// The place handler first: the order is recorded before anything else.
-		if ok, r, err := place(ctx, in); !ok {
+		if ok, r, err := place(ctx, in, lean); !ok {
 			return r, err
 		}
 	}

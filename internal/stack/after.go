@@ -60,7 +60,7 @@ func SubscriptionStarter(c client.Client, st *store.Store, cfg config.Config) fu
 			TypedSearchAttributes:    workflows.AfterAttributes(orderID, o.Plan, o.Domain, o.Seats, store.ServiceActive),
 			StaticSummary:            "Subscription of order " + orderID,
 		}, workflows.SubscriptionWorkflowName, workflows.SubscriptionInput{OrderID: orderID, Period: period, PeriodEnd: end, Timing: Timing(cfg),
-			PeriodStart: time.Now().UTC().Truncate(time.Second), TermPeriods: order.PeriodsPerTerm(o.Term, o.BillingCycle)})
+			PeriodStart: time.Now().UTC().Truncate(time.Second), TermPeriods: order.PeriodsPerTerm(o.Term, o.BillingCycle), HasWindows: true})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &started) {
 			return nil
