@@ -35,7 +35,7 @@ type Activities struct {
 	DNS *dnscheck.Checker
 	// StartSubscription starts the order's subscription workflow at
 	// installer_ready, once; nil starts none.
-	StartSubscription func(ctx context.Context, orderID string, period int, periodEnd time.Time) error
+	StartSubscription func(ctx context.Context, o store.Order, period int, periodEnd time.Time) error
 	// Gateway is Przelewy24, nil when none is configured.
 	Gateway *gateway.Gateway
 	// KSeF sends VAT invoices and corrections to KSeF; nil when KSEF_MODE
@@ -153,15 +153,12 @@ func (a *Activities) FinishInstaller(ctx context.Context, orderID string) (strin
 		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", fail.InvalidOrder, nil)
 	}
 	url := plan.InstallerURL()
-	if err := a.Store.FinishInstaller(ctx, orderID, url); err != nil {
+	sv, err := a.Store.FinishInstaller(ctx, orderID, url)
+	if err != nil {
 		return "", dbError(err)
 	}
 	if a.StartSubscription != nil {
-		sv, err := a.Store.GetService(ctx, orderID)
-		if err != nil {
-			return "", dbError(err)
-		}
-		if err := a.StartSubscription(ctx, orderID, sv.Period, a.midnight(sv.PeriodEnd)); err != nil {
+		if err := a.StartSubscription(ctx, o, sv.Period, a.midnight(sv.PeriodEnd)); err != nil {
 			return "", err
 		}
 	}

@@ -25,10 +25,7 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 	if err != nil {
 		return dbError(err)
 	}
-	offer, err := a.Store.OfferID(ctx, o.Plan)
-	if err != nil {
-		return dbError(err)
-	}
+	offer := o.OfferID // read with the order
 	subs, err := a.Store.Subscriptions(ctx, orderID)
 	if err != nil {
 		return err

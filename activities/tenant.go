@@ -127,10 +127,7 @@ func (a *Activities) AssignAdminLicence(ctx context.Context, orderID string) err
 	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return dbError(err)
 	}
-	offer, err := a.Store.OfferID(ctx, o.Plan)
-	if err != nil {
-		return dbError(err)
-	}
+	offer := o.OfferID // read with the order
 	users, err := a.Tenant.ListUsers(ctx, t.PartnerCustomer, call(orderID, "list-users:admin"))
 	if err != nil {
 		return tenantError(err)

@@ -66,10 +66,7 @@ func (a *Activities) AssignLicence(ctx context.Context, orderID, userName string
 	if o.Tenant == nil || u.TenantUserID == "" {
 		return temporal.NewNonRetryableApplicationError("user "+userName+" not made yet", fail.InvalidOrder, nil)
 	}
-	offer, err := a.Store.OfferID(ctx, o.Plan)
-	if err != nil {
-		return dbError(err)
-	}
+	offer := o.OfferID // read with the order
 	err = a.Tenant.AssignLicences(ctx, o.Tenant.PartnerCustomer, u.TenantUserID, []string{offer}, call(orderID, "licence:"+userName+"#"+itoa(u.Attempt)))
 	return tenantError(err)
 }

@@ -185,7 +185,8 @@ func (e *env) provisioned(lang string) (string, string) {
 	require.NoError(e.t, err)
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + id, OrderID: id, OfferID: "CFQ7TTC0LDPB:0001", Quantity: 5, Status: "active"})
 	require.NoError(e.t, err)
-	require.NoError(e.t, st.FinishInstaller(ctx, id, order.DesktopInstaller))
+	_, err = st.FinishInstaller(ctx, id, order.DesktopInstaller)
+	require.NoError(e.t, err)
 	return id, token
 }
 

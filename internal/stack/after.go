@@ -46,13 +46,11 @@ func DomainSchedule(cfg config.Config) workflows.DomainSchedule {
 
 // SubscriptionStarter starts an order's subscription workflow, once: the
 // id is the order's, and a run that exists or existed counts as started.
-func SubscriptionStarter(c client.Client, st *store.Store, cfg config.Config) func(ctx context.Context, orderID string, period int, end time.Time) error {
-	return func(ctx context.Context, orderID string, period int, end time.Time) error {
-		o, err := st.GetOrder(ctx, orderID)
-		if err != nil {
-			return err
-		}
-		_, err = c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+// o is the order as FinishInstaller read it.
+func SubscriptionStarter(c client.Client, cfg config.Config) func(ctx context.Context, o store.Order, period int, end time.Time) error {
+	return func(ctx context.Context, o store.Order, period int, end time.Time) error {
+		orderID := o.ID
+		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                       workflows.SubscriptionWorkflowID(orderID),
 			TaskQueue:                cfg.TaskQueue,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,

@@ -296,7 +296,7 @@ func (st *Stack) startWorker(o Options, cfg config.Config) error {
 	st.Worker.RegisterActivity(&activities.Activities{
 		Store: st.Store, Tenant: tenant.NewClient(partnerURL, cfg.PartnerAPIToken, nil), Mail: sender, Box: box,
 		BillingPanelURL: cfg.BillingPanelURL, Location: warsaw, DNS: dns,
-		StartSubscription: SubscriptionStarter(st.Client, st.Store, cfg), Gateway: st.Gateway,
+		StartSubscription: SubscriptionStarter(st.Client, cfg), Gateway: st.Gateway,
 		KSeF: ksefs, StartKSeF: KSeFStarter(st.Client, cfg),
 	})
 	if err := st.Worker.Start(); err != nil {

@@ -43,7 +43,8 @@ func provision(t *testing.T, prefix string, year int, cycle string, seats int) s
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + r.OrderID, OrderID: r.OrderID,
 		OfferID: "CFQ7TTC0LDPB:0001", Quantity: seats, Status: "active"})
 	require.NoError(t, err)
-	require.NoError(t, st.FinishInstaller(ctx, r.OrderID, order.DesktopInstaller))
+	_, err = st.FinishInstaller(ctx, r.OrderID, order.DesktopInstaller)
+	require.NoError(t, err)
 	return r.OrderID
 }
 
@@ -131,7 +132,9 @@ func TestFinishInstallerStartsTheService(t *testing.T) {
 		require.Equal(t, "sub-"+id, sv.SubscriptionID)
 		require.False(t, sv.CancelAtPeriodEnd)
 
-		require.NoError(t, st.FinishInstaller(ctx, id, order.DesktopInstaller))
+		again, err := st.FinishInstaller(ctx, id, order.DesktopInstaller)
+		require.NoError(t, err)
+		require.Equal(t, sv, again, "a retried finish answers the service it made")
 		require.Equal(t, sv, service(t, id), "a retried finish makes no second service")
 	}
 	id, _ := placeBilled(t, "service-none", year)

@@ -26,6 +26,7 @@ type Order struct {
 	Reason          string
 	Plan            string
 	PlanName        string
+	OfferID         string // the plan's offer at the tenant API, read with the order
 	Seats           int
 	BillingCycle    string
 	DomainPrefix    string
@@ -216,7 +217,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	var mcaAt *time.Time
 	var mcaFromOrder *bool
 	err := s.Pool.QueryRow(ctx, `
-		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, o.seats, o.billing_cycle, o.domain_prefix, o.language,
+		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, p.offer_id, o.seats, o.billing_cycle, o.domain_prefix, o.language,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at, o.admin_licence,
 			o.term, o.mca_first_name, o.mca_last_name, o.mca_email, o.mca_accepted_at, o.mca_from_order,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
@@ -227,7 +228,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		LEFT JOIN tenants t ON t.order_id = o.order_id
 		LEFT JOIN invoices i ON i.charge_id = $3 AND i.kind = 'proforma'
 		WHERE o.order_id = $1`, orderID, emailKey, OrderCharge(orderID)).Scan(
-		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
+		&o.ID, &o.Shop, &o.Status, &o.Reason, &o.Plan, &o.PlanName, &o.OfferID, &o.Seats, &o.BillingCycle, &o.DomainPrefix, &o.Language,
 		&o.InstallerURL, &o.PaymentDeadline, &o.PlacedAt, &o.UpdatedAt, &o.AdminLicence,
 		&term, &mcaFirst, &mcaLast, &mcaEmail, &mcaAt, &mcaFromOrder,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,

@@ -72,37 +72,25 @@ func (s *Store) Subscriptions(ctx context.Context, orderID string) ([]Subscripti
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Subscription])
 }
 
-// OfferID is the Partner Center offer of a plan.
-func (s *Store) OfferID(ctx context.Context, plan string) (string, error) {
-	var id string
-	err := s.Pool.QueryRow(ctx, `SELECT offer_id FROM plans WHERE code = $1`, plan).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return id, err
-}
-
 // RecordEmail notes that an email left. With forgetPassword, the sealed
 // temporary password is dropped in the same transaction: once the customer
 // has it, we keep no copy.
 func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messageID string, forgetPassword bool) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, recipient, messageID); err != nil {
-			return err
-		}
-		if forgetPassword {
-			_, err := tx.Exec(ctx, `UPDATE tenants SET password_sealed = NULL WHERE order_id = $1`, orderID)
-			return err
-		}
-		return nil
-	})
+	// One statement, so one round trip: the insert and the update commit
+	// together or not at all.
+	_, err := s.Pool.Exec(ctx, `WITH sent AS (
+			INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (order_id, key) DO NOTHING)
+		UPDATE tenants SET password_sealed = NULL WHERE order_id = $1 AND $5`, orderID, key, recipient, messageID, forgetPassword)
+	return err
 }
 
 // FinishInstaller ends the happy path: the order is installer_ready with the
-// link the customer starts from.
-func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+// link the customer starts from. It returns the subscription the order goes
+// on as, read in the same transaction.
+func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL string) (Service, error) {
+	var sv Service
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE orders SET installer_url = $2 WHERE order_id = $1`, orderID, installerURL); err != nil {
 			return err
 		}
@@ -110,8 +98,14 @@ func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL strin
 			return err
 		}
 		// The order goes on as a subscription from here.
-		return startService(ctx, tx, orderID)
+		if err := startService(ctx, tx, orderID); err != nil {
+			return err
+		}
+		var err error
+		sv, err = serviceOf(ctx, tx, orderID)
+		return err
 	})
+	return sv, err
 }
 
 // MarkSubscription records a subscription's state at the tenant.

@@ -96,7 +96,8 @@ func TestLaterChargesFollowTheBuyersVAT(t *testing.T) {
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + id, OrderID: id,
 		OfferID: "CFQ7TTC0LDPB:0001", Quantity: r.Seats, Status: "active"})
 	require.NoError(t, err)
-	require.NoError(t, st.FinishInstaller(ctx, id, order.DesktopInstaller))
+	_, err = st.FinishInstaller(ctx, id, order.DesktopInstaller)
+	require.NoError(t, err)
 
 	c := openCharge(t, licences(id, 2, paidOn(year).AddDate(0, 0, 1)))
 	pf := issueCharge(t, c.ID, issuedIn(year))
