@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -133,20 +131,11 @@ func TestTenantAPIThatNeverRecoversEndsRefunded(t *testing.T) {
 func TestRemindersGoOutAtTheirTimesThenTheOrderIsCancelled(t *testing.T) {
 	h := newHarness(t)
 	var at []time.Duration
-	// Emails are local activities since changeLean.
-	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, args []any) {
-		kind := ""
-		if len(args) > 1 {
-			kind = fmt.Sprint(args[1])
-			if e, ok := args[1].(activities.Event); ok {
-				kind = e.Key
-			}
-		}
-		h.record(info.ActivityType.Name, kind)
-		if kind == activities.ReminderEmail(1) || kind == activities.ReminderEmail(2) {
+	h.onCall = func(_, step string) {
+		if step == activities.ReminderEmail(1) || step == activities.ReminderEmail(2) {
 			at = append(at, h.env.Now().Sub(start))
 		}
-	})
+	}
 	in := input
 	in.Reminders = []time.Time{start.Add(24 * time.Hour), deadline.Add(-24 * time.Hour)}
 	r := h.runWith(t, in)

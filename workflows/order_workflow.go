@@ -401,24 +401,22 @@ func passing(st order.Status) bool {
 // the SDK schedules them with timers.
 func withLocalMail(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: []string{ErrInvalidOrder},
-		},
+		StartToCloseTimeout: time.Minute, Summary: summary, RetryPolicy: mailRetry(),
 	})
 }
 
 func withMail(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             summary,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: []string{ErrInvalidOrder},
-		},
+		StartToCloseTimeout: time.Minute, Summary: summary, RetryPolicy: mailRetry(),
 	})
+}
+
+// mailRetry is how an email is retried, as an activity or a local one.
+func mailRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+		NonRetryableErrorTypes: []string{ErrInvalidOrder},
+	}
 }
 
 func withTenant(ctx workflow.Context, summary string) workflow.Context {

@@ -50,6 +50,8 @@ type harness struct {
 	// placed is the answer to the place update the run started with.
 	placed   *PlaceAnswer
 	placeErr error
+	// onCall, if set, sees each activity recorded, with its step.
+	onCall func(name, step string)
 }
 
 // newHarness takes overrides first: testify uses the first matching
@@ -114,6 +116,9 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 
 // record notes an activity; the steps of the generic ones are part of the name.
 func (h *harness) record(name, step string) {
+	if h.onCall != nil {
+		h.onCall(name, step)
+	}
 	if name == "RecordOrder" {
 		return // every run's first step; the place tests look at it
 	}
