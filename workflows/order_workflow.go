@@ -126,10 +126,10 @@ func (s *saga) run(ctx workflow.Context) (Result, error) {
 	s.push(UndoRefundPayment)
 	s.attrs = append(s.attrs, PaidAtKey.ValueSet(workflow.Now(ctx)))
 	s.set(ctx, order.ProvisioningTenant, "payment "+payment.PaymentID+" received")
-	// The payment confirmation goes out while the tenant is being made: the
-	// two do not depend on each other, and one workflow task fewer is spent.
-	// (A lean run sends it in the payment's workflow task, before the first
-	// tenant call is scheduled.)
+	// The payment confirmation does not wait for the tenant: an older run
+	// sends it as an activity beside provisioning, a lean run as a local
+	// activity in the payment's workflow task, before the first tenant call
+	// is scheduled. Either way no workflow task is spent on it alone.
 	confirmation := s.emailAsync(ctx, activities.EmailPaymentReceived)
 
 	// Every provisioning error is final here: the activities retry for a

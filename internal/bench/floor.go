@@ -102,38 +102,28 @@ var fa *floorActivities
 
 // FloorStep does nothing; it is the cost of an activity to Temporal alone.
 // The MarkPaid step starts the order's FloorKSeFWorkflow, as MarkPaid
-// starts the invoice's KSeF workflow, once.
+// starts the invoice's KSeF workflow, and the FinishInstaller step its
+// FloorSubscriptionWorkflow, as FinishInstaller starts the subscription.
 func (f *floorActivities) FloorStep(ctx context.Context, i int) error {
-	switch i {
-	case finishStep:
-		return f.startSubscription(ctx)
-	case markPaidStep:
-	default:
-		return nil
-	}
 	order := activity.GetInfo(ctx).WorkflowExecution.ID
-	f.issued.LoadOrStore(order, time.Now())
-	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: floorKSeFID(order), TaskQueue: floorQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, FloorKSeFWorkflow, order)
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
-		return nil
+	switch i {
+	case markPaidStep:
+		f.issued.LoadOrStore(order, time.Now())
+		return f.startOnce(ctx, floorKSeFID(order), FloorKSeFWorkflow, order)
+	case finishStep:
+		return f.startOnce(ctx, order+"-subscription", FloorSubscriptionWorkflow)
 	}
-	return err
+	return nil
 }
 
-// startSubscription starts the floor order's FloorSubscriptionWorkflow, as
-// FinishInstaller starts the order's subscription, once.
-func (f *floorActivities) startSubscription(ctx context.Context) error {
-	order := activity.GetInfo(ctx).WorkflowExecution.ID
+// startOnce starts a floor workflow of that id unless one runs or ran, as
+// the saga's starters do.
+func (f *floorActivities) startOnce(ctx context.Context, id string, wf any, args ...any) error {
 	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: order + "-subscription", TaskQueue: floorQueue,
+		ID: id, TaskQueue: floorQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, FloorSubscriptionWorkflow)
+	}, wf, args...)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil
