@@ -19,15 +19,7 @@ func provisioned(t *testing.T, seats int) (string, map[string]any) {
 	t.Helper()
 	o := newOrder(t)
 	o["seats"] = seats
-	id := o["order_id"].(string)
-	a := place(t, o)
-	require.Equal(t, 202, a.Status, string(a.Raw))
-	waitMail(t, emailOf(o), "billing_access")
-	inv := getOrder(t, id).Body["invoice"].(map[string]any)
-	n := notify(t, intake.Notification{OrderID: id, PaymentID: "p-" + id, Status: "completed", Amount: inv["gross"].(string), Currency: "PLN"})
-	require.Equal(t, 200, n.Status, string(n.Raw))
-	require.Equal(t, "installer_ready", string(waitDone(t, id).Status))
-	return id, o
+	return payAndProvision(t, o), o
 }
 
 // waitAfter waits for a post-purchase workflow to end.

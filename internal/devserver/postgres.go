@@ -343,4 +343,4 @@ func registerNamespace(address, namespace string) error {
 // postgresShards is the history shard count of a new Temporal database on
 // PostgreSQL. One shard queues every workflow's transfer and timer tasks
 // behind one reader, each a round trip to the database.
-var postgresShards int32 = 4
+const postgresShards = 4
