@@ -235,6 +235,11 @@ func (r *runner) floorPhase(ctx context.Context, res *Result) error {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("bench-%s-floor%d", r.id, i)
 	}
+	stop, err := profile(".floor")
+	if err != nil {
+		return err
+	}
+	defer stop()
 	cpu := cpuSeconds()
 	lat, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
 		return floorOnce(ctx, r.st.Client, ids[i], r.deadline)
@@ -287,18 +292,12 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 	q, begins, cpu := queries.n.Load(), queries.begins.Load(), cpuSeconds()
 	kq, kb, kx := queries.ksef.n.Load(), queries.ksef.begins.Load(), queries.ksef.xacts.Load()
 	// BENCH_CPUPROFILE=FILE profiles the saga phase, to see where its CPU
-	// goes beyond the floor's.
-	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	// goes beyond the floor's (FILE.floor; go tool pprof -diff_base).
+	stop, err := profile("")
+	if err != nil {
+		return err
 	}
+	defer stop()
 	paid := make([]time.Time, n)
 	lat, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
 		return r.sagaOnce(ctx, r.request("s", i), &paid[i])
@@ -327,6 +326,7 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 		return fmt.Errorf("saga: %w", err)
 	}
 	res.Saga.measured(lat, wall, cpuSeconds()-cpu)
+	res.Saga.PlacementsRetried = r.retried.Load()
 	res.DB.Queries, res.DB.Begins = queries.n.Load()-q, queries.begins.Load()-begins
 	res.KSeF.Documents = len(ksefIDs)
 	res.KSeF.Queries, res.KSeF.Begins = queries.ksef.n.Load()-kq, queries.ksef.begins.Load()-kb
@@ -569,4 +569,22 @@ func databaseSize(ctx context.Context, serverURL string, names ...string) (int64
 		return 0, fmt.Errorf("pg_database_size of %v: %w", names, err)
 	}
 	return n, nil
+}
+
+// profile starts a CPU profile into $BENCH_CPUPROFILE+suffix when that is
+// set; stop ends it.
+func profile(suffix string) (stop func(), err error) {
+	path := os.Getenv("BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path + suffix)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -27,6 +27,7 @@ var tableRows = []string{
 	"latency p50 (ms)",
 	"latency p95 (ms)",
 	"latency p99 (ms)",
+	"placements answered 503, retried",
 	"pay→credentials p50 (ms)",
 	"pay→credentials p99 (ms)",
 	"CPU (ms/order)",

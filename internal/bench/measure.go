@@ -54,9 +54,19 @@ func (q *queryCounter) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pg
 		}
 	}
 	if q.bySQL != nil {
+		// Keyed by who sent it and whether it began a transaction as
+		// pg_stat_database counts them (a BEGIN, or a statement outside one).
 		line, _, _ := strings.Cut(strings.TrimSpace(d.SQL), "\n")
+		who := "outside an activity"
+		if activity.IsActivity(ctx) {
+			who = activity.GetInfo(ctx).ActivityType.Name
+		}
+		x := " "
+		if isBegin(d.SQL) || conn.PgConn().TxStatus() == 'I' {
+			x = "x"
+		}
 		q.mu.Lock()
-		q.bySQL[line]++
+		q.bySQL[x+" "+who+": "+line]++
 		q.mu.Unlock()
 	}
 	if isBegin(d.SQL) {
@@ -219,6 +229,7 @@ func ratio(a, b float64) float64 {
 }
 
 // print lists the statements by how often they ran per order (BENCH_SQL),
+// with the activity that sent each and an x where it began a transaction,
 // to show where the database round trips go.
 func (q *queryCounter) print(w io.Writer, orders int) {
 	q.mu.Lock()

@@ -93,6 +93,9 @@ type Flow struct {
 	CPUSecondsPerOrder float64 `json:"cpu_seconds_per_order"`
 	HistoryEventsAvg   float64 `json:"history_events_avg"`
 	HistoryEventsMax   int     `json:"history_events_max"`
+	// PlacementsRetried are placements the intake answered 503 (its own
+	// bound passed) and the bench sent again, as a shop does.
+	PlacementsRetried int64 `json:"placements_retried"`
 }
 
 // DB is what the saga phase cost the order store, its orders' KSeF

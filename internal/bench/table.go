@@ -38,6 +38,7 @@ func rows(r Result) []row {
 		{"latency p95 (ms)", f(r.Floor.P95MS, 0), f(r.Saga.P95MS, 0), f(r.Ratios.P95, 2), "", nil},
 		{"latency p99 (ms)", f(r.Floor.P99MS, 0), f(r.Saga.P99MS, 0), f(r.Ratios.P99, 2),
 			"<= " + f(goalP99, 1), upTo(r.Ratios.P99, goalP99)},
+		{"placements answered 503, retried", "", strconv.FormatInt(r.Saga.PlacementsRetried, 10), "", "", nil},
 		credentialsRow("pay→credentials p50 (ms)", r.Credentials.P50MS, "", nil),
 		credentialsRow("pay→credentials p99 (ms)", r.Credentials.P99MS, credentialsGoal(r), credentialsMet(r)),
 		{"CPU (ms/order)", f(r.Floor.CPUSecondsPerOrder*1000, 1), f(r.Saga.CPUSecondsPerOrder*1000, 1), f(r.Ratios.CPU, 2), "", nil},
