@@ -25,15 +25,9 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 	if err != nil {
 		return dbError(err)
 	}
-	offer := o.OfferID // read with the order
-	subs, err := a.Store.Subscriptions(ctx, orderID)
-	if err != nil {
-		return err
-	}
-	for _, s := range subs {
-		if s.OfferID == offer {
-			return nil
-		}
+	offer := o.OfferID // read with the order, and whether it is bought
+	if o.Subscribed {
+		return nil
 	}
 	t := o.Tenant
 	if t == nil {

@@ -20,13 +20,16 @@ var ErrDomainReserved = errors.New("domain prefix is held by another order")
 
 // Order is an order with what the API shows of it.
 type Order struct {
-	ID              string
-	Shop            string
-	Status          order.Status
-	Reason          string
-	Plan            string
-	PlanName        string
-	OfferID         string // the plan's offer at the tenant API, read with the order
+	ID       string
+	Shop     string
+	Status   order.Status
+	Reason   string
+	Plan     string
+	PlanName string
+	OfferID  string // the plan's offer at the tenant API, read with the order
+	// Subscribed: the order has its subscription to OfferID (the tenant
+	// API's order for it went through and was saved).
+	Subscribed      bool
 	Seats           int
 	BillingCycle    string
 	DomainPrefix    string
@@ -223,7 +226,8 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 			c.company, c.email, c.first_name, c.last_name, c.tax_id, c.country, c.city, c.postal_code, c.address_line1,
 			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
 			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code,
-			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2)
+			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2),
+			EXISTS (SELECT 1 FROM subscriptions s WHERE s.order_id = o.order_id AND s.offer_id = p.offer_id)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
 		LEFT JOIN invoices i ON i.charge_id = $3 AND i.kind = 'proforma'
@@ -234,7 +238,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
 		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode,
-		&sent)
+		&sent, &o.Subscribed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, false, ErrNotFound
 	}

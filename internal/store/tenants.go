@@ -51,15 +51,17 @@ type Subscription struct {
 
 // SaveSubscription records a subscription once per order and offer.
 func (s *Store) SaveSubscription(ctx context.Context, sub Subscription) (Subscription, error) {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO subscriptions (subscription_id, order_id, offer_id, quantity, status)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, offer_id) DO NOTHING`,
-		sub.ID, sub.OrderID, sub.OfferID, sub.Quantity, sub.Status)
-	if err != nil {
-		return Subscription{}, err
-	}
+	// One statement: the row inserted now, or (the insert doing nothing)
+	// the one kept, which the statement's snapshot sees.
 	got := Subscription{OrderID: sub.OrderID, OfferID: sub.OfferID}
-	err = s.Pool.QueryRow(ctx, `SELECT subscription_id, quantity, status FROM subscriptions WHERE order_id = $1 AND offer_id = $2`,
-		sub.OrderID, sub.OfferID).Scan(&got.ID, &got.Quantity, &got.Status)
+	err := s.Pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO subscriptions (subscription_id, order_id, offer_id, quantity, status)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, offer_id) DO NOTHING
+			RETURNING subscription_id, quantity, status)
+		SELECT subscription_id, quantity, status FROM ins
+		UNION ALL
+		SELECT subscription_id, quantity, status FROM subscriptions WHERE order_id = $2 AND offer_id = $3 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		sub.ID, sub.OrderID, sub.OfferID, sub.Quantity, sub.Status).Scan(&got.ID, &got.Quantity, &got.Status)
 	return got, err
 }
 
