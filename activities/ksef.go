@@ -44,6 +44,15 @@ func (a *Activities) ksefDoc(ctx context.Context, id int64) (store.KSeFDoc, erro
 	return k, dbError(err)
 }
 
+// ksefDocToSend is ksefDoc with its kept XML.
+func (a *Activities) ksefDocToSend(ctx context.Context, id int64) (store.KSeFDoc, error) {
+	if a.KSeF == nil {
+		return store.KSeFDoc{}, temporal.NewNonRetryableApplicationError("KSeF is off (KSEF_MODE=off)", fail.InvalidOrder, nil)
+	}
+	k, err := a.Store.KSeFDocumentToSend(ctx, id)
+	return k, dbError(err)
+}
+
 // xml is the document's FA(3) XML: built from the same Source as its PDF
 // and kept, or the one already kept (and maybe sent), byte for byte. A
 // rejected document's is built again, so that an operator's fix reaches
@@ -51,6 +60,9 @@ func (a *Activities) ksefDoc(ctx context.Context, id int64) (store.KSeFDoc, erro
 // has its KSeF number, which it must name.
 func (a *Activities) xml(ctx context.Context, k store.KSeFDoc) ([]byte, error) {
 	if k.HasXML && k.Status != store.KSeFRejected {
+		if k.XML != nil { // read with k (KSeFDocumentToSend)
+			return k.XML, nil
+		}
 		_, x, err := a.Store.KSeFXML(ctx, k.ID)
 		return x, dbError(err)
 	}
@@ -84,7 +96,7 @@ func (a *Activities) xml(ctx context.Context, k store.KSeFDoc) ([]byte, error) {
 // when the answer to sending it was lost, and sends only what KSeF never
 // got.
 func (a *Activities) SendKSeF(ctx context.Context, id int64, offline bool) (KSeFResult, error) {
-	k, err := a.ksefDoc(ctx, id)
+	k, err := a.ksefDocToSend(ctx, id)
 	if err != nil || k.Status == store.KSeFAccepted {
 		return KSeFResult{Status: k.Status, KSeFNumber: k.KSeFNumber}, err
 	}

@@ -39,6 +39,9 @@ type KSeFDoc struct {
 	RefersStatus   string
 	RefersKSeFNumb string
 	AcceptedAt     *time.Time
+	// XML is the document's FA(3) XML as kept, read by KSeFDocumentToSend
+	// only; nil from the other reads.
+	XML []byte
 }
 
 const ksefColumns = `k.invoice_id, o.order_id, o.shop, i.kind, i.number, k.status, coalesce(k.ksef_number, ''), k.offline, k.deadline,
@@ -47,10 +50,11 @@ const ksefColumns = `k.invoice_id, o.order_id, o.shop, i.kind, i.number, k.statu
 	FROM ksef_documents k JOIN invoices i ON i.id = k.invoice_id JOIN orders o ON o.order_id = i.order_id
 	LEFT JOIN ksef_documents rk ON rk.invoice_id = i.refers_to`
 
-func scanKSeF(row pgx.Row) (KSeFDoc, error) {
+// scanKSeF scans ksefColumns, after the columns before them into first.
+func scanKSeF(row pgx.Row, first ...any) (KSeFDoc, error) {
 	var k KSeFDoc
-	err := row.Scan(&k.ID, &k.OrderID, &k.Shop, &k.Kind, &k.Number, &k.Status, &k.KSeFNumber, &k.Offline, &k.Deadline,
-		&k.SessionRef, &k.InvoiceRef, &k.Reason, &k.HasXML, &k.HasUPO, &k.RefersTo, &k.RefersStatus, &k.RefersKSeFNumb, &k.AcceptedAt)
+	err := row.Scan(append(first, &k.ID, &k.OrderID, &k.Shop, &k.Kind, &k.Number, &k.Status, &k.KSeFNumber, &k.Offline, &k.Deadline,
+		&k.SessionRef, &k.InvoiceRef, &k.Reason, &k.HasXML, &k.HasUPO, &k.RefersTo, &k.RefersStatus, &k.RefersKSeFNumb, &k.AcceptedAt)...)
 	return k, err
 }
 
@@ -61,6 +65,18 @@ func (s *Store) KSeFDocument(ctx context.Context, id int64) (KSeFDoc, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, fmt.Errorf("KSeF document %d: %w", id, ErrNotFound)
 	}
+	return k, err
+}
+
+// KSeFDocumentToSend is KSeFDocument with the XML kept for it, in one
+// round trip: what sending it needs.
+func (s *Store) KSeFDocumentToSend(ctx context.Context, id int64) (KSeFDoc, error) {
+	var x []byte
+	k, err := scanKSeF(s.Pool.QueryRow(ctx, `SELECT k.xml, `+ksefColumns+` WHERE k.invoice_id = $1`, id), &x)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return k, fmt.Errorf("KSeF document %d: %w", id, ErrNotFound)
+	}
+	k.XML = x
 	return k, err
 }
 

@@ -52,8 +52,19 @@ func TestKSeFInvoiceRenderedWhenAccepted(t *testing.T) {
 		}
 
 		number := fmt.Sprintf("5260250995-20261125-%012X-AF", fv.ID) // KSeF numbers are unique
+		toSend, err := k.KSeFDocumentToSend(ctx, fv.ID)
+		require.NoError(t, err)
+		require.False(t, toSend.HasXML)
+		require.Nil(t, toSend.XML)
 		_, err = k.SetKSeFXML(ctx, fv.ID, []byte("<Faktura/>"), "hash", "https://qr-test.ksef.mf.gov.pl/invoice/x")
 		require.NoError(t, err)
+		toSend, err = k.KSeFDocumentToSend(ctx, fv.ID)
+		require.NoError(t, err)
+		plain, err := k.KSeFDocument(ctx, fv.ID)
+		require.NoError(t, err)
+		require.Equal(t, []byte("<Faktura/>"), toSend.XML, "read with the document")
+		toSend.XML = nil
+		require.Equal(t, plain, toSend, "and the rest as KSeFDocument reads it")
 		require.NoError(t, k.KSeFAccept(ctx, fv.ID, number, []byte("<UPO/>"), paidOn(year)))
 		_, pdf, err := k.DocumentPDF(ctx, fv.ID)
 		require.NoError(t, err)
