@@ -37,19 +37,19 @@ type KSeFResult struct {
 // ksefDoc is the document's KSeF state, refusing for good a document that
 // has none.
 func (a *Activities) ksefDoc(ctx context.Context, id int64) (store.KSeFDoc, error) {
-	if a.KSeF == nil {
-		return store.KSeFDoc{}, temporal.NewNonRetryableApplicationError("KSeF is off (KSEF_MODE=off)", fail.InvalidOrder, nil)
-	}
-	k, err := a.Store.KSeFDocument(ctx, id)
-	return k, dbError(err)
+	return a.readKSeF(ctx, id, a.Store.KSeFDocument)
 }
 
 // ksefDocToSend is ksefDoc with its kept XML.
 func (a *Activities) ksefDocToSend(ctx context.Context, id int64) (store.KSeFDoc, error) {
+	return a.readKSeF(ctx, id, a.Store.KSeFDocumentToSend)
+}
+
+func (a *Activities) readKSeF(ctx context.Context, id int64, read func(context.Context, int64) (store.KSeFDoc, error)) (store.KSeFDoc, error) {
 	if a.KSeF == nil {
 		return store.KSeFDoc{}, temporal.NewNonRetryableApplicationError("KSeF is off (KSEF_MODE=off)", fail.InvalidOrder, nil)
 	}
-	k, err := a.Store.KSeFDocumentToSend(ctx, id)
+	k, err := read(ctx, id)
 	return k, dbError(err)
 }
 
