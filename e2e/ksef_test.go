@@ -79,14 +79,6 @@ func TestKSeFIssuesThePaidOrdersVATInvoice(t *testing.T) {
 	require.True(t, ksef.ValidKsefNumber(res.KSeFNumber), res.KSeFNumber)
 	docID, _ := strconv.ParseInt(fv["id"].(string), 10, 64)
 	recordRun(t, workflows.KSeFWorkflowID(docID), "", "ksef_accepted")
-	// It ran below the orders' priority, so that under load it waits
-	// for them and not they for it.
-	d, err := st.Client.DescribeWorkflowExecution(context.Background(), workflows.KSeFWorkflowID(docID), "")
-	require.NoError(t, err)
-	require.EqualValues(t, workflows.KSeFPriority.PriorityKey, d.WorkflowExecutionInfo.GetPriority().GetPriorityKey())
-	od, err := st.Client.DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(id), "")
-	require.NoError(t, err)
-	require.Less(t, od.WorkflowExecutionInfo.GetPriority().GetPriorityKey(), int32(workflows.KSeFPriority.PriorityKey))
 
 	k := documentsOf(t, id)[1]["ksef"].(map[string]any)
 	require.Equal(t, "accepted", k["status"])

@@ -15,14 +15,6 @@ import (
 // KSeFWorkflowName is the public name of KSeFWorkflow.
 const KSeFWorkflowName = "KSeF"
 
-// KSeFPriority is the task-queue priority a KSeF workflow starts with (its
-// activities inherit it): below the default 3 of orders and subscriptions.
-// No one waits for it as a shop waits for a placement or a customer for
-// the credentials, and the order goes on without it; under load its tasks
-// wait until the orders' are done, within the hours the law allows for the
-// sending (OnlineFor, then offline mode).
-var KSeFPriority = temporal.Priority{PriorityKey: 4}
-
 // KSeFWorkflowID names the workflow that sends document id to KSeF.
 func KSeFWorkflowID(id int64) string { return order.KSeFWorkflowID(id) }
 

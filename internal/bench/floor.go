@@ -109,18 +109,18 @@ func (f *floorActivities) FloorStep(ctx context.Context, i int) error {
 	switch i {
 	case markPaidStep:
 		f.issued.LoadOrStore(order, time.Now())
-		return f.startOnce(ctx, floorKSeFID(order), workflows.KSeFPriority, FloorKSeFWorkflow, order)
+		return f.startOnce(ctx, floorKSeFID(order), FloorKSeFWorkflow, order)
 	case finishStep:
-		return f.startOnce(ctx, order+"-subscription", temporal.Priority{}, FloorSubscriptionWorkflow)
+		return f.startOnce(ctx, order+"-subscription", FloorSubscriptionWorkflow)
 	}
 	return nil
 }
 
 // startOnce starts a floor workflow of that id unless one runs or ran, as
-// the saga's starters do, with the priority theirs have.
-func (f *floorActivities) startOnce(ctx context.Context, id string, p temporal.Priority, wf any, args ...any) error {
+// the saga's starters do.
+func (f *floorActivities) startOnce(ctx context.Context, id string, wf any, args ...any) error {
 	_, err := f.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: id, TaskQueue: floorQueue, Priority: p,
+		ID: id, TaskQueue: floorQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, wf, args...)

@@ -80,7 +80,6 @@ func KSeFStarter(c client.Client, cfg config.Config) func(ctx context.Context, i
 			TypedSearchAttributes: temporal.NewSearchAttributes(workflows.OrderIDKey.ValueSet(orderID),
 				workflows.StageKey.ValueSet(workflows.StageKSeFSending)),
 			StaticSummary: fmt.Sprintf("KSeF: document %d of order %s", id, orderID),
-			Priority:      workflows.KSeFPriority,
 		}, workflows.KSeFWorkflowName, workflows.KSeFInput{DocumentID: id, OrderID: orderID,
 			OnlineFor: cfg.KSeF.OnlineFor, AlertBefore: cfg.KSeF.AlertBefore})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
