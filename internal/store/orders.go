@@ -282,48 +282,29 @@ func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
 }
 
 // Transition moves an order to status and logs it under key; a second call
-// with the same key changes nothing.
-//
-// It is transition in one statement, so one round trip instead of five
-// (BEGIN, lock, event, status, COMMIT): the lock, the event and the move
-// commit together, and the move happens only where the event was new.
+// with the same key changes nothing. It is transition on its own: one
+// statement, so one round trip and one transaction.
 func (s *Store) Transition(ctx context.Context, orderID string, status order.Status, reason string) error {
-	var found bool
-	err := s.Pool.QueryRow(ctx, `WITH o AS (SELECT order_id FROM orders WHERE order_id = $1 FOR UPDATE),
-		ev AS (INSERT INTO order_events (order_id, key, status, reason) SELECT order_id, $2, $2, $3 FROM o
-			ON CONFLICT (order_id, key) DO NOTHING RETURNING order_id),
-		moved AS (UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id IN (SELECT order_id FROM ev))
-		SELECT EXISTS (SELECT 1 FROM o)`, orderID, string(status), reason).Scan(&found)
-	if err == nil && !found {
-		return fmt.Errorf("order %s: %w", orderID, ErrNotFound)
-	}
+	_, err := transition(ctx, s.Pool, orderID, string(status), status, reason)
 	return err
 }
 
 // transition writes the event first: only the call that inserted it moves the
-// status, so a retry after a later step cannot move the order back.
-func transition(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason string) (bool, error) {
-	// The lock orders concurrent transitions of one order, and a missing
-	// order is ErrNotFound (final) rather than a foreign key error (retried).
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM orders WHERE order_id = $1 FOR UPDATE`, orderID).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
+// status, so a retry after a later step cannot move the order back. One
+// statement (instead of lock, event, status apart): the row lock orders
+// concurrent transitions of one order, and a missing order is ErrNotFound
+// (final) rather than a foreign key error (retried).
+func transition(ctx context.Context, q querier, orderID, key string, status order.Status, reason string) (bool, error) {
+	var found, moved bool
+	err := q.QueryRow(ctx, `WITH o AS (SELECT order_id FROM orders WHERE order_id = $1 FOR UPDATE),
+		ev AS (INSERT INTO order_events (order_id, key, status, reason) SELECT order_id, $2, $3, $4 FROM o
+			ON CONFLICT (order_id, key) DO NOTHING RETURNING order_id),
+		moved AS (UPDATE orders SET status = $3, status_reason = $4, updated_at = now() WHERE order_id IN (SELECT order_id FROM ev))
+		SELECT EXISTS (SELECT 1 FROM o), EXISTS (SELECT 1 FROM ev)`, orderID, key, string(status), reason).Scan(&found, &moved)
+	if err == nil && !found {
 		return false, fmt.Errorf("order %s: %w", orderID, ErrNotFound)
 	}
-	if err != nil {
-		return false, err
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO order_events (order_id, key, status, reason) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, status, reason)
-	if err != nil {
-		return false, err
-	}
-	if tag.RowsAffected() == 0 {
-		return false, nil
-	}
-	_, err = tx.Exec(ctx, `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1`,
-		orderID, status, reason)
-	return err == nil, err
+	return moved, err
 }
 
 func insertEvent(ctx context.Context, tx pgx.Tx, orderID, key string, status order.Status, reason, actor string) error {
