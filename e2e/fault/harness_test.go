@@ -275,13 +275,7 @@ func runScenario(t *testing.T, name string, sc scenario) *run {
 		var placing sync.WaitGroup
 		for _, req := range r.reqs {
 			placing.Go(func() {
-				var err error
-				for range 3 { // placing is idempotent
-					if _, err = r.client(req.OrderID).Place(ctx, req); err == nil || ctx.Err() != nil {
-						break
-					}
-				}
-				if err != nil && ctx.Err() == nil {
+				if err := r.place(ctx, req); err != nil && ctx.Err() == nil {
 					t.Errorf("place %s: %v", req.OrderID, err)
 				}
 			})
@@ -385,11 +379,43 @@ func (r *run) poll() {
 	}
 }
 
-// newClient is a shop's client of the run's intake API, with key.
+// newClient is a shop's client of the run's intake API, with key. It waits
+// as long as intake.NewClient's does (60 s), beyond the intake's own bound
+// on a placement (45 s, then 503 with Retry-After).
 func (r *run) newClient(key string) *intake.Client {
 	return intake.NewClient(r.api, key, &http.Client{
-		Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256},
+		Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256},
 	})
+}
+
+// placeTries bounds a placement's tries; placing is idempotent.
+const placeTries = 5
+
+// place places req as a shop does: a 503 is sent again after its
+// Retry-After (5 s), a lost answer at once. With 200 orders placed at once
+// a few placements wait past the intake's 45 s for their run's first
+// workflow task (the worker serves orders already running first), so a
+// try that ends that way is counted in the log, not failed.
+func (r *run) place(ctx context.Context, req order.Request) error {
+	var err error
+	for try := 1; try <= placeTries; try++ {
+		if _, err = r.client(req.OrderID).Place(ctx, req); err == nil || ctx.Err() != nil {
+			return err
+		}
+		var apiErr *intake.APIError
+		if errors.As(err, &apiErr) && apiErr.Status != http.StatusServiceUnavailable {
+			return err // the intake refused it: trying again cannot help
+		}
+		r.note("place %s: try %d: %v", req.OrderID, try, err)
+		if apiErr != nil {
+			select {
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return err
 }
 
 // client is the shop that places the order.
