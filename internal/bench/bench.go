@@ -264,6 +264,9 @@ func (r *runner) floorPhase(ctx context.Context, res *Result) error {
 		ksefIDs[i] = floorKSeFID(ids[i])
 	}
 	res.KSeF.FloorHistoryEventsAvg, _, err = historyEvents(ctx, r.st.Client, ksefIDs)
+	if err == nil && os.Getenv("BENCH_STEPS") != "" {
+		err = stepGaps(ctx, r.st.Client, ids, os.Stderr, "floor")
+	}
 	return err
 }
 
@@ -360,6 +363,15 @@ func (r *runner) sagaPhase(ctx context.Context, res *Result, pg pgStats, queries
 	res.Saga.HistoryEventsAvg, res.Saga.HistoryEventsMax, err = historyEvents(ctx, r.st.Client, ids)
 	if err != nil {
 		return err
+	}
+	if os.Getenv("BENCH_STEPS") != "" {
+		all := make([]string, n)
+		for i := range all {
+			all[i] = workflows.WorkflowID(r.request("s", i).OrderID)
+		}
+		if err := stepGaps(ctx, r.st.Client, all, os.Stderr, "saga"); err != nil {
+			return err
+		}
 	}
 	res.KSeF.HistoryEventsAvg, _, err = historyEvents(ctx, r.st.Client, ksefIDs[:min(n, historySample)])
 	return err
