@@ -70,6 +70,18 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 	return temporal.NewNonRetryableApplicationError("tenant API order has no subscription for "+offer, fail.TenantRejected, nil)
 }
 
+// BuyPlan buys the plan (OrderSubscription) and then gives the tenant's
+// first admin one of its licences (AssignAdminLicence), in one activity:
+// each half records what it did and skips it when run again, so a retry
+// after the purchase only licenses the admin, and the purchase's undo
+// (suspending the subscriptions) takes the licence back with it.
+func (a *Activities) BuyPlan(ctx context.Context, orderID string) error {
+	if err := a.OrderSubscription(ctx, orderID); err != nil {
+		return err
+	}
+	return a.AssignAdminLicence(ctx, orderID)
+}
+
 func (a *Activities) saveSubscription(ctx context.Context, orderID, offer, id string, seats int) error {
 	_, err := a.Store.SaveSubscription(ctx, store.Subscription{
 		ID: id, OrderID: orderID, OfferID: offer, Quantity: seats, Status: tenant.StatusActive,

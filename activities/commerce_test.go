@@ -79,3 +79,43 @@ func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
 		require.Equal(t, subs[0].ID, stored[0].ID)
 	}
 }
+
+// BuyPlan buys the plan and licenses the tenant's admin in one activity;
+// run again (a retry after a lost answer), it calls the tenant API no more.
+func TestBuyPlanBuysThenLicensesTheAdminOnce(t *testing.T) {
+	a, _ := mailEnv(t)
+	fake := tenant.NewFake("")
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	a.Tenant = tenant.NewClient(srv.URL, "", srv.Client())
+	ctx := context.Background()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+
+	placedAt := time.Now().UTC().Truncate(time.Second)
+	r := order.Request{OrderID: "buy-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "buy-1@acme.pl",
+		FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
+		Plan: "business-standard", Seats: 2, DomainPrefix: "acmebuyplan", BillingCycle: "monthly", Language: "pl"}
+	r.Normalize()
+	require.Nil(t, r.Validate())
+	_, err := a.Store.PlaceOrderAt(ctx, r, placedAt, placedAt.Add(time.Hour), "")
+	require.NoError(t, err)
+	_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
+	require.NoError(t, err)
+	_, err = env.ExecuteActivity(a.BuyPlan, r.OrderID)
+	require.NoError(t, err)
+
+	tn, err := a.Store.Tenant(ctx, r.OrderID)
+	require.NoError(t, err)
+	require.Len(t, fake.Subscriptions(tn.PartnerCustomer), 1)
+	admin, err := a.Store.GetUser(ctx, r.OrderID, tn.AdminUser)
+	require.NoError(t, err)
+	require.True(t, admin.Licensed, "the admin holds one of the plan's licences")
+
+	before := fake.Requests()
+	_, err = env.ExecuteActivity(a.BuyPlan, r.OrderID)
+	require.NoError(t, err, "run again")
+	require.Equal(t, before, fake.Requests(), "bought and licensed already: no call to the tenant API")
+	require.Len(t, fake.Subscriptions(tn.PartnerCustomer), 1)
+}

@@ -114,7 +114,7 @@ func TestOrderNeverEndsFailedWhateverStepBreaks(t *testing.T) {
 		"refunded": func(h *harness) { h.payAfter(2*time.Hour, paid) },
 	}
 	refusedTenant := func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(final("no", ErrTenantAPI))
+		env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(final("no", ErrTenantAPI))
 	}
 	for _, path := range []string{"paid", "unpaid", "refunded"} {
 		var pre []func(*testsuite.TestWorkflowEnvironment, *activities.Activities)
@@ -153,7 +153,7 @@ func TestOrderNeverEndsFailedWhateverStepBreaks(t *testing.T) {
 				require.NoError(t, h.env.GetWorkflowResult(&r))
 				if w.parks == 0 {
 					// Answered by the saga itself: a tenant step ends in a refund.
-					require.Contains(t, []string{"CheckDomain", "CreateTenant", "OrderSubscription", "AssignAdminLicence"}, broken, "%s broken never parked", broken)
+					require.Contains(t, []string{"CheckDomain", "CreateTenant", "BuyPlan"}, broken, "%s broken never parked", broken)
 					require.Equal(t, order.Refunded, r.Status)
 				}
 			})

@@ -84,14 +84,14 @@ func TestTakenDomainRefundsAndUndoesInReverse(t *testing.T) {
 
 func TestRejectedSubscriptionIsSuspendedFirst(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(
 			temporal.NewNonRetryableApplicationError("409 Conflict: offer not available", ErrTenantAPI, nil))
 	})
 	h.payAfter(time.Hour, paid)
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, "offer not available")
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "OrderSubscription",
+	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
@@ -101,14 +101,14 @@ func TestRejectedSubscriptionIsSuspendedFirst(t *testing.T) {
 // suspended first.
 func TestRefusedAdminLicenceIsRefundedAndTheSubscriptionSuspended(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.AssignAdminLicence, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(
 			temporal.NewNonRetryableApplicationError("409 Conflict: InsufficientLicenses", ErrTenantAPI, nil))
 	})
 	h.payAfter(time.Hour, paid)
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, "InsufficientLicenses")
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "OrderSubscription", "AssignAdminLicence",
+	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
@@ -169,7 +169,7 @@ func TestFailedReminderDoesNotStopTheOrder(t *testing.T) {
 
 func TestFailedUndoWaitsForAnOperatorThenRetries(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(
 			temporal.NewNonRetryableApplicationError("409 Conflict", ErrTenantAPI, nil))
 		env.OnActivity(a.SuspendSubscriptions, mock.Anything, "shop-1").Return(0,
 			temporal.NewNonRetryableApplicationError("403 Forbidden", ErrTenantAPI, nil)).Once()
@@ -191,7 +191,7 @@ func TestFailedUndoWaitsForAnOperatorThenRetries(t *testing.T) {
 	require.ErrorContains(t, early, "only an order in needs_attention")
 	require.ErrorContains(t, noActor, "actor is required")
 	require.Equal(t, order.Refunded, r.Status)
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "OrderSubscription",
+	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "Record:needs_attention#1", "Record:decision#1", "Record:compensating#2",
 		"SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
@@ -224,7 +224,7 @@ func TestResolveSkipsOnlyTheFailedStep(t *testing.T) {
 // bounded time; then an operator decides, rather than the order hanging.
 func TestUndoRetriesRunOutIntoNeedsAttention(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(
 			temporal.NewNonRetryableApplicationError("409 Conflict", ErrTenantAPI, nil))
 		env.OnActivity(a.SuspendSubscriptions, mock.Anything, "shop-1").Return(0, errors.New("503 Service Unavailable"))
 	})

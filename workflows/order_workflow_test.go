@@ -101,8 +101,7 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	h.env.OnActivity(a.MarkPaid, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
 	h.env.OnActivity(a.CheckDomain, mock.Anything, "shop-1").Return(nil).Maybe()
 	h.env.OnActivity(a.CreateTenant, mock.Anything, "shop-1").Return(activities.Tenant{TenantID: "t-1", Domain: "acme.onmicrosoft.com", AdminUser: "admin@acme.onmicrosoft.com"}, nil).Maybe()
-	h.env.OnActivity(a.OrderSubscription, mock.Anything, "shop-1").Return(nil).Maybe()
-	h.env.OnActivity(a.AssignAdminLicence, mock.Anything, "shop-1").Return(nil).Maybe()
+	h.env.OnActivity(a.BuyPlan, mock.Anything, "shop-1").Return(nil).Maybe()
 	h.env.OnActivity(a.FinishInstaller, mock.Anything, "shop-1").Return(order.DesktopInstaller, nil).Maybe()
 	h.env.OnActivity(a.Record, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
 	h.env.OnActivity(a.RecordManualPayment, mock.Anything, "shop-1", mock.Anything, mock.Anything, mock.Anything).Return("manual:shop-1:BANK-1", nil).Maybe()
@@ -167,7 +166,7 @@ func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
 	require.Equal(t, []string{
 		"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment",
 		"MarkPaid",
-		"CheckDomain", "CreateTenant", "OrderSubscription", "AssignAdminLicence",
+		"CheckDomain", "CreateTenant", "BuyPlan",
 		"Transition:emailing_credentials", "SendEmail:credentials", "SendEmail:installer_ready", "FinishInstaller",
 	}, h.sequential())
 	// The confirmation runs beside provisioning: once, after the payment is

@@ -23,6 +23,13 @@ const changeUpdateWithStart = "update-with-start"
 // and two visibility writes fewer a happy-path order than before.
 const changeLean = "lean-saga"
 
+// leanPlan is changeLean's second version: the subscription and the
+// admin's licence are bought by one activity (BuyPlan) instead of two, a
+// workflow task and an activity task fewer between the payment and the
+// credentials. A version of the same change, so that a run still records
+// one marker and one TemporalChangeVersion upsert.
+const leanPlan workflow.Version = 2
+
 // UpdatePlace is the update the intake starts an order with.
 const UpdatePlace = "place"
 

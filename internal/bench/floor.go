@@ -24,10 +24,10 @@ import (
 // (the placement, answering the intake's place update), OpenBilling,
 // SendEmail x4 (billing_access, payment_received, credentials,
 // installer_ready), Transition x2 (awaiting_payment, emailing_credentials),
-// MarkPaid, CheckDomain, CreateTenant, OrderSubscription,
-// AssignAdminLicence, FinishInstaller. Recount it there when the saga
-// changes.
-const happyPathActivities = 14
+// MarkPaid, CheckDomain, CreateTenant, BuyPlan (a run since leanPlan; the
+// subscription and the admin's licence), FinishInstaller. Recount it there
+// when the saga changes.
+const happyPathActivities = 13
 
 // paymentAfter is how many of those run before the saga waits for payment.
 const paymentAfter = 4
@@ -66,7 +66,7 @@ const floorAmount money.Grosze = 33210
 // activities do, not in how Temporal schedules them.
 type floorStep struct{ local bool }
 
-// floorSteps is OrderWorkflow's happy path (a run since changeLean), step
+// floorSteps is OrderWorkflow's happy path (a run since leanPlan), step
 // for step; its length is checked by the compiler against
 // happyPathActivities.
 var floorSteps = [happyPathActivities]floorStep{
@@ -79,8 +79,7 @@ var floorSteps = [happyPathActivities]floorStep{
 	{local: true}, // SendEmail payment_received
 	{},            // CheckDomain
 	{},            // CreateTenant
-	{},            // OrderSubscription
-	{},            // AssignAdminLicence
+	{},            // BuyPlan
 	{local: true}, // Transition emailing_credentials
 	{local: true}, // SendEmail credentials
 	{local: true}, // SendEmail installer_ready
