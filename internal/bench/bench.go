@@ -431,7 +431,7 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 	defer stop()
 	_, wall, err := timed(ctx, n, c, func(ctx context.Context, i int) error {
 		req := r.request("a", i)
-		if _, err := shop.Place(ctx, req); err != nil {
+		if err := again(ctx, &r.intakeRetried, func() error { _, err := shop.Place(ctx, req); return err }); err != nil {
 			return fmt.Errorf("place %s: %w", req.OrderID, err)
 		}
 		return nil
@@ -448,8 +448,12 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 		req := r.request("d", i)
 		req.Shop = intake.ShopID(cfg.IntakeKeys[0])
 		now := time.Now().UTC().Truncate(time.Microsecond)
-		ans, err := intake.Place(ctx, r.st.Client, parkedQueue, cfg.PaymentReminders, order.Placement{
-			Request: req, Shop: req.Shop, Hash: req.Hash(), PlacedAt: now, Deadline: now.Add(cfg.PaymentDeadline).Truncate(time.Second),
+		var ans workflows.PlaceAnswer
+		err := again(ctx, &r.directRetried, func() (err error) {
+			ans, err = intake.Place(ctx, r.st.Client, parkedQueue, cfg.PaymentReminders, order.Placement{
+				Request: req, Shop: req.Shop, Hash: req.Hash(), PlacedAt: now, Deadline: now.Add(cfg.PaymentDeadline).Truncate(time.Second),
+			})
+			return err
 		})
 		if err == nil && ans.Outcome != order.OutcomePlaced {
 			err = errors.New(ans.Outcome)
@@ -460,6 +464,7 @@ func (r *runner) acceptPhase(ctx context.Context, res *Result) error {
 		return fmt.Errorf("direct start: %w", err)
 	}
 	res.Accept.DirectPerSecond = float64(n) / wall.Seconds()
+	res.Accept.IntakeRetried, res.Accept.DirectRetried = r.intakeRetried.Load(), r.directRetried.Load()
 	return nil
 }
 

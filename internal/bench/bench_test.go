@@ -47,6 +47,7 @@ var tableRows = []string{
 	"order store per waiting order (KB)",
 	"Temporal store per waiting order (KB)",
 	"accept rate (orders/s)",
+	"accept: placements retried",
 	"PDF invoice (ms/doc)",
 	"PDF correction (ms/doc)",
 	"FA(3) XML (ms/doc)",

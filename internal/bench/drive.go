@@ -20,6 +20,7 @@ import (
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/workflows"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
 )
 
 // orderTimeout bounds one order end to end: a stuck order fails the run with
@@ -38,6 +39,8 @@ type runner struct {
 	deadline time.Time
 	ksefSeen map[string]bool // KSeF workflows already waited for
 	retried  atomic.Int64    // placements answered 503 and sent again
+	// the same in the accept phase, through the intake and directly
+	intakeRetried, directRetried atomic.Int64
 }
 
 // retryAfter is the intake's Retry-After on a 503.
@@ -92,30 +95,36 @@ func (r *runner) request(kind string, i int) order.Request {
 // in the sink, which the saga sends just before it waits for payment.
 func (r *runner) place(ctx context.Context, shop *intake.Client, req order.Request) error {
 	got := r.mail.expect(req.Customer.Email)
-	for {
-		_, err := shop.Place(ctx, req)
-		var apiErr *intake.APIError
-		if errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable {
-			// As a shop does: the same request again after the intake's
-			// Retry-After, counted in the order's latency.
-			r.retried.Add(1)
-			select {
-			case <-time.After(retryAfter):
-				continue
-			case <-ctx.Done():
-				return fmt.Errorf("place %s: %w", req.OrderID, err)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("place %s: %w", req.OrderID, err)
-		}
-		break
+	if err := again(ctx, &r.retried, func() error { _, err := shop.Place(ctx, req); return err }); err != nil {
+		return fmt.Errorf("place %s: %w", req.OrderID, err)
 	}
 	select {
 	case <-got:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("order %s: no billing email: %w", req.OrderID, ctx.Err())
+	}
+}
+
+// again places an order as a shop does: a placement the intake answers
+// 503 (its own bound passed) is sent again after the Retry-After, counted
+// in n and in the order's latency. A direct placement (intake.Place) that
+// passed the same bound is sent again the same way.
+func again(ctx context.Context, n *atomic.Int64, place func() error) error {
+	for {
+		err := place()
+		var apiErr *intake.APIError
+		var late *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		busy := errors.As(err, &apiErr) && apiErr.Status == http.StatusServiceUnavailable || errors.As(err, &late)
+		if !busy || ctx.Err() != nil {
+			return err
+		}
+		n.Add(1)
+		select {
+		case <-time.After(retryAfter):
+		case <-ctx.Done():
+			return err
+		}
 	}
 }
 

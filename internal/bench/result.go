@@ -128,6 +128,10 @@ type Memory struct {
 type Accept struct {
 	IntakePerSecond float64 `json:"intake_per_second"`
 	DirectPerSecond float64 `json:"direct_per_second"`
+	// IntakeRetried and DirectRetried are placements sent again after
+	// their bound (45 s) passed, as the saga's are.
+	IntakeRetried int64 `json:"intake_retried"`
+	DirectRetried int64 `json:"direct_retried"`
 }
 
 // Ratios are saga/floor, and intake/direct for Accept.

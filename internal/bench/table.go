@@ -64,6 +64,7 @@ func rows(r Result) []row {
 		{"Temporal store per waiting order (KB)", "", temporalStorage(r), "", "", nil},
 		{"accept rate (orders/s)", f(r.Accept.DirectPerSecond, 1), f(r.Accept.IntakePerSecond, 1), f(r.Ratios.Accept, 2),
 			">= " + f(goalAccept, 1), at(r.Ratios.Accept, goalAccept)},
+		{"accept: placements retried", strconv.FormatInt(r.Accept.DirectRetried, 10), strconv.FormatInt(r.Accept.IntakeRetried, 10), "", "", nil},
 		{"PDF invoice (ms/doc)", "", f(r.Documents.PDFInvoiceMS, 2), "", "", nil},
 		{"PDF correction (ms/doc)", "", f(r.Documents.PDFCorrectionMS, 2), "", "", nil},
 		{"FA(3) XML (ms/doc)", "", f(r.Documents.FA3InvoiceMS, 2), "", "", nil},
