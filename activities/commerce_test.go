@@ -12,19 +12,38 @@ import (
 	"go.temporal.io/sdk/testsuite"
 )
 
-// OrderSubscription confirms the order's Customer Agreement acceptance
-// before the first cart, buys the cart with the order's term and billing
-// cycle, and, run again, buys nothing more.
-func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
+// commerceEnv is the activities on the mail test's store and sink, with a
+// tenant API fake, in an activity test environment.
+func commerceEnv(t *testing.T) (*Activities, *tenant.Fake, *testsuite.TestActivityEnvironment) {
 	a, _ := mailEnv(t)
 	fake := tenant.NewFake("")
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	a.Tenant = tenant.NewClient(srv.URL, "", srv.Client())
-	ctx := context.Background()
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
+	return a, fake, env
+}
+
+// placeWithTenant places r in the store, as the intake would, and makes its
+// tenant at the fake.
+func placeWithTenant(t *testing.T, a *Activities, env *testsuite.TestActivityEnvironment, r order.Request, placedAt time.Time) {
+	t.Helper()
+	r.Normalize()
+	require.Nil(t, r.Validate())
+	_, err := a.Store.PlaceOrderAt(context.Background(), r, placedAt, placedAt.Add(time.Hour), "")
+	require.NoError(t, err)
+	_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
+	require.NoError(t, err)
+}
+
+// OrderSubscription confirms the order's Customer Agreement acceptance
+// before the first cart, buys the cart with the order's term and billing
+// cycle, and, run again, buys nothing more.
+func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
+	a, fake, env := commerceEnv(t)
+	ctx := context.Background()
 
 	placedAt := time.Now().UTC().Truncate(time.Second)
 	for i, c := range []struct {
@@ -40,13 +59,8 @@ func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
 		r := order.Request{OrderID: "nce-" + string(rune('0'+i)), Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "nce-" + string(rune('0'+i)) + "@acme.pl",
 			FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
 			Plan: "business-premium", Seats: 3, DomainPrefix: "acmence" + string(rune('a'+i)), BillingCycle: c.cycle, Language: "pl", Term: c.term, MCAAcceptedBy: c.mca}
-		r.Normalize()
-		require.Nil(t, r.Validate())
-		_, err := a.Store.PlaceOrderAt(ctx, r, placedAt, placedAt.Add(time.Hour), "")
-		require.NoError(t, err)
-		_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
-		require.NoError(t, err)
-		_, err = env.ExecuteActivity(a.OrderSubscription, r.OrderID)
+		placeWithTenant(t, a, env, r, placedAt)
+		_, err := env.ExecuteActivity(a.OrderSubscription, r.OrderID)
 		require.NoError(t, err)
 		_, err = env.ExecuteActivity(a.OrderSubscription, r.OrderID)
 		require.NoError(t, err, "run again")
@@ -83,27 +97,15 @@ func TestOrderSubscriptionConfirmsAgreementBeforeTheCart(t *testing.T) {
 // BuyPlan buys the plan and licenses the tenant's admin in one activity;
 // run again (a retry after a lost answer), it calls the tenant API no more.
 func TestBuyPlanBuysThenLicensesTheAdminOnce(t *testing.T) {
-	a, _ := mailEnv(t)
-	fake := tenant.NewFake("")
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	a.Tenant = tenant.NewClient(srv.URL, "", srv.Client())
+	a, fake, env := commerceEnv(t)
 	ctx := context.Background()
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestActivityEnvironment()
-	env.RegisterActivity(a)
 
 	placedAt := time.Now().UTC().Truncate(time.Second)
 	r := order.Request{OrderID: "buy-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "buy-1@acme.pl",
 		FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
 		Plan: "business-standard", Seats: 2, DomainPrefix: "acmebuyplan", BillingCycle: "monthly", Language: "pl"}
-	r.Normalize()
-	require.Nil(t, r.Validate())
-	_, err := a.Store.PlaceOrderAt(ctx, r, placedAt, placedAt.Add(time.Hour), "")
-	require.NoError(t, err)
-	_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
-	require.NoError(t, err)
-	_, err = env.ExecuteActivity(a.BuyPlan, r.OrderID)
+	placeWithTenant(t, a, env, r, placedAt)
+	_, err := env.ExecuteActivity(a.BuyPlan, r.OrderID)
 	require.NoError(t, err)
 
 	tn, err := a.Store.Tenant(ctx, r.OrderID)
