@@ -34,12 +34,8 @@ type saga struct {
 	// v tells runs started before the compensation stack (DefaultVersion)
 	// from later ones, so that both replay.
 	v workflow.Version
-	// lean marks runs started after changeLean: one version marker for
-	// all the changes before it, emails as local activities, and no
-	// status attribute for a stage passed within one workflow task.
-	lean bool
-	// lv is the run's changeLean version: leanPlan and later buy the plan
-	// and license the admin in one activity.
+	// lv is the run's changeLean version (see lean); leanPlan and later
+	// buy the plan and license the admin in one activity.
 	lv workflow.Version
 	// undo lists the undo steps of what the saga made, in the order they
 	// were registered; compensation runs them from the end.
@@ -65,7 +61,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 			return r, err
 		}
 	}
-	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, wake: workflow.NewBufferedChannel(ctx, 1), lean: lean, lv: lv}
+	s := &saga{in: in, view: StatusView{OrderID: in.OrderID, Status: order.Placed}, wake: workflow.NewBufferedChannel(ctx, 1), lv: lv}
 	if s.att = attentionOf(ctx); s.att != nil {
 		s.att.hook = s
 	}
@@ -84,7 +80,7 @@ func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
 func (s *saga) run(ctx workflow.Context) (Result, error) {
 	in := s.in
 	s.v = 1
-	if !s.lean {
+	if !s.lean() {
 		s.v = workflow.GetVersion(ctx, changeCompensation, workflow.DefaultVersion, 1)
 	}
 	defer drainPayments(ctx)
@@ -270,7 +266,7 @@ func (s *saga) provision(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil); err != nil {
 		return err
 	}
-	if !s.lean && workflow.GetVersion(ctx, changeAdminLicence, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !s.lean() && workflow.GetVersion(ctx, changeAdminLicence, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return nil // started before: the admin got no licence
 	}
 	// The admin's licence goes with the subscription it is of: suspending
@@ -307,7 +303,7 @@ type pendingEmail struct {
 }
 
 func (s *saga) emailAsync(ctx workflow.Context, kind string) pendingEmail {
-	if s.lean {
+	if s.lean() {
 		return pendingEmail{s: s, kind: kind, f: workflow.ExecuteLocalActivity(withLocalMail(ctx, "Email "+kind), a.SendEmail, s.in.OrderID, kind)}
 	}
 	return pendingEmail{s: s, kind: kind, f: workflow.ExecuteActivity(withMail(ctx, "Email "+kind), a.SendEmail, s.in.OrderID, kind)}
@@ -324,6 +320,11 @@ func (p pendingEmail) get(ctx workflow.Context) error {
 	return err
 }
 
+// lean tells runs started after changeLean: one version marker for all
+// the changes before it, emails as local activities, and no status
+// attribute for a stage passed within one workflow task.
+func (s *saga) lean() bool { return s.lv >= 1 }
+
 // set moves the saga's own view and the search attribute; the database was
 // moved by the activity that did the step.
 func (s *saga) set(ctx workflow.Context, st order.Status, reason string) {
@@ -333,7 +334,7 @@ func (s *saga) set(ctx workflow.Context, st order.Status, reason string) {
 	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(OrderStatusKey); ok && cur == string(st) && len(s.attrs) == 0 {
 		return // set at start by the intake: no event needed
 	}
-	if s.lean && passing(st) {
+	if s.lean() && passing(st) {
 		return // its attributes go out with the next stage's
 	}
 	// Other attributes ride along with the status: one event per stage.
