@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/officeflow/officeflow/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 )
@@ -195,18 +196,29 @@ func historyEvents(ctx context.Context, c client.Client, ids []string) (float64,
 	}
 	total, most := 0, 0
 	for _, id := range ids {
-		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		n := 0
-		for it.HasNext() {
-			if _, err := it.Next(); err != nil {
-				return 0, 0, fmt.Errorf("history of %s: %w", id, err)
-			}
-			n++
+		events, err := history(ctx, c, id)
+		if err != nil {
+			return 0, 0, err
 		}
+		n := len(events)
 		total += n
 		most = max(most, n)
 	}
 	return float64(total) / float64(len(ids)), most, nil
+}
+
+// history is the whole history of the workflow id's latest run.
+func history(ctx context.Context, c client.Client, id string) ([]*historypb.HistoryEvent, error) {
+	it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var events []*historypb.HistoryEvent
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", id, err)
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // percentileMS is the nearest-rank percentile p (0..1) in milliseconds.

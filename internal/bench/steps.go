@@ -9,7 +9,6 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -23,14 +22,9 @@ func stepGaps(ctx context.Context, c client.Client, ids []string, w io.Writer, t
 	var order []string
 	var whole []time.Duration
 	for _, id := range ids {
-		it := c.GetWorkflowHistory(ctx, id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		var events []*historypb.HistoryEvent
-		for it.HasNext() {
-			e, err := it.Next()
-			if err != nil {
-				return fmt.Errorf("history of %s: %w", id, err)
-			}
-			events = append(events, e)
+		events, err := history(ctx, c, id)
+		if err != nil {
+			return err
 		}
 		from := -1
 		for i, e := range events {
