@@ -98,6 +98,22 @@ func (a *Activities) RecordOrder(ctx context.Context, p order.Placement) (Record
 	return Recorded{Outcome: order.OutcomePlaced, Created: pl.Created, Status: pl.Status, PlacedAt: pl.PlacedAt, Deadline: pl.Deadline, Run: pl.Run}, nil
 }
 
+// FindPlacement reads the order as recorded, for a workflow that has no
+// placement: the update that carried it is lost when the task that
+// recorded it dies (the worker killed inside its first task), and the
+// shop's repeat is answered from the database without it. Outcome is ""
+// when nothing was recorded under the id.
+func (a *Activities) FindPlacement(ctx context.Context, orderID string) (Recorded, error) {
+	pl, err := a.Store.PlacedOrder(ctx, orderID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Recorded{}, nil
+	case err != nil:
+		return Recorded{}, dbError(err)
+	}
+	return Recorded{Outcome: order.OutcomePlaced, Status: pl.Status, PlacedAt: pl.PlacedAt, Deadline: pl.Deadline, Run: pl.Run}, nil
+}
+
 // OpenBilling gives the order its billing account and pro-forma invoice.
 func (a *Activities) OpenBilling(ctx context.Context, orderID string) (Invoice, error) {
 	token := a.Box.Token(secret.PurposeBilling, orderID)

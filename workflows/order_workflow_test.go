@@ -57,6 +57,24 @@ type harness struct {
 // newHarness takes overrides first: testify uses the first matching
 // expectation, so they win over the defaults below.
 func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities)) *harness {
+	h := newUnplacedHarness(t, overrides...)
+	// Every run starts as the intake starts it: with the place update.
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(UpdatePlace, "place-1", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { h.placeErr = err }, OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				if a, ok := v.(PlaceAnswer); ok {
+					h.placed = &a
+				}
+				h.placeErr = err
+			},
+		}, placement)
+	}, 0)
+	return h
+}
+
+// newUnplacedHarness is newHarness whose run gets no place update.
+func newUnplacedHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities)) *harness {
 	var s testsuite.WorkflowTestSuite
 	h := &harness{env: s.NewTestWorkflowEnvironment()}
 	h.env.SetStartTime(start)
@@ -82,19 +100,8 @@ func newHarness(t *testing.T, overrides ...func(env *testsuite.TestWorkflowEnvir
 	for _, o := range overrides {
 		o(h.env, a)
 	}
-	// Every run starts as the intake starts it: with the place update.
-	h.env.RegisterDelayedCallback(func() {
-		h.env.UpdateWorkflow(UpdatePlace, "place-1", &testsuite.TestUpdateCallback{
-			OnReject: func(err error) { h.placeErr = err }, OnAccept: func() {},
-			OnComplete: func(v any, err error) {
-				if a, ok := v.(PlaceAnswer); ok {
-					h.placed = &a
-				}
-				h.placeErr = err
-			},
-		}, placement)
-	}, 0)
 	h.env.OnActivity(a.RecordOrder, mock.Anything, mock.Anything).Return(recorded, nil).Maybe()
+	h.env.OnActivity(a.FindPlacement, mock.Anything, "shop-1").Return(activities.Recorded{}, nil).Maybe()
 	h.env.OnActivity(a.OpenBilling, mock.Anything, "shop-1").Return(invoice, nil).Maybe()
 	h.env.OnActivity(a.SendEmail, mock.Anything, "shop-1", mock.Anything).Return(nil).Maybe()
 	h.env.OnActivity(a.Transition, mock.Anything, "shop-1", mock.Anything, mock.Anything).Return(nil).Maybe()
@@ -118,7 +125,7 @@ func (h *harness) record(name, step string) {
 	if h.onCall != nil {
 		h.onCall(name, step)
 	}
-	if name == "RecordOrder" {
+	if name == "RecordOrder" || name == "FindPlacement" {
 		return // every run's first step; the place tests look at it
 	}
 	if step != "" && (name == "SendEmail" || name == "Transition" || name == "Record") {

@@ -30,6 +30,16 @@ const changeLean = "lean-saga"
 // one marker and one TemporalChangeVersion upsert.
 const leanPlan workflow.Version = 2
 
+// changeFoundPlacement: a lean run whose first task brought no placement
+// reads its order from the database before it waits for one. The worker
+// killed inside an order's first task, after its local activities recorded
+// the order and sent the billing email, loses the place update with the
+// task; the shop's repeat is then answered from the database, and the run
+// used to wait placementTimeout and end with the order left unattended
+// (TestFaultWorkerKilled, FAULT_SEED=1796325211549428152). Only such runs
+// take the marker.
+const changeFoundPlacement = "placement-found"
+
 // UpdatePlace is the update the intake starts an order with.
 const UpdatePlace = "place"
 
@@ -102,13 +112,20 @@ func place(ctx workflow.Context, in OrderInput, lean bool) (ok bool, r Result, e
 	}
 	placed := func() bool { return p.first != nil }
 	var got bool
+	var found *PlaceAnswer
 	if lean {
-		got, err = awaitPlacement(ctx, placed)
+		got, found, err = awaitPlacement(ctx, in.OrderID, placed)
 	} else {
 		got, err = workflow.AwaitWithTimeout(ctx, placementTimeout, placed)
 	}
 	if err != nil {
 		return false, Result{}, err
+	}
+	if found != nil {
+		// Recorded by this run's first task, whose update died with it: the
+		// run carries the order; a repeat placement is answered as one.
+		p.answer = found
+		return true, Result{}, nil
 	}
 	if !got {
 		return false, noOrder(ctx, p, "no placement arrived"), nil
@@ -144,15 +161,33 @@ func place(ctx workflow.Context, in OrderInput, lean bool) (ok bool, r Result, e
 // first yields once, so that the place handler takes the buffered update,
 // and only a run still without a placement starts the timer. One event and
 // one timer task fewer an order.
-func awaitPlacement(ctx workflow.Context, placed func() bool) (bool, error) {
+//
+// A run without a placement then looks for its order in the database
+// (changeFoundPlacement): found, recorded by this run, it is returned as
+// the answer and the run carries it on.
+func awaitPlacement(ctx workflow.Context, orderID string, placed func() bool) (bool, *PlaceAnswer, error) {
 	turns := 0
 	if err := workflow.Await(ctx, func() bool { turns++; return placed() || turns > 1 }); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if placed() {
-		return true, nil
+		return true, nil, nil
 	}
-	return workflow.AwaitWithTimeout(ctx, placementTimeout, placed)
+	if workflow.GetVersion(ctx, changeFoundPlacement, workflow.DefaultVersion, 1) == 1 {
+		var rec activities.Recorded
+		err := workflow.ExecuteLocalActivity(withDB(caught(ctx), "Find order "+orderID), a.FindPlacement, orderID).Get(ctx, &rec)
+		switch {
+		case err != nil:
+			workflow.GetLogger(ctx).Error("recorded placement not read", "Error", err)
+		case rec.Outcome == order.OutcomePlaced && rec.Run == workflow.GetInfo(ctx).WorkflowExecution.RunID:
+			return true, &PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: rec.PlacedAt, Deadline: rec.Deadline}, nil
+		}
+		if placed() {
+			return true, nil, nil
+		}
+	}
+	got, err := workflow.AwaitWithTimeout(ctx, placementTimeout, placed)
+	return got, nil, err
 }
 
 // noOrder ends a run that carries no order: every place update is answered

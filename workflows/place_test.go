@@ -127,3 +127,63 @@ func TestPlaceOfAnOrderThisRunMovedOnCarriesItOn(t *testing.T) {
 	require.Equal(t, order.OutcomePlaced, h.placed.Outcome)
 	require.Equal(t, "OpenBilling", h.calls[0])
 }
+
+// foundAs has FindPlacement read r, with this run's id when own.
+func foundAs(r activities.Recorded, own bool) func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+	return func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
+		env.OnActivity(a.FindPlacement, mock.Anything, "shop-1").Return(
+			func(ctx context.Context, _ string) (activities.Recorded, error) {
+				if own {
+					r.Run = activity.GetInfo(ctx).WorkflowExecution.RunID
+				}
+				return r, nil
+			}).Once()
+	}
+}
+
+// The worker died inside the run's first task after its local activities
+// had recorded the order: the place update died with the task, and the
+// shop's repeat was answered from the database. The retried task finds the
+// order recorded by this run and carries it on at once, with no timer
+// (found by the fault suite: such an order waited ten minutes for a
+// placement and ended unattended, its billing email sent).
+func TestRunWhosePlacementDiedWithItsTaskFindsItsOrder(t *testing.T) {
+	h := newUnplacedHarness(t, foundAs(activities.Recorded{Outcome: order.OutcomePlaced, Status: order.AwaitingPayment, PlacedAt: start, Deadline: deadline}, true))
+	var repeat PlaceAnswer
+	var repeatErr error
+	h.placeAt(time.Minute, "place-2", placement, &repeat, &repeatErr)
+	h.payAfter(time.Hour, paid)
+	r := h.run(t)
+	require.Equal(t, order.InstallerReady, r.Status)
+	h.env.AssertActivityNumberOfCalls(t, "FindPlacement", 1)
+	h.env.AssertActivityNumberOfCalls(t, "RecordOrder", 0)
+	require.Equal(t, "OpenBilling", h.calls[0], "billing opened again, idempotently")
+	require.NoError(t, repeatErr)
+	require.Equal(t, PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: start, Deadline: deadline}, repeat, "a repeat, not created")
+}
+
+// A run without a placement whose order is not in the database, or was
+// recorded by another run, waits for the place update as before; without
+// one it ends, completed, with no order.
+func TestRunWithoutItsPlacementWaitsForIt(t *testing.T) {
+	t.Run("nothing recorded, placed later", func(t *testing.T) {
+		h := newUnplacedHarness(t)
+		var ans PlaceAnswer
+		var err error
+		h.placeAt(time.Minute, "place-1", placement, &ans, &err)
+		h.payAfter(time.Hour, paid)
+		r := h.run(t)
+		require.Equal(t, order.InstallerReady, r.Status)
+		require.NoError(t, err)
+		require.True(t, ans.Created)
+		h.env.AssertActivityNumberOfCalls(t, "FindPlacement", 1)
+		h.env.AssertActivityNumberOfCalls(t, "RecordOrder", 1)
+	})
+	t.Run("recorded by another run, never placed", func(t *testing.T) {
+		h := newUnplacedHarness(t, foundAs(activities.Recorded{Outcome: order.OutcomePlaced, Status: order.AwaitingPayment, PlacedAt: start, Deadline: deadline, Run: "another-run"}, false))
+		r := h.run(t)
+		require.Empty(t, r.Status)
+		require.Equal(t, "no placement arrived", r.Reason)
+		require.Empty(t, h.calls, "another run's order is not touched")
+	})
+}

@@ -175,21 +175,28 @@ var errExists = errors.New("order exists")
 // to a repeat of r (Created false), ErrConflict when another request (or
 // another shop) has the id, ErrNotFound when nothing was placed under it.
 func (s *Store) Placement(ctx context.Context, r order.Request) (Placed, error) {
-	var p Placed
-	var existing []byte
-	var shop string
-	err := s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders WHERE order_id = $1`, r.OrderID).
-		Scan(&existing, &shop, &p.Status, &p.PlacedAt, &p.Deadline, &p.Run)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return p, ErrNotFound
-	}
-	if err != nil {
-		return p, err
-	}
-	if !bytes.Equal(existing, r.Hash()) || shop != r.Shop {
+	p, hash, shop, err := s.placed(ctx, r.OrderID)
+	if err == nil && (!bytes.Equal(hash, r.Hash()) || shop != r.Shop) {
 		return p, ErrConflict
 	}
-	return p, nil
+	return p, err
+}
+
+// PlacedOrder reads how the order was placed, ErrNotFound when it was not:
+// its workflow, whose placement was lost with a task that died after
+// recording it, finds its own order by the run kept with it.
+func (s *Store) PlacedOrder(ctx context.Context, orderID string) (Placed, error) {
+	p, _, _, err := s.placed(ctx, orderID)
+	return p, err
+}
+
+func (s *Store) placed(ctx context.Context, orderID string) (p Placed, hash []byte, shop string, err error) {
+	err = s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders WHERE order_id = $1`, orderID).
+		Scan(&hash, &shop, &p.Status, &p.PlacedAt, &p.Deadline, &p.Run)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = ErrNotFound
+	}
+	return p, hash, shop, err
 }
 
 // GetOrder reads an order with its pro-forma invoice and tenant, in one

@@ -274,6 +274,15 @@ func TestPlacementReadsWithoutWriting(t *testing.T) {
 	fromShop.Shop = "another-shop"
 	_, err = st.Placement(ctx, fromShop)
 	require.ErrorIs(t, err, store.ErrConflict)
+
+	// The order's own run finds it by id, with the run that recorded it.
+	found, err := st.PlacedOrder(ctx, r.OrderID)
+	require.NoError(t, err)
+	require.Equal(t, "run-1", found.Run)
+	require.Equal(t, order.Placed, found.Status)
+	require.True(t, at.Equal(found.PlacedAt))
+	_, err = st.PlacedOrder(ctx, newID("never"))
+	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
 func TestTransitionIsIdempotentAndNeverMovesBack(t *testing.T) {
