@@ -163,8 +163,10 @@ func place(ctx workflow.Context, in OrderInput, lean bool) (ok bool, r Result, e
 // one timer task fewer an order.
 //
 // A run without a placement then looks for its order in the database
-// (changeFoundPlacement): found, recorded by this run, it is returned as
-// the answer and the run carries it on.
+// (changeFoundPlacement), before the wait and again at its end, should a
+// task of this run on a stalled worker have recorded it after the first
+// look: found, recorded by this run, it is returned as the answer and the
+// run carries it on.
 func awaitPlacement(ctx workflow.Context, orderID string, placed func() bool) (bool, *PlaceAnswer, error) {
 	turns := 0
 	if err := workflow.Await(ctx, func() bool { turns++; return placed() || turns > 1 }); err != nil {
@@ -173,21 +175,35 @@ func awaitPlacement(ctx workflow.Context, orderID string, placed func() bool) (b
 	if placed() {
 		return true, nil, nil
 	}
-	if workflow.GetVersion(ctx, changeFoundPlacement, workflow.DefaultVersion, 1) == 1 {
-		var rec activities.Recorded
-		err := workflow.ExecuteLocalActivity(withDB(caught(ctx), "Find order "+orderID), a.FindPlacement, orderID).Get(ctx, &rec)
-		switch {
-		case err != nil:
-			workflow.GetLogger(ctx).Error("recorded placement not read", "Error", err)
-		case rec.Outcome == order.OutcomePlaced && rec.Run == workflow.GetInfo(ctx).WorkflowExecution.RunID:
-			return true, &PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: rec.PlacedAt, Deadline: rec.Deadline}, nil
+	if workflow.GetVersion(ctx, changeFoundPlacement, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		got, err := workflow.AwaitWithTimeout(ctx, placementTimeout, placed)
+		return got, nil, err
+	}
+	for look := 1; ; look++ {
+		if found := ownPlacement(ctx, orderID); found != nil {
+			return true, found, nil
 		}
-		if placed() {
-			return true, nil, nil
+		if placed() || look == 2 {
+			return placed(), nil, nil
+		}
+		if got, err := workflow.AwaitWithTimeout(ctx, placementTimeout, placed); got || err != nil {
+			return got, nil, err
 		}
 	}
-	got, err := workflow.AwaitWithTimeout(ctx, placementTimeout, placed)
-	return got, nil, err
+}
+
+// ownPlacement is the answer to the run's order as recorded by this run,
+// nil when it is not recorded or was recorded by another.
+func ownPlacement(ctx workflow.Context, orderID string) *PlaceAnswer {
+	var rec activities.Recorded
+	err := workflow.ExecuteLocalActivity(withDB(caught(ctx), "Find order "+orderID), a.FindPlacement, orderID).Get(ctx, &rec)
+	switch {
+	case err != nil:
+		workflow.GetLogger(ctx).Error("recorded placement not read", "Error", err)
+	case rec.Outcome == order.OutcomePlaced && rec.Run == workflow.GetInfo(ctx).WorkflowExecution.RunID:
+		return &PlaceAnswer{Outcome: order.OutcomePlaced, PlacedAt: rec.PlacedAt, Deadline: rec.Deadline}
+	}
+	return nil
 }
 
 // noOrder ends a run that carries no order: every place update is answered

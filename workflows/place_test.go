@@ -185,5 +185,17 @@ func TestRunWithoutItsPlacementWaitsForIt(t *testing.T) {
 		require.Empty(t, r.Status)
 		require.Equal(t, "no placement arrived", r.Reason)
 		require.Empty(t, h.calls, "another run's order is not touched")
+		h.env.AssertActivityNumberOfCalls(t, "FindPlacement", 2)
+	})
+	// A task of this run on a stalled worker recorded the order after the
+	// first look: the look at the wait's end finds it.
+	t.Run("recorded by this run after the first look", func(t *testing.T) {
+		h := newUnplacedHarness(t, foundAs(activities.Recorded{}, false),
+			foundAs(activities.Recorded{Outcome: order.OutcomePlaced, Status: order.Placed, PlacedAt: start, Deadline: deadline}, true))
+		h.payAfter(time.Hour, paid)
+		r := h.run(t)
+		require.Equal(t, order.InstallerReady, r.Status)
+		h.env.AssertActivityNumberOfCalls(t, "FindPlacement", 2)
+		h.env.AssertActivityNumberOfCalls(t, "RecordOrder", 0)
 	})
 }
