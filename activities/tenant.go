@@ -19,7 +19,8 @@ func call(orderID, step string) tenant.Call {
 	return tenant.Call{RequestID: tenant.RequestID(orderID, step), CorrelationID: tenant.RequestID(orderID)}
 }
 
-// CheckDomain fails for good when the order's domain belongs to someone else.
+// CheckDomain fails for good when the order's domain belongs to someone
+// else: the step of runs before leanTenant, which CreateTenant now takes.
 func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
@@ -29,18 +30,35 @@ func (a *Activities) CheckDomain(ctx context.Context, orderID string) error {
 		return nil // ours already: an earlier attempt created the tenant
 	}
 	domain := o.DomainPrefix + ".onmicrosoft.com"
-	free, err := a.Tenant.DomainAvailable(ctx, domain, call(orderID, "check-domain"))
-	if err != nil {
-		return tenantError(err)
+	free, err := a.domainFree(ctx, orderID, domain)
+	if err == nil && !free {
+		err = domainTaken(domain)
 	}
-	if !free {
-		return temporal.NewNonRetryableApplicationError("domain "+domain+" is already taken", fail.DomainTaken, nil)
-	}
-	return nil
+	return err
 }
 
-// CreateTenant creates the Microsoft 365 customer with its admin. The
-// temporary password is sealed into the database at once and never returned.
+func (a *Activities) domainFree(ctx context.Context, orderID, domain string) (bool, error) {
+	free, err := a.Tenant.DomainAvailable(ctx, domain, call(orderID, "check-domain"))
+	if err != nil {
+		return false, tenantError(err)
+	}
+	return free, nil
+}
+
+func domainTaken(domain string) error {
+	return temporal.NewNonRetryableApplicationError("domain "+domain+" is already taken", fail.DomainTaken, nil)
+}
+
+// CreateTenant checks the order's domain and creates the Microsoft 365
+// customer with its admin. The temporary password is sealed into the
+// database at once and never returned.
+//
+// The domain is checked first, as Partner Center asks; taken, the first
+// attempt refuses it for good. A later attempt may follow a create whose
+// answer was lost, the domain then taken by this very order: it sends the
+// create again under the same request id, which Partner Center answers as
+// a repeat, and which refuses a domain someone else took (409:
+// DomainTaken, as the check).
 func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, error) {
 	o, err := a.Store.GetOrder(ctx, orderID)
 	if err != nil {
@@ -49,13 +67,21 @@ func (a *Activities) CreateTenant(ctx context.Context, orderID string) (Tenant, 
 	if t := o.Tenant; t != nil {
 		return Tenant{TenantID: t.TenantID, Domain: t.Domain, AdminUser: t.AdminUser}, nil
 	}
+	domain := o.DomainPrefix + ".onmicrosoft.com"
+	free, err := a.domainFree(ctx, orderID, domain)
+	if err != nil {
+		return Tenant{}, err
+	}
+	if !free && activity.GetInfo(ctx).Attempt == 1 {
+		return Tenant{}, domainTaken(domain)
+	}
 	c := o.Customer
 	culture := "pl-PL"
 	if o.Language == "en" {
 		culture = "en-US"
 	}
 	created, err := a.Tenant.CreateCustomer(ctx, tenant.Customer{
-		CompanyProfile: tenant.CompanyProfile{Domain: o.DomainPrefix + ".onmicrosoft.com", CompanyName: c.Company},
+		CompanyProfile: tenant.CompanyProfile{Domain: domain, CompanyName: c.Company},
 		BillingProfile: tenant.BillingProfile{
 			Email: c.Email, Culture: culture, Language: o.Language, CompanyName: c.Company,
 			DefaultAddress: tenant.Address{Country: c.Country, City: c.City, PostalCode: c.PostalCode,

@@ -53,14 +53,14 @@ func TestOperatorsFindReadAndSteerOrders(t *testing.T) {
 	waitStatus(t, E, "needs_attention")
 
 	placeAndPay(t, paid, "completed")
-	// The domain check of held's domain alone gets a 503 asking to come back
-	// in 10 minutes. Times 1: the fault is spent by its first hit, and the
-	// saga then waits out the Retry-After.
+	// The domain check of held's domain (CreateTenant's first call) alone
+	// gets a 503 asking to come back in 10 minutes. Times 1: the fault is
+	// spent by its first hit, and the saga then waits out the Retry-After.
 	st.Fake.Inject(tenant.Fault{Method: "HEAD", PathPrefix: "/v1/domains/" + domainOf(held), Status: 503, RetryAfter: 10 * time.Minute})
 	placeAndPay(t, held, "completed")
 	require.Equal(t, order.InstallerReady, waitDone(t, B).Status)
 	require.Eventually(t, func() bool {
-		a, err := pendingActivity(D, "CheckDomain")
+		a, err := pendingActivity(D, "CreateTenant")
 		return err == nil && a != nil && a.Attempt >= 2 && a.State == enumspb.PENDING_ACTIVITY_STATE_SCHEDULED
 	}, 60*time.Second, 20*time.Millisecond, "the domain check failed once and waits out its Retry-After")
 

@@ -25,7 +25,7 @@ var recordHistories = flag.Bool("record", false, "write the histories of the end
 
 // generation is the directory of the current code's histories; start a new
 // one (and keep the old) when a versioned change makes new runs differ.
-const generation = "v6"
+const generation = "v7"
 
 // record keeps the finished order's history as the named fixture when
 // -record is given.

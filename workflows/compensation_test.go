@@ -71,14 +71,14 @@ func (h *harness) sequential() []string {
 
 func TestTakenDomainRefundsAndUndoesInReverse(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.CheckDomain, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.CreateTenant, mock.Anything, "shop-1").Return(activities.Tenant{},
 			temporal.NewNonRetryableApplicationError("domain acme.onmicrosoft.com is already taken", ErrDomainTaken, nil))
 	})
 	h.payAfter(time.Hour, paid)
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Equal(t, "domain acme.onmicrosoft.com is already taken", r.Reason)
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain",
+	require.Equal(t, join(billed, paidSteps, []string{"CreateTenant",
 		"Record:compensating", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation", "SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
 
@@ -91,7 +91,7 @@ func TestRejectedSubscriptionIsSuspendedFirst(t *testing.T) {
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, "offer not available")
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
+	require.Equal(t, join(billed, paidSteps, []string{"CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
@@ -108,7 +108,7 @@ func TestRefusedAdminLicenceIsRefundedAndTheSubscriptionSuspended(t *testing.T) 
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Contains(t, r.Reason, "InsufficientLicenses")
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
+	require.Equal(t, join(billed, paidSteps, []string{"CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())
 }
@@ -191,7 +191,7 @@ func TestFailedUndoWaitsForAnOperatorThenRetries(t *testing.T) {
 	require.ErrorContains(t, early, "only an order in needs_attention")
 	require.ErrorContains(t, noActor, "actor is required")
 	require.Equal(t, order.Refunded, r.Status)
-	require.Equal(t, join(billed, paidSteps, []string{"CheckDomain", "CreateTenant", "BuyPlan",
+	require.Equal(t, join(billed, paidSteps, []string{"CreateTenant", "BuyPlan",
 		"Record:compensating", "SuspendSubscriptions", "Record:needs_attention#1", "Record:decision#1", "Record:compensating#2",
 		"SuspendSubscriptions", "RefundPayment", "VoidInvoice", "RevokeBilling", "ReleaseReservation",
 		"SendEmail:refunded", "Record:refunded"}), h.sequential())

@@ -35,7 +35,8 @@ type saga struct {
 	// from later ones, so that both replay.
 	v workflow.Version
 	// lv is the run's changeLean version (see lean); leanPlan and later
-	// buy the plan and license the admin in one activity.
+	// buy the plan and license the admin in one activity, leanTenant and
+	// later check the domain as they create the tenant.
 	lv workflow.Version
 	// undo lists the undo steps of what the saga made, in the order they
 	// were registered; compensation runs them from the end.
@@ -53,7 +54,7 @@ type saga struct {
 // OrderWorkflow runs one order from placement to installer_ready, or to
 // cancellation when payment fails, never comes or the shop cancels.
 func OrderWorkflow(ctx workflow.Context, in OrderInput) (Result, error) {
-	lv := workflow.GetVersion(ctx, changeLean, workflow.DefaultVersion, leanPlan)
+	lv := workflow.GetVersion(ctx, changeLean, workflow.DefaultVersion, leanTenant)
 	lean := lv >= 1
 	if lean || workflow.GetVersion(ctx, changeUpdateWithStart, workflow.DefaultVersion, 1) >= 1 {
 		// The place handler first: the order is recorded before anything else.
@@ -245,12 +246,18 @@ func (s *saga) flushReminders(ctx workflow.Context) {
 
 // provision makes the tenant: domain check, customer with admin, subscription.
 func (s *saga) provision(ctx workflow.Context) error {
-	tctx := withTenant(ctx, "Check domain "+s.in.DomainPrefix+".onmicrosoft.com")
-	if err := workflow.ExecuteActivity(tctx, a.CheckDomain, s.in.OrderID).Get(ctx, nil); err != nil {
-		return err
+	domain := s.in.DomainPrefix + ".onmicrosoft.com"
+	create := "Create customer tenant"
+	if s.lv >= leanTenant {
+		create = "Check domain " + domain + ", create customer tenant"
+	} else {
+		tctx := withTenant(ctx, "Check domain "+domain)
+		if err := workflow.ExecuteActivity(tctx, a.CheckDomain, s.in.OrderID).Get(ctx, nil); err != nil {
+			return err
+		}
 	}
 	var t activities.Tenant
-	if err := workflow.ExecuteActivity(withTenant(ctx, "Create customer tenant"), a.CreateTenant, s.in.OrderID).Get(ctx, &t); err != nil {
+	if err := workflow.ExecuteActivity(withTenant(ctx, create), a.CreateTenant, s.in.OrderID).Get(ctx, &t); err != nil {
 		return err
 	}
 	s.view.TenantID, s.view.Domain = t.TenantID, t.Domain

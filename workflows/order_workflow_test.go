@@ -173,7 +173,7 @@ func TestHappyPathRunsEveryStageInOrder(t *testing.T) {
 	require.Equal(t, []string{
 		"OpenBilling", "SendEmail:billing_access", "Transition:awaiting_payment",
 		"MarkPaid",
-		"CheckDomain", "CreateTenant", "BuyPlan",
+		"CreateTenant", "BuyPlan",
 		"Transition:emailing_credentials", "SendEmail:credentials", "SendEmail:installer_ready", "FinishInstaller",
 	}, h.sequential())
 	// The confirmation runs beside provisioning: once, after the payment is
@@ -296,14 +296,14 @@ func TestCancelAfterPaymentIsRejected(t *testing.T) {
 
 func TestTakenDomainRefundsWithAClearReason(t *testing.T) {
 	h := newHarness(t, func(env *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		env.OnActivity(a.CheckDomain, mock.Anything, "shop-1").Return(
+		env.OnActivity(a.CreateTenant, mock.Anything, "shop-1").Return(activities.Tenant{},
 			temporal.NewNonRetryableApplicationError("domain acme.onmicrosoft.com is already taken", ErrDomainTaken, nil))
 	})
 	h.payAfter(time.Hour, paid)
 	r := h.run(t)
 	require.Equal(t, order.Refunded, r.Status)
 	require.Equal(t, "domain acme.onmicrosoft.com is already taken", r.Reason)
-	h.env.AssertActivityNotCalled(t, "CreateTenant", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "BuyPlan", mock.Anything, mock.Anything)
 	h.env.AssertActivityCalled(t, "SendEmail", mock.Anything, "shop-1", activities.EmailRefunded)
 }
 

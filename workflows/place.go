@@ -30,6 +30,11 @@ const changeLean = "lean-saga"
 // one marker and one TemporalChangeVersion upsert.
 const leanPlan workflow.Version = 2
 
+// leanTenant is changeLean's third version: CreateTenant checks the domain
+// itself, so the run schedules no CheckDomain, another workflow task and
+// activity task fewer between the payment and the credentials.
+const leanTenant workflow.Version = 3
+
 // changeFoundPlacement: a lean run whose first task brought no placement
 // reads its order from the database before it waits for one. The worker
 // killed inside an order's first task, after its local activities recorded

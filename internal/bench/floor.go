@@ -24,10 +24,10 @@ import (
 // (the placement, answering the intake's place update), OpenBilling,
 // SendEmail x4 (billing_access, payment_received, credentials,
 // installer_ready), Transition x2 (awaiting_payment, emailing_credentials),
-// MarkPaid, CheckDomain, CreateTenant, BuyPlan (a run since leanPlan; the
-// subscription and the admin's licence), FinishInstaller. Recount it there
-// when the saga changes.
-const happyPathActivities = 13
+// MarkPaid, CreateTenant (which checks the domain, a run since leanTenant),
+// BuyPlan (the subscription and the admin's licence, since leanPlan),
+// FinishInstaller. Recount it there when the saga changes.
+const happyPathActivities = 12
 
 // paymentAfter is how many of those run before the saga waits for payment.
 const paymentAfter = 4
@@ -66,7 +66,7 @@ const floorAmount money.Grosze = 33210
 // activities do, not in how Temporal schedules them.
 type floorStep struct{ local bool }
 
-// floorSteps is OrderWorkflow's happy path (a run since leanPlan), step
+// floorSteps is OrderWorkflow's happy path (a run since leanTenant), step
 // for step; its length is checked by the compiler against
 // happyPathActivities.
 var floorSteps = [happyPathActivities]floorStep{
@@ -77,7 +77,6 @@ var floorSteps = [happyPathActivities]floorStep{
 	// the payment signal
 	{local: true}, // MarkPaid
 	{local: true}, // SendEmail payment_received
-	{},            // CheckDomain
 	{},            // CreateTenant
 	{},            // BuyPlan
 	{local: true}, // Transition emailing_credentials
