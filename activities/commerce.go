@@ -25,6 +25,11 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 	if err != nil {
 		return dbError(err)
 	}
+	return a.orderSubscription(ctx, o)
+}
+
+func (a *Activities) orderSubscription(ctx context.Context, o store.Order) error {
+	orderID := o.ID
 	offer := o.OfferID // read with the order, and whether it is bought
 	if o.Subscribed {
 		return nil
@@ -75,11 +80,19 @@ func (a *Activities) OrderSubscription(ctx context.Context, orderID string) erro
 // each half records what it did and skips it when run again, so a retry
 // after the purchase only licenses the admin, and the purchase's undo
 // (suspending the subscriptions) takes the licence back with it.
+//
+// The order is read once for both halves: the purchase changes nothing
+// the licence's half reads (the tenant, the offer, whether the admin holds
+// a licence).
 func (a *Activities) BuyPlan(ctx context.Context, orderID string) error {
-	if err := a.OrderSubscription(ctx, orderID); err != nil {
+	o, err := a.Store.GetOrder(ctx, orderID)
+	if err != nil {
+		return dbError(err)
+	}
+	if err := a.orderSubscription(ctx, o); err != nil {
 		return err
 	}
-	return a.AssignAdminLicence(ctx, orderID)
+	return a.assignAdminLicence(ctx, o)
 }
 
 func (a *Activities) saveSubscription(ctx context.Context, orderID, offer, id string, seats int) error {

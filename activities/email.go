@@ -84,9 +84,7 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
-		if d.AdminLicence, d.FreeSeats, err = a.adminLicence(ctx, o); err != nil {
-			return err
-		}
+		d.AdminLicence, d.FreeSeats = adminLicence(o)
 	case EmailPaymentReceived:
 		// The VAT invoice, issued with the payment, goes with the confirmation.
 		if attachments, _, err = a.document(ctx, store.OrderCharge(orderID), billing.KindInvoice); err != nil {
@@ -114,17 +112,14 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 // users; none are taken yet at provisioning), "none" when the order asked
 // for none, "" for a run that gave none without being asked (started before
 // the admin got one).
-func (a *Activities) adminLicence(ctx context.Context, o store.Order) (string, int, error) {
-	u, err := a.Store.GetUser(ctx, o.ID, strings.ToLower(o.Tenant.AdminUser))
+func adminLicence(o store.Order) (string, int) {
 	switch {
-	case err == nil && u.Licensed:
-		return "held", max(o.Seats-1, 0), nil
-	case err != nil && !errors.Is(err, store.ErrNotFound):
-		return "", 0, dbError(err)
+	case o.AdminLicensed:
+		return "held", max(o.Seats-1, 0)
 	case !o.AdminLicence:
-		return "none", o.Seats, nil
+		return "none", o.Seats
 	}
-	return "", o.Seats, nil
+	return "", o.Seats
 }
 
 // deliver renders and sends one email whose key is kind, then records it
@@ -213,26 +208,23 @@ func messageID(orderID, kind string) string {
 // none if the charge has no such document, or if KSeF issues it. The one
 // way an email carries a document.
 func (a *Activities) document(ctx context.Context, chargeID, kind string) ([]mail.Attachment, string, error) {
-	doc, err := a.Store.ChargeDocument(ctx, chargeID, kind)
+	doc, inKSeF, pdf, err := a.Store.Attachment(ctx, chargeID, kind)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", nil
 	}
 	if err != nil {
 		return nil, "", dbError(err)
 	}
-	if a.KSeF != nil {
-		// Issued through KSeF: its own email (SendKSeFEmail) carries it,
-		// with the KSeF number or the offline QR codes its PDF only has
-		// then; the customer does not get it twice.
-		if _, err := a.Store.KSeFDocument(ctx, doc.ID); err == nil {
+	if inKSeF {
+		if a.KSeF != nil {
+			// Issued through KSeF: its own email (SendKSeFEmail) carries
+			// it, with the KSeF number or the offline QR codes its PDF only
+			// has then; the customer does not get it twice.
 			return nil, doc.Number, nil
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return nil, "", err
 		}
-	}
-	_, pdf, err := a.Store.DocumentPDF(ctx, doc.ID)
-	if err != nil {
-		return nil, "", dbError(err)
+		if _, pdf, err = a.Store.DocumentPDF(ctx, doc.ID); err != nil {
+			return nil, "", dbError(err)
+		}
 	}
 	name := strings.ReplaceAll(doc.Number, "/", "_") + ".pdf"
 	return []mail.Attachment{{Name: name, ContentType: "application/pdf", Data: pdf}}, doc.Number, nil

@@ -140,6 +140,11 @@ func (a *Activities) AssignAdminLicence(ctx context.Context, orderID string) err
 	if err != nil {
 		return dbError(err)
 	}
+	return a.assignAdminLicence(ctx, o)
+}
+
+func (a *Activities) assignAdminLicence(ctx context.Context, o store.Order) error {
+	orderID := o.ID
 	t := o.Tenant
 	if t == nil {
 		return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
@@ -148,10 +153,8 @@ func (a *Activities) AssignAdminLicence(ctx context.Context, orderID string) err
 		activity.GetLogger(ctx).Info("the order asked for no admin licence", "OrderID", orderID)
 		return nil
 	}
-	if u, err := a.Store.GetUser(ctx, orderID, t.AdminUser); err == nil && u.Licensed {
+	if o.AdminLicensed {
 		return nil // recorded by an earlier attempt
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return dbError(err)
 	}
 	offer := o.OfferID // read with the order
 	users, err := a.Tenant.ListUsers(ctx, t.PartnerCustomer, call(orderID, "list-users:admin"))

@@ -182,30 +182,6 @@ func vatOf(ctx context.Context, tx pgx.Tx, orderID string, refersTo *int64) (bil
 	return billing.VATFor(country, taxID), err
 }
 
-// scanDocument reads a document's row: id, kind, number, status, net_grosze,
-// vat_grosze, gross_grosze, currency, issued_at, due_date, order_id,
-// charge_id, vat_code. A document of the order charge says ChargeID "": it
-// is the order's own.
-func scanDocument(row pgx.Row) (Invoice, error) {
-	var inv Invoice
-	var orderID string
-	err := row.Scan(&inv.ID, &inv.Kind, &inv.Number, &inv.Status, &inv.Net, &inv.VAT, &inv.Gross, &inv.Currency, &inv.IssuedAt, &inv.DueDate, &orderID, &inv.ChargeID, &inv.VATCode)
-	inv.ChargeID = laterCharge(orderID, inv.ChargeID)
-	return inv, err
-}
-
-// documentOf is the one read of a document: the charge's document of kind
-// (the order's own are its order charge's, see OrderCharge). A charge has at
-// most one of each kind; none is ErrNotFound, unwrapped.
-func documentOf(ctx context.Context, q querier, chargeID, kind string) (Invoice, error) {
-	inv, err := scanDocument(q.QueryRow(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
-		FROM invoices WHERE charge_id = $1 AND kind = $2`, chargeID, kind))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return inv, ErrNotFound
-	}
-	return inv, err
-}
-
 // Payment is one notification from the payment gateway.
 type Payment struct {
 	PaymentID string

@@ -42,6 +42,10 @@ type Order struct {
 	// AdminLicence: the tenant's first admin is to get one of the plan's
 	// licences (the order did not say "admin_licence": false).
 	AdminLicence bool
+	// AdminLicensed: the tenant's first admin is recorded as a licensed
+	// user (AssignAdminLicence did it), read with the order so that the
+	// steps that ask need no second round trip.
+	AdminLicensed bool
 	// Term is the subscription's term at Microsoft, "P1M" or "P1Y".
 	Term string
 	// Agreement is who accepted the Microsoft Customer Agreement, and when.
@@ -234,7 +238,8 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 			t.partner_customer, t.tenant_id, t.domain, t.admin_user, t.password_sealed,
 			i.id, i.kind, i.number, i.status, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency, i.issued_at, i.due_date, i.vat_code,
 			EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2),
-			EXISTS (SELECT 1 FROM subscriptions s WHERE s.order_id = o.order_id AND s.offer_id = p.offer_id)
+			EXISTS (SELECT 1 FROM subscriptions s WHERE s.order_id = o.order_id AND s.offer_id = p.offer_id),
+			EXISTS (SELECT 1 FROM tenant_users u WHERE u.order_id = o.order_id AND u.user_name = lower(t.admin_user) AND u.licensed)
 		FROM orders o JOIN customers c ON c.id = o.customer_id JOIN plans p ON p.code = o.plan
 		LEFT JOIN tenants t ON t.order_id = o.order_id
 		LEFT JOIN invoices i ON i.charge_id = $3 AND i.kind = 'proforma'
@@ -245,7 +250,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 		&c.Company, &c.Email, &c.FirstName, &c.LastName, &c.TaxID, &c.Country, &c.City, &c.PostalCode, &c.AddressLine1,
 		&partner, &tenantID, &domain, &admin, &t.PasswordSealed,
 		&invID, &invKind, &invNumber, &invStatus, &invNet, &invVAT, &invGross, &invCurrency, &invIssued, &inv.DueDate, &invVATCode,
-		&sent, &o.Subscribed)
+		&sent, &o.Subscribed, &o.AdminLicensed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, false, ErrNotFound
 	}

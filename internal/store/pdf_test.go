@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/officeflow/officeflow/internal/billing"
 	doc "github.com/officeflow/officeflow/internal/document"
 	"github.com/officeflow/officeflow/internal/pdftest"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -71,4 +73,39 @@ func TestKSeFInvoiceRenderedWhenAccepted(t *testing.T) {
 		require.Contains(t, pdftest.Text(t, pdf), "Numer KSeF: "+number)
 		require.Equal(t, pdf, storedPDF(t, fv.ID))
 	}
+}
+
+// Attachment reads in one round trip what an email of a document carries:
+// the document, and its PDF unless KSeF issues it (then only the flag). It
+// agrees with the separate reads it replaced.
+func TestAttachmentIsTheDocumentAndItsPDF(t *testing.T) {
+	ctx := context.Background()
+	year := newYear()
+	id, b := placeBilled(t, "attach", year)
+
+	_, _, _, err := st.Attachment(ctx, store.OrderCharge(id), billing.KindInvoice)
+	require.ErrorIs(t, err, store.ErrNotFound, "no VAT invoice before the payment")
+
+	pro, inKSeF, pdf, err := st.Attachment(ctx, store.OrderCharge(id), billing.KindProforma)
+	require.NoError(t, err)
+	require.False(t, inKSeF)
+	want, err := st.ChargeDocument(ctx, store.OrderCharge(id), billing.KindProforma)
+	require.NoError(t, err)
+	require.Equal(t, want, pro)
+	require.Equal(t, b.Invoice.ID, pro.ID)
+	require.Equal(t, storedPDF(t, pro.ID), pdf)
+	require.NotEmpty(t, pdf)
+
+	k := *st
+	k.KSeF = true
+	pid := newID("p-attach")
+	pay(t, id, pid, b.Invoice.Gross)
+	fv, err := k.Settle(ctx, id, pid, paidOn(year))
+	require.NoError(t, err)
+	got, inKSeF, pdf, err := k.Attachment(ctx, store.OrderCharge(id), billing.KindInvoice)
+	require.NoError(t, err)
+	require.True(t, inKSeF, "issued through KSeF")
+	require.Nil(t, pdf, "its own email carries it")
+	require.Equal(t, fv.ID, got.ID)
+	require.Nil(t, storedPDF(t, fv.ID), "and nothing was rendered for it")
 }

@@ -18,15 +18,26 @@ type Tenant struct {
 	PasswordSealed  []byte
 }
 
-// SaveTenant records the tenant once; a second call returns the first.
+// SaveTenant records the tenant once; a second call returns the first. One
+// statement: the insert, or else the row already there. A row a concurrent
+// call has not committed yet is not in the statement's snapshot, so that
+// case reads it again.
 func (s *Store) SaveTenant(ctx context.Context, t Tenant) (Tenant, error) {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO tenants (order_id, partner_customer, tenant_id, domain, admin_user, password_sealed)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING`,
-		t.OrderID, t.PartnerCustomer, t.TenantID, t.Domain, t.AdminUser, t.PasswordSealed)
-	if err != nil {
-		return Tenant{}, err
+	saved := Tenant{OrderID: t.OrderID}
+	err := s.Pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO tenants (order_id, partner_customer, tenant_id, domain, admin_user, password_sealed)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING
+			RETURNING partner_customer, tenant_id, domain, admin_user, password_sealed)
+		SELECT * FROM ins
+		UNION ALL
+		SELECT partner_customer, tenant_id, domain, admin_user, password_sealed FROM tenants
+		WHERE order_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		t.OrderID, t.PartnerCustomer, t.TenantID, t.Domain, t.AdminUser, t.PasswordSealed).
+		Scan(&saved.PartnerCustomer, &saved.TenantID, &saved.Domain, &saved.AdminUser, &saved.PasswordSealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.Tenant(ctx, t.OrderID)
 	}
-	return s.Tenant(ctx, t.OrderID)
+	return saved, err
 }
 
 // Tenant reads an order's tenant.

@@ -266,10 +266,18 @@ func TestAdminLicensedTakesASeat(t *testing.T) {
 	ctx := context.Background()
 	id := provision(t, "admin-seat", newYear(), "monthly", 2)
 	admin := "admin@" + id + ".onmicrosoft.com"
+	// Partner Center may answer the admin's name in any case; the user is
+	// recorded in lower case, and the order reads it either way.
 	_, err := st.SaveTenant(ctx, store.Tenant{OrderID: id, PartnerCustomer: "pc-" + id, TenantID: "t-" + id, Domain: id + ".onmicrosoft.com",
-		AdminUser: admin, PasswordSealed: []byte("sealed")})
+		AdminUser: "Admin@" + id + ".onmicrosoft.com", PasswordSealed: []byte("sealed")})
 	require.NoError(t, err)
+	o, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.False(t, o.AdminLicensed, "not before it is recorded")
 	require.NoError(t, st.AdminLicensed(ctx, id, admin, "Jan Kowalski", "tenant-admin"))
+	o, err = st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.True(t, o.AdminLicensed, "read with the order")
 	require.NoError(t, st.AdminLicensed(ctx, id, admin, "Jan Kowalski", "tenant-admin"), "again: no change")
 
 	users, err := st.Users(ctx, id)
