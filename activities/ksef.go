@@ -46,19 +46,33 @@ func (a *Activities) ksefDocToSend(ctx context.Context, id int64) (store.KSeFDoc
 }
 
 func (a *Activities) readKSeF(ctx context.Context, id int64, read func(context.Context, int64) (store.KSeFDoc, error)) (store.KSeFDoc, error) {
-	if a.KSeF == nil {
-		return store.KSeFDoc{}, temporal.NewNonRetryableApplicationError("KSeF is off (KSEF_MODE=off)", fail.InvalidOrder, nil)
+	if err := a.ksefOn(); err != nil {
+		return store.KSeFDoc{}, err
 	}
 	k, err := read(ctx, id)
 	return k, dbError(err)
+}
+
+// ksefOn refuses for good, before any read, while KSeF is off.
+func (a *Activities) ksefOn() error {
+	if a.KSeF == nil {
+		return temporal.NewNonRetryableApplicationError("KSeF is off (KSEF_MODE=off)", fail.InvalidOrder, nil)
+	}
+	return nil
+}
+
+// sourceOf reads document id's Source when xml needs it.
+func (a *Activities) sourceOf(ctx context.Context, id int64) func() (store.Source, error) {
+	return func() (store.Source, error) { return a.Store.Source(ctx, id) }
 }
 
 // xml is the document's FA(3) XML: built from the same Source as its PDF
 // and kept, or the one already kept (and maybe sent), byte for byte. A
 // rejected document's is built again, so that an operator's fix reaches
 // it. A correction waits (a retried error) until the invoice it corrects
-// has its KSeF number, which it must name.
-func (a *Activities) xml(ctx context.Context, k store.KSeFDoc) ([]byte, error) {
+// has its KSeF number, which it must name. source gives the Source, called
+// only to build it.
+func (a *Activities) xml(ctx context.Context, k store.KSeFDoc, source func() (store.Source, error)) ([]byte, error) {
 	if k.HasXML && k.Status != store.KSeFRejected {
 		if k.XML != nil { // read with k (KSeFDocumentToSend)
 			return k.XML, nil
@@ -69,7 +83,7 @@ func (a *Activities) xml(ctx context.Context, k store.KSeFDoc) ([]byte, error) {
 	if k.RefersTo != 0 && k.RefersStatus != "" && k.RefersKSeFNumb == "" {
 		return nil, temporal.NewApplicationError(fmt.Sprintf("correction %s waits for the KSeF number of the invoice it corrects", k.Number), fail.KSeFWaits)
 	}
-	src, err := a.Store.Source(ctx, k.ID)
+	src, err := source()
 	if err != nil {
 		return nil, dbError(err)
 	}
@@ -100,7 +114,7 @@ func (a *Activities) SendKSeF(ctx context.Context, id int64, offline bool) (KSeF
 	if err != nil || k.Status == store.KSeFAccepted {
 		return KSeFResult{Status: k.Status, KSeFNumber: k.KSeFNumber}, err
 	}
-	x, err := a.xml(ctx, k)
+	x, err := a.xml(ctx, k, a.sourceOf(ctx, id))
 	if err != nil {
 		return KSeFResult{}, err
 	}
@@ -222,7 +236,7 @@ func (a *Activities) GoOffline(ctx context.Context, id int64) (KSeFResult, error
 		// it is not issued again offline, only asked about.
 		return KSeFResult{Status: store.KSeFPending}, nil
 	}
-	x, err := a.xml(ctx, k)
+	x, err := a.xml(ctx, k, a.sourceOf(ctx, id))
 	if err != nil {
 		return KSeFResult{}, err
 	}
@@ -251,13 +265,17 @@ func (a *Activities) NoteKSeF(ctx context.Context, id int64, reason string) erro
 }
 
 // PrepareKSeF builds and keeps the document's FA(3) XML (see xml): a
-// correction's only once the invoice it corrects has its KSeF number.
+// correction's only once the invoice it corrects has its KSeF number. The
+// document is read with its Source, one round trip for both.
 func (a *Activities) PrepareKSeF(ctx context.Context, id int64) error {
-	k, err := a.ksefDoc(ctx, id)
-	if err != nil || k.Status == store.KSeFAccepted {
+	if err := a.ksefOn(); err != nil {
 		return err
 	}
-	_, err = a.xml(ctx, k)
+	k, src, srcErr, err := a.Store.KSeFDocumentWithSource(ctx, id)
+	if err != nil || k.Status == store.KSeFAccepted {
+		return dbError(err)
+	}
+	_, err = a.xml(ctx, k, func() (store.Source, error) { return src, srcErr })
 	return err
 }
 

@@ -14,24 +14,19 @@ import (
 // PDF as it now stands: with its KSeF number and KOD I once accepted, or
 // with the offline QR codes. Once per document, whichever it is then: the
 // customer is not sent the same invoice twice.
+//
+// All it reads is one round trip (KSeFDocumentForEmail), then the email is
+// recorded.
 func (a *Activities) SendKSeFEmail(ctx context.Context, id int64) error {
-	k, err := a.ksefDoc(ctx, id)
-	if err != nil {
+	if err := a.ksefOn(); err != nil {
 		return err
 	}
 	key := EInvoiceEmail(id)
-	o, sent, err := a.Store.OrderForEmail(ctx, k.OrderID, key)
-	if err != nil || sent {
+	m, err := a.Store.KSeFDocumentForEmail(ctx, id, key)
+	if err != nil || m.Sent {
 		return dbError(err)
 	}
-	src, err := a.Store.Source(ctx, id)
-	if err != nil {
-		return dbError(err)
-	}
-	_, pdf, err := a.Store.DocumentPDF(ctx, id)
-	if err != nil {
-		return dbError(err)
-	}
+	k, o, src, pdf := m.Doc, m.Order, m.Source, m.PDF
 	lang := o.Language
 	d := mail.Data{
 		Language: lang, OrderID: o.ID, Company: o.Customer.Company, FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,

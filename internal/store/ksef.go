@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -79,6 +80,95 @@ func (s *Store) KSeFDocumentToSend(ctx context.Context, id int64) (KSeFDoc, erro
 	k.XML = x
 	return k, err
 }
+
+// ksefSourceColumns is source's select list (pdf.go), in its order, and
+// ksefSourceJoins what it joins beyond ksefColumns (whose rk is the KSeF
+// state of source's r): read with ksefColumns, source makes the Source from
+// that row (ksefWithSource). A copy, as source's query is no constant to
+// build on; ksef_reads_test holds the two to the same Source.
+const (
+	ksefSourceColumns = `i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
+	o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
+	i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
+	r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, r.issued_at, rk.ksef_number,
+	ch.kind, ch.seats, ch.period_start, ch.period_end,
+	i.vat_code, i.vat_note, i.order_id, k.status, k.ksef_number, k.verify_url, k.certificate_url, `
+	ksefSourceJoins = ` JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
+	LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'`
+)
+
+// KSeFDocumentWithSource is KSeFDocument with the document's Source, in
+// one round trip: what building its XML needs. err is KSeFDocument's;
+// srcErr is Source's own (an unknown VAT code), for the caller to return
+// only where it needs the Source.
+func (s *Store) KSeFDocumentWithSource(ctx context.Context, id int64) (k KSeFDoc, src Source, srcErr, err error) {
+	return s.ksefWithSource(ctx, id, s.Pool.QueryRow(ctx, `SELECT `+ksefSourceColumns+ksefColumns+ksefSourceJoins+`
+		WHERE k.invoice_id = $1`, id))
+}
+
+// KSeFEmail is what a document's e-invoice email needs.
+type KSeFEmail struct {
+	Doc KSeFDoc
+	// Order holds what the email says only: ID, Language, PlanName, Seats,
+	// BillingCycle, and the Customer's Company, FirstName, LastName, Email.
+	Order Order
+	// Sent: the email went already; Source and PDF may then be unset.
+	Sent   bool
+	Source Source
+	PDF    []byte
+}
+
+// KSeFDocumentForEmail is what document id's e-invoice email, sent under
+// key, needs, in one round trip instead of KSeFDocument, OrderForEmail,
+// Source and DocumentPDF: with their errors in that order (ErrNotFound for
+// a document without KSeF state), none of the later ones once the email
+// was sent. A PDF never kept is rendered now, once, as DocumentPDF does.
+func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) (KSeFEmail, error) {
+	var m KSeFEmail
+	o, c := &m.Order, &m.Order.Customer
+	row := s.Pool.QueryRow(ctx, `SELECT `+ksefSourceColumns+`i.pdf, o.language, p.name, o.seats, o.billing_cycle,
+			c.company, c.first_name, c.last_name, c.email, EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2),
+			`+ksefColumns+ksefSourceJoins+` JOIN customers c ON c.id = o.customer_id
+		WHERE k.invoice_id = $1`, id, key)
+	var srcErr, err error
+	m.Doc, m.Source, srcErr, err = s.ksefWithSource(ctx, id, row,
+		&m.PDF, &o.Language, &o.PlanName, &o.Seats, &o.BillingCycle, &c.Company, &c.FirstName, &c.LastName, &c.Email, &m.Sent)
+	o.ID = m.Doc.OrderID
+	switch {
+	case err != nil || m.Sent:
+		return m, err
+	case srcErr != nil:
+		return m, srcErr
+	case m.PDF == nil:
+		m.PDF, err = s.renderPDF(ctx, s.Pool, id, false)
+	}
+	return m, err
+}
+
+// ksefWithSource makes a document's KSeF state and its Source from row: a
+// statement's of ksefSourceColumns, more columns (scanned into more), then
+// ksefColumns. source makes the Source from it as from its own query. No
+// row is KSeFDocument's ErrNotFound: the other joins are foreign keys'.
+func (s *Store) ksefWithSource(ctx context.Context, id int64, row pgx.Row, more ...any) (k KSeFDoc, src Source, srcErr, err error) {
+	src, srcErr = s.source(ctx, replay(func(dest ...any) error {
+		k, err = scanKSeF(row, slices.Concat(dest, more)...)
+		return err
+	}), id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return k, src, nil, fmt.Errorf("KSeF document %d: %w", id, ErrNotFound)
+	case err != nil:
+		return k, src, nil, err
+	}
+	return k, src, srcErr, nil
+}
+
+// replay is a querier whose every query's row is one already asked for
+// (ksefWithSource's), its Scan the function itself.
+type replay func(dest ...any) error
+
+func (r replay) QueryRow(context.Context, string, ...any) pgx.Row { return r }
+func (r replay) Scan(dest ...any) error                           { return r(dest...) }
 
 // KSeFDocuments are the KSeF states of an order's documents, by document id.
 func (s *Store) KSeFDocuments(ctx context.Context, orderID string) (map[int64]KSeFDoc, error) {
