@@ -81,28 +81,12 @@ func (s *Store) KSeFDocumentToSend(ctx context.Context, id int64) (KSeFDoc, erro
 	return k, err
 }
 
-// ksefSourceColumns is source's select list (pdf.go), in its order, and
-// ksefSourceJoins what it joins beyond ksefColumns (whose rk is the KSeF
-// state of source's r): read with ksefColumns, source makes the Source from
-// that row (ksefWithSource). A copy, as source's query is no constant to
-// build on; ksef_reads_test holds the two to the same Source.
-const (
-	ksefSourceColumns = `i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
-	o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
-	i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
-	r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, r.issued_at, rk.ksef_number,
-	ch.kind, ch.seats, ch.period_start, ch.period_end,
-	i.vat_code, i.vat_note, i.order_id, k.status, k.ksef_number, k.verify_url, k.certificate_url, `
-	ksefSourceJoins = ` JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
-	LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'`
-)
-
 // KSeFDocumentWithSource is KSeFDocument with the document's Source, in
 // one round trip: what building its XML needs. err is KSeFDocument's;
 // srcErr is Source's own (an unknown VAT code), for the caller to return
 // only where it needs the Source.
 func (s *Store) KSeFDocumentWithSource(ctx context.Context, id int64) (k KSeFDoc, src Source, srcErr, err error) {
-	return s.ksefWithSource(ctx, id, s.Pool.QueryRow(ctx, `SELECT `+ksefSourceColumns+ksefColumns+ksefSourceJoins+`
+	return s.ksefWithSource(ctx, id, s.Pool.QueryRow(ctx, `SELECT `+sourceColumns+`, `+ksefColumns+sourceJoins+`
 		WHERE k.invoice_id = $1`, id))
 }
 
@@ -126,9 +110,9 @@ type KSeFEmail struct {
 func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) (KSeFEmail, error) {
 	var m KSeFEmail
 	o, c := &m.Order, &m.Order.Customer
-	row := s.Pool.QueryRow(ctx, `SELECT `+ksefSourceColumns+`i.pdf, o.language, p.name, o.seats, o.billing_cycle,
+	row := s.Pool.QueryRow(ctx, `SELECT `+sourceColumns+`, i.pdf, o.language, p.name, o.seats, o.billing_cycle,
 			c.company, c.first_name, c.last_name, c.email, EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2),
-			`+ksefColumns+ksefSourceJoins+` JOIN customers c ON c.id = o.customer_id
+			`+ksefColumns+sourceJoins+` JOIN customers c ON c.id = o.customer_id
 		WHERE k.invoice_id = $1`, id, key)
 	var srcErr, err error
 	m.Doc, m.Source, srcErr, err = s.ksefWithSource(ctx, id, row,
@@ -146,8 +130,8 @@ func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) 
 }
 
 // ksefWithSource makes a document's KSeF state and its Source from row: a
-// statement's of ksefSourceColumns, more columns (scanned into more), then
-// ksefColumns. source makes the Source from it as from its own query. No
+// statement's of sourceColumns, more columns (scanned into more), then
+// ksefColumns (whose FROM, with sourceJoins, holds source's tables). source makes the Source from it as from its own query. No
 // row is KSeFDocument's ErrNotFound: the other joins are foreign keys'.
 func (s *Store) ksefWithSource(ctx context.Context, id int64, row pgx.Row, more ...any) (k KSeFDoc, src Source, srcErr, err error) {
 	src, srcErr = s.source(ctx, replay(func(dest ...any) error {

@@ -4,6 +4,8 @@ import (
 	"go/ast"
 	"go/printer"
 	"go/token"
+	"maps"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,9 +37,19 @@ func TestAllSQLIsParameterised(t *testing.T) {
 	var found []string
 	files, err := srcscan.Parse(root, fset)
 	require.NoError(t, err)
+	// A package's constants, from any of its files: a statement may be
+	// built from constants declared beside another query of the package.
+	pkgConsts := map[string]map[string]bool{}
+	for _, file := range files {
+		dir := path.Dir(file.Rel)
+		if pkgConsts[dir] == nil {
+			pkgConsts[dir] = map[string]bool{}
+		}
+		maps.Copy(pkgConsts[dir], constNames(file.AST))
+	}
 	for _, file := range files {
 		f, rel := file.AST, file.Rel
-		consts := constNames(f)
+		consts := pkgConsts[path.Dir(rel)]
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
 			if !ok {
@@ -93,7 +105,7 @@ func isContext(e ast.Expr) bool {
 	return false
 }
 
-// constantSQL: string literals and package constants, joined by +, and
+// constantSQL: string literals and the package's constants, joined by +, and
 // identifiers quoted by pgx.Identifier{...}.Sanitize().
 func constantSQL(e ast.Expr, consts map[string]bool) bool {
 	switch e := e.(type) {

@@ -48,6 +48,21 @@ type Source struct {
 	RefersKSeF   string
 }
 
+// sourceColumns are what source scans, in its order; besides invoices i
+// and orders o they need sourceJoins, rk (the KSeF state of r) and k (of
+// i). The KSeF reads that take a document's Source with them build on both
+// (ksefWithSource).
+const (
+	sourceColumns = `i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
+	o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
+	i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
+	r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, r.issued_at, rk.ksef_number,
+	ch.kind, ch.seats, ch.period_start, ch.period_end,
+	i.vat_code, i.vat_note, i.order_id, k.status, k.ksef_number, k.verify_url, k.certificate_url`
+	sourceJoins = ` JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
+	LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'`
+)
+
 // source reads a document as the database holds it, in q's transaction.
 // The buyer is the one copied onto the document row when it was issued,
 // never the customer row. Doc.KSeF is set once KSeF accepted the document
@@ -69,17 +84,8 @@ func (s *Store) source(ctx context.Context, q querier, id int64) (Source, error)
 	var chStart, chEnd *time.Time
 	var vatCode string
 	var kStatus, kNumber, kVerify, kCert *string
-	err := q.QueryRow(ctx, `
-		SELECT i.kind, i.number, i.issued_at, i.due_date, i.net_grosze, i.vat_grosze, i.gross_grosze, i.currency,
-			o.seats, o.billing_cycle, p.name, p.price_net_grosze, o.placed_at,
-			i.buyer_name, i.buyer_address, i.buyer_postal_code, i.buyer_city, i.buyer_country, i.buyer_tax_id,
-			r.number, r.net_grosze, r.vat_grosze, r.gross_grosze, r.issued_at, rk.ksef_number,
-			ch.kind, ch.seats, ch.period_start, ch.period_end,
-			i.vat_code, i.vat_note, i.order_id, k.status, k.ksef_number, k.verify_url, k.certificate_url
-		FROM invoices i JOIN orders o ON o.order_id = i.order_id
-		JOIN plans p ON p.code = o.plan LEFT JOIN invoices r ON r.id = i.refers_to
+	err := q.QueryRow(ctx, `SELECT `+sourceColumns+` FROM invoices i JOIN orders o ON o.order_id = i.order_id`+sourceJoins+`
 		LEFT JOIN ksef_documents rk ON rk.invoice_id = r.id
-		LEFT JOIN charges ch ON ch.id = i.charge_id AND ch.kind <> 'order'
 		LEFT JOIN ksef_documents k ON k.invoice_id = i.id
 		WHERE i.id = $1`, id).Scan(
 		&d.Kind, &d.Number, &d.Issued, &due, &d.Totals.Net, &d.Totals.VAT, &d.Totals.Gross, &d.Currency,
