@@ -160,16 +160,15 @@ func (a *Activities) RecordRefund(ctx context.Context, orderID, reason string) e
 
 // FinishInstaller ends the happy path and returns where the customer starts.
 func (a *Activities) FinishInstaller(ctx context.Context, orderID string) (string, error) {
-	o, err := a.Store.GetOrder(ctx, orderID)
-	if err != nil {
-		return "", dbError(err)
-	}
-	plan, ok := order.PlanByCode(o.Plan)
-	if !ok {
-		return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", fail.InvalidOrder, nil)
-	}
-	url := plan.InstallerURL()
-	sv, err := a.Store.FinishInstaller(ctx, orderID, url)
+	var url string
+	o, sv, err := a.Store.FinishOrder(ctx, orderID, func(o store.Order) (string, error) {
+		plan, ok := order.PlanByCode(o.Plan)
+		if !ok {
+			return "", temporal.NewNonRetryableApplicationError("plan "+o.Plan+" is not on sale", fail.InvalidOrder, nil)
+		}
+		url = plan.InstallerURL()
+		return url, nil
+	})
 	if err != nil {
 		return "", dbError(err)
 	}

@@ -286,6 +286,9 @@ func (a *Activities) toKSeF(ctx context.Context, inv store.Invoice) error {
 	if a.KSeF == nil || a.StartKSeF == nil || inv.ID == 0 || (inv.Kind != billing.KindInvoice && inv.Kind != billing.KindCorrection) {
 		return nil
 	}
+	if orderID, ok := inv.NewInKSeF(); ok {
+		return a.StartKSeF(ctx, inv.ID, orderID)
+	}
 	k, err := a.Store.KSeFDocument(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // issued before KSeF was on

@@ -147,6 +147,7 @@ func (s *Store) issue(ctx context.Context, tx pgx.Tx, orderID, chargeID, kind, s
 		// then (the panel, the shop's API) renders it through DocumentPDF
 		// from this same row, to the bytes it would have had here.
 		_, err = tx.Exec(ctx, `INSERT INTO ksef_documents (invoice_id) VALUES ($1)`, inv.ID)
+		inv.ksefOrder = orderID
 		return inv, err
 	}
 	// Rendered in the issuing transaction: a document never exists without

@@ -142,6 +142,38 @@ func TestFinishInstallerStartsTheService(t *testing.T) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
 
+// FinishOrder hands link the order GetOrder reads and returns it; a link
+// that refuses leaves the order as it was, in one transaction.
+func TestFinishOrderReadsTheOrderInItsTransaction(t *testing.T) {
+	ctx := context.Background()
+	year := newYear()
+	id, b := placeBilled(t, "finish-order", year)
+	pid := newID("p-finish-order")
+	pay(t, id, pid, b.Invoice.Gross)
+	_, err := st.Settle(ctx, id, pid, paidOn(year))
+	require.NoError(t, err)
+	want, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+
+	refused := errors.New("no link for this plan")
+	_, _, err = st.FinishOrder(ctx, id, func(o store.Order) (string, error) { return "", refused })
+	require.ErrorIs(t, err, refused)
+	still, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, want, still, "a refused link changes nothing")
+
+	var seen store.Order
+	o, sv, err := st.FinishOrder(ctx, id, func(o store.Order) (string, error) { seen = o; return order.WebApps, nil })
+	require.NoError(t, err)
+	require.Equal(t, want, seen)
+	require.Equal(t, want, o)
+	require.Equal(t, sv, service(t, id))
+	done, err := st.GetOrder(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, order.InstallerReady, done.Status)
+	require.Equal(t, order.WebApps, done.InstallerURL)
+}
+
 func TestOpenLicenceCharge(t *testing.T) {
 	ctx := context.Background()
 	year := newYear()

@@ -166,3 +166,40 @@ func TestKSeFDocumentForEmailReadsAsApart(t *testing.T) {
 		require.EqualError(t, err, want.Error())
 	}
 }
+
+// A document issued just now with KSeF on names its order and its KSeF row
+// is there, pending, as NewInKSeF says; the same document returned by a
+// second settle (a retried step) does not claim it, so that the step reads
+// the row; with KSeF off no document claims it.
+func TestNewInKSeFIsTheRowJustMade(t *testing.T) {
+	ctx := context.Background()
+	k := *st
+	k.KSeF = true
+	year := newYear()
+	id, b := placeBilled(t, "newksef", year)
+	pid := newID("p-newksef")
+	pay(t, id, pid, b.Invoice.Gross)
+	fv, err := k.Settle(ctx, id, pid, paidOn(year))
+	require.NoError(t, err)
+	orderID, ok := fv.NewInKSeF()
+	require.True(t, ok)
+	require.Equal(t, id, orderID)
+	doc, err := k.KSeFDocument(ctx, fv.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.KSeFPending, doc.Status)
+	require.Equal(t, id, doc.OrderID)
+
+	again, err := k.Settle(ctx, id, pid, paidOn(year))
+	require.NoError(t, err)
+	require.Equal(t, fv.ID, again.ID)
+	_, ok = again.NewInKSeF()
+	require.False(t, ok, "a document found issued must be read back")
+
+	plain, pb := placeBilled(t, "newksef-off", year)
+	ppid := newID("p-newksef-off")
+	pay(t, plain, ppid, pb.Invoice.Gross)
+	off, err := st.Settle(ctx, plain, ppid, paidOn(year))
+	require.NoError(t, err)
+	_, ok = off.NewInKSeF()
+	require.False(t, ok)
+}

@@ -73,6 +73,18 @@ type Invoice struct {
 	IssuedAt time.Time
 	DueDate  *time.Time
 	ChargeID string // the later purchase it bills; "" for the order's own
+
+	// ksefOrder is the order of a document this value's call issued with
+	// its KSeF row, pending (issue); "" for one read or found issued.
+	ksefOrder string
+}
+
+// NewInKSeF is the order whose KSeF workflow must send the document, when
+// the call that returned it issued it just now with its KSeF row pending:
+// the step that starts that workflow need not read the row back. False for
+// a document read or found issued (a retried step), whose row must be read.
+func (i Invoice) NewInKSeF() (orderID string, ok bool) {
+	return i.ksefOrder, i.ksefOrder != ""
 }
 
 // Event is one line of an order's log.
@@ -206,17 +218,17 @@ func (s *Store) placed(ctx context.Context, orderID string) (p Placed, hash []by
 // GetOrder reads an order with its pro-forma invoice and tenant, in one
 // round trip.
 func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
-	o, _, err := s.readOrder(ctx, orderID, "")
+	o, _, err := readOrder(ctx, s.Pool, orderID, "")
 	return o, err
 }
 
 // OrderForEmail is GetOrder for an email of kind key, and whether that
 // email was sent already: what SendEmail needs, in one round trip.
 func (s *Store) OrderForEmail(ctx context.Context, orderID, key string) (Order, bool, error) {
-	return s.readOrder(ctx, orderID, key)
+	return readOrder(ctx, s.Pool, orderID, key)
 }
 
-func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order, bool, error) {
+func readOrder(ctx context.Context, q querier, orderID, emailKey string) (Order, bool, error) {
 	var o Order
 	var c = &o.Customer
 	var t Tenant
@@ -230,7 +242,7 @@ func (s *Store) readOrder(ctx context.Context, orderID, emailKey string) (Order,
 	var term, mcaFirst, mcaLast, mcaEmail *string
 	var mcaAt *time.Time
 	var mcaFromOrder *bool
-	err := s.Pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT o.order_id, o.shop, o.status, o.status_reason, o.plan, p.name, p.offer_id, o.seats, o.billing_cycle, o.domain_prefix, o.language,
 			o.installer_url, o.payment_deadline, o.placed_at, o.updated_at, o.admin_licence,
 			o.term, o.mca_first_name, o.mca_last_name, o.mca_email, o.mca_accepted_at, o.mca_from_order,

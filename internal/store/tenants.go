@@ -102,8 +102,25 @@ func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messag
 // link the customer starts from. It returns the subscription the order goes
 // on as, read in the same transaction.
 func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL string) (Service, error) {
+	_, sv, err := s.FinishOrder(ctx, orderID, func(Order) (string, error) { return installerURL, nil })
+	return sv, err
+}
+
+// FinishOrder is FinishInstaller with the link chosen by link from the
+// order, read in the same transaction; it returns the order as read, for
+// what starts its subscription. One transaction for the step.
+func (s *Store) FinishOrder(ctx context.Context, orderID string, link func(Order) (string, error)) (Order, Service, error) {
+	var o Order
 	var sv Service
 	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		var err error
+		if o, _, err = readOrder(ctx, tx, orderID, ""); err != nil {
+			return err
+		}
+		installerURL, err := link(o)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `UPDATE orders SET installer_url = $2 WHERE order_id = $1`, orderID, installerURL); err != nil {
 			return err
 		}
@@ -114,11 +131,10 @@ func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL strin
 		if err := startService(ctx, tx, orderID); err != nil {
 			return err
 		}
-		var err error
 		sv, err = serviceOf(ctx, tx, orderID)
 		return err
 	})
-	return sv, err
+	return o, sv, err
 }
 
 // MarkSubscription records a subscription's state at the tenant.
