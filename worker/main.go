@@ -57,6 +57,7 @@ func run(dev bool, devDB, uiAddr string) error {
 	}
 	defer log.Sync() //nolint:errcheck
 
+	gogc := stack.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := stack.Options{Config: cfg, Logger: log, Worker: true, Service: "officeflow-worker"}
@@ -75,14 +76,15 @@ func run(dev bool, devDB, uiAddr string) error {
 		return err
 	}
 	defer st.Close()
-	announce(log, st, cfg)
+	announce(log, st, cfg, gogc)
 	<-ctx.Done()
 	log.Info("shutting down: the worker finishes its running activities")
 	return nil
 }
 
-func announce(log *zap.Logger, st *stack.Stack, cfg config.Config) {
-	fields := []zap.Field{zap.String("temporal", st.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue)}
+func announce(log *zap.Logger, st *stack.Stack, cfg config.Config, gogc int) {
+	fields := []zap.Field{zap.String("temporal", st.TemporalAddress), zap.String("namespace", cfg.TemporalNamespace), zap.String("task_queue", cfg.TaskQueue),
+		zap.Int("gogc", gogc)}
 	if st.HTTPAddr != "" {
 		fields = append(fields, zap.String("intake_api", "http://"+st.HTTPAddr))
 	}

@@ -144,6 +144,9 @@ func Run(ctx context.Context, o Options, w io.Writer) (Result, error) {
 
 // run is Run's run, from the stack's start to its stop.
 func run(ctx context.Context, o Options) (Result, error) {
+	// The worker's garbage collector target (stack.TuneGC), for the whole
+	// process: the floor and the saga run with the same.
+	gogc := stack.TuneGC()
 	if o.SQLiteFile {
 		dir, err := os.MkdirTemp("", "officeflow-bench-sqlite-*")
 		if err != nil {
@@ -205,7 +208,7 @@ func run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Persistence: o.Persistence, Orders: o.Orders, Concurrency: o.Concurrency, Waiting: o.Waiting}
+	res := Result{Persistence: o.Persistence, Orders: o.Orders, Concurrency: o.Concurrency, Waiting: o.Waiting, GOGC: gogc}
 	if err := r.warmUp(ctx); err != nil {
 		return res, err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/officeflow/officeflow/internal/config"
+	"github.com/officeflow/officeflow/internal/stack"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -108,6 +109,13 @@ func TestRun(t *testing.T) {
 	}
 	require.Equal(t, f(res.Saga.OrdersPerSecond, 1), cells["throughput (orders/s)"][1])
 	require.Equal(t, f(res.Ratios.Accept, 2), cells["accept rate (orders/s)"][2])
+
+	// The process ran at the worker's garbage collector target, and the
+	// table's first line says which.
+	if os.Getenv("GOGC") == "" {
+		require.Equal(t, stack.GCPercent, res.GOGC)
+	}
+	require.Contains(t, out.String(), "Temporal on sqlite, GOGC "+strconv.Itoa(res.GOGC)+"\n")
 
 	// Every figure was measured, and every ratio computed from them.
 	require.Equal(t, 20, res.Orders)

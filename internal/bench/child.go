@@ -37,6 +37,7 @@ func IsWorkerChild() bool { return os.Getenv(childEnv) == "1" }
 // stdin closes, writing "ready" and then, for each line read, its memory as
 // JSON. It returns the process's exit code.
 func WorkerChild() int {
+	stack.TuneGC() // as the worker runs
 	cfg, err := config.Load(true)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench worker:", err)

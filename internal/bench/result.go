@@ -8,6 +8,10 @@ type Result struct {
 	Orders      int    `json:"orders"`
 	Concurrency int    `json:"concurrency"`
 	Waiting     int    `json:"waiting"`
+	// GOGC is the garbage collector's target the bench's process (both
+	// phases, the embedded server and the worker) ran with: the worker's,
+	// stack.TuneGC's, unless GOGC was set.
+	GOGC int `json:"gogc"`
 
 	Floor       Flow        `json:"floor"`
 	Saga        Flow        `json:"saga"`

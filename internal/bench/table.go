@@ -106,8 +106,8 @@ func f(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64
 
 // Render writes the run's figures as one aligned table.
 func Render(w io.Writer, r Result) error {
-	fmt.Fprintf(w, "officeflow bench: %d orders, %d in flight, %d waiting, Temporal on %s\n\n",
-		r.Orders, r.Concurrency, r.Waiting, r.Persistence)
+	fmt.Fprintf(w, "officeflow bench: %d orders, %d in flight, %d waiting, Temporal on %s, GOGC %d\n\n",
+		r.Orders, r.Concurrency, r.Waiting, r.Persistence, r.GOGC)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "figure\tfloor\tsaga\tratio\tgoal\tmet")
 	dash := func(s string) string {
