@@ -146,12 +146,7 @@ func TestFinishInstallerStartsTheService(t *testing.T) {
 // that refuses leaves the order as it was, in one transaction.
 func TestFinishOrderReadsTheOrderInItsTransaction(t *testing.T) {
 	ctx := context.Background()
-	year := newYear()
-	id, b := placeBilled(t, "finish-order", year)
-	pid := newID("p-finish-order")
-	pay(t, id, pid, b.Invoice.Gross)
-	_, err := st.Settle(ctx, id, pid, paidOn(year))
-	require.NoError(t, err)
+	id, _, _ := paidWith(t, st, "finish-order", newYear())
 	want, err := st.GetOrder(ctx, id)
 	require.NoError(t, err)
 

@@ -27,6 +27,18 @@ func ksefPaid(t *testing.T, prefix string) (k *store.Store, orderID string, prof
 	return &ks, id, b.Invoice, fv
 }
 
+// paidWith is a new order placed, billed and paid in year and settled
+// through s: its id, the payment's and its VAT invoice.
+func paidWith(t *testing.T, s *store.Store, prefix string, year int) (id, pid string, fv store.Invoice) {
+	t.Helper()
+	id, b := placeBilled(t, prefix, year)
+	pid = newID("p-" + prefix)
+	pay(t, id, pid, b.Invoice.Gross)
+	fv, err := s.Settle(context.Background(), id, pid, paidOn(year))
+	require.NoError(t, err)
+	return id, pid, fv
+}
+
 // requireWithSourceAsApart checks that KSeFDocumentWithSource reads what
 // KSeFDocument and Source read apart.
 func requireWithSourceAsApart(t *testing.T, k *store.Store, id int64) store.KSeFDoc {
@@ -176,11 +188,7 @@ func TestNewInKSeFIsTheRowJustMade(t *testing.T) {
 	k := *st
 	k.KSeF = true
 	year := newYear()
-	id, b := placeBilled(t, "newksef", year)
-	pid := newID("p-newksef")
-	pay(t, id, pid, b.Invoice.Gross)
-	fv, err := k.Settle(ctx, id, pid, paidOn(year))
-	require.NoError(t, err)
+	id, pid, fv := paidWith(t, &k, "newksef", year)
 	orderID, ok := fv.NewInKSeF()
 	require.True(t, ok)
 	require.Equal(t, id, orderID)
@@ -195,11 +203,7 @@ func TestNewInKSeFIsTheRowJustMade(t *testing.T) {
 	_, ok = again.NewInKSeF()
 	require.False(t, ok, "a document found issued must be read back")
 
-	plain, pb := placeBilled(t, "newksef-off", year)
-	ppid := newID("p-newksef-off")
-	pay(t, plain, ppid, pb.Invoice.Gross)
-	off, err := st.Settle(ctx, plain, ppid, paidOn(year))
-	require.NoError(t, err)
+	_, _, off := paidWith(t, st, "newksef-off", year)
 	_, ok = off.NewInKSeF()
 	require.False(t, ok)
 }
