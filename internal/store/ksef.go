@@ -131,8 +131,9 @@ func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) 
 
 // ksefWithSource makes a document's KSeF state and its Source from row: a
 // statement's of sourceColumns, more columns (scanned into more), then
-// ksefColumns (whose FROM, with sourceJoins, holds source's tables). source makes the Source from it as from its own query. No
-// row is KSeFDocument's ErrNotFound: the other joins are foreign keys'.
+// ksefColumns (whose FROM, with sourceJoins, holds source's tables).
+// source makes the Source from it as from its own query. No row is
+// KSeFDocument's ErrNotFound: the other joins are foreign keys'.
 func (s *Store) ksefWithSource(ctx context.Context, id int64, row pgx.Row, more ...any) (k KSeFDoc, src Source, srcErr, err error) {
 	src, srcErr = s.source(ctx, replay(func(dest ...any) error {
 		k, err = scanKSeF(row, slices.Concat(dest, more)...)
