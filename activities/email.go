@@ -43,14 +43,19 @@ func ReminderEmail(n int) string { return string(mail.KindPaymentReminder) + "#"
 // kind, so that the rare resend after a crash between sending and recording
 // is recognisable by the receiving side.
 func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error {
+	return a.once(ctx, func(ctx context.Context) (*outgoing, error) { return a.orderEmail(ctx, orderID, kind) })
+}
+
+// orderEmail is SendEmail's email, nil when none is due.
+func (a *Activities) orderEmail(ctx context.Context, orderID, kind string) (*outgoing, error) {
 	o, sent, err := a.Store.OrderForEmail(ctx, orderID, kind)
 	if err != nil || sent {
-		return dbError(err)
+		return nil, dbError(err)
 	}
 	template, _, _ := strings.Cut(kind, "#")
 	if template == string(mail.KindPaymentReminder) && o.Status != order.AwaitingPayment {
 		activity.GetLogger(ctx).Info("reminder not needed", "OrderID", orderID, "Kind", kind, "Status", o.Status)
-		return nil
+		return nil, nil
 	}
 	plan, _ := order.PlanByCode(o.Plan)
 	d := mail.Data{
@@ -74,21 +79,21 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 	case EmailCredentials:
 		t := o.Tenant
 		if t == nil {
-			return temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
+			return nil, temporal.NewNonRetryableApplicationError("no tenant made for "+orderID, fail.InvalidOrder, nil)
 		}
 		if t.PasswordSealed == nil {
-			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, fail.InvalidOrder, nil)
+			return nil, temporal.NewNonRetryableApplicationError("no temporary password kept for "+orderID, fail.InvalidOrder, nil)
 		}
 		pw, err := a.Box.Open(t.PasswordSealed, orderID)
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.AdminUser, d.TempPassword, d.AdminURL, d.Domain = t.AdminUser, pw, order.AdminURL, t.Domain
 		d.AdminLicence, d.FreeSeats = adminLicence(o)
 	case EmailPaymentReceived:
 		// The VAT invoice, issued with the payment, goes with the confirmation.
 		if attachments, _, err = a.document(ctx, store.OrderCharge(orderID), billing.KindInvoice); err != nil {
-			return err
+			return nil, err
 		}
 	case EmailCancelled, EmailRefunded:
 		// Billing access is revoked by now: no link to a panel that refuses.
@@ -96,15 +101,16 @@ func (a *Activities) SendEmail(ctx context.Context, orderID, kind string) error 
 		// A refund's correction goes with it; an unpaid order has none (its
 		// pro-forma is void).
 		if attachments, d.CreditNote, err = a.document(ctx, store.OrderCharge(orderID), billing.KindCorrection); err != nil {
-			return err
+			return nil, err
 		}
 	case EmailInstallerReady:
 		// What the email says the plan gives comes with d.Plan.
 		d.InstallerURL = plan.InstallerURL()
 	}
-	return a.deliver(ctx, orderID, kind, mail.Kind(template), o.Customer.Email, d, attachments, func(ctx context.Context, msgID string) error {
-		return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
-	})
+	return &outgoing{orderID: orderID, key: kind, template: mail.Kind(template), to: o.Customer.Email, data: d, attachments: attachments,
+		record: func(ctx context.Context, msgID string) (bool, error) {
+			return a.Store.RecordEmail(ctx, orderID, kind, o.Customer.Email, msgID, credentials)
+		}}, nil
 }
 
 // adminLicence is what the credentials email says of the admin's licence:
@@ -122,29 +128,74 @@ func adminLicence(o store.Order) (string, int) {
 	return "", o.Seats
 }
 
-// deliver renders and sends one email whose key is kind, then records it
-// with record, through a database outage (see persist).
-func (a *Activities) deliver(ctx context.Context, orderID, kind string, template mail.Kind, to string, d mail.Data, attachments []mail.Attachment,
-	record func(ctx context.Context, msgID string) error) error {
-	subject, text, html, err := mail.Render(template, d)
+// outgoing is an email that is due: what once claims, renders and sends.
+type outgoing struct {
+	orderID, key string // the key is unique per order: the email goes out once per key
+	template     mail.Kind
+	to           string
+	data         mail.Data
+	attachments  []mail.Attachment
+	// record claims the key (store.RecordEmail or RecordUserEmail) and
+	// says whether this call took it.
+	record func(ctx context.Context, msgID string) (bool, error)
+}
+
+// once sends one email of an order's, once, in one database transaction
+// (store.InTx): compose reads what the email needs, through its
+// context, and returns it, or nil when none is due (sent already, or no
+// longer needed); its key is then claimed and the message sent, and the
+// claim commits with the send. A second attempt running beside this one
+// waits for the claim and finds it taken, so the message goes out once; a
+// failed send leaves no claim behind. Should the commit fail after the
+// message left, the record is written again, through a database outage
+// (persist).
+func (a *Activities) once(ctx context.Context, compose func(ctx context.Context) (*outgoing, error)) error {
+	var sent *outgoing
+	msgID := ""
+	err := a.Store.InTx(ctx, func(ctx context.Context) error {
+		m, err := compose(ctx)
+		if err != nil || m == nil {
+			return err
+		}
+		msgID = messageID(m.orderID, m.key)
+		if claimed, err := m.record(ctx, msgID); err != nil || !claimed {
+			return dbError(err)
+		}
+		if err := a.deliver(ctx, m, msgID); err != nil {
+			return err
+		}
+		sent = m
+		return nil
+	})
+	if sent != nil && errors.Is(err, store.ErrNotCommitted) {
+		return persist(ctx, activity.GetInfo(ctx).Deadline, func(ctx context.Context) error {
+			_, err := sent.record(ctx, msgID)
+			return err
+		})
+	}
+	return err
+}
+
+// deliver renders and sends m.
+func (a *Activities) deliver(ctx context.Context, m *outgoing, msgID string) error {
+	subject, text, html, err := mail.Render(m.template, m.data)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 	}
-	msgID := messageID(orderID, kind)
-	err = a.Mail.Send(ctx, mail.Message{To: to, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: attachments})
+	err = a.Mail.Send(ctx, mail.Message{To: m.to, Subject: subject, Text: text, HTML: html, MessageID: msgID, Attachments: m.attachments})
 	result := "sent"
 	if err != nil {
 		result = "failed"
 	}
-	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(template), "result": result}).Counter(telemetry.MetricEmails).Inc(1)
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(m.template), "result": result}).Counter(telemetry.MetricEmails).Inc(1)
 	if err != nil {
 		if !mail.IsTemporary(err) {
 			return temporal.NewNonRetryableApplicationError(err.Error(), fail.EmailRejected, nil)
 		}
 		return err
 	}
-	activity.GetLogger(ctx).Info("email sent", "OrderID", orderID, "Kind", kind)
-	return persist(ctx, activity.GetInfo(ctx).Deadline, func(ctx context.Context) error { return record(ctx, msgID) })
+	activity.GetLogger(ctx).Info("email sent", "OrderID", m.orderID, "Kind", m.key)
+	return nil
 }
 
 // persist keeps trying to record what has already happened outside: once a

@@ -15,16 +15,21 @@ import (
 // with the offline QR codes. Once per document, whichever it is then: the
 // customer is not sent the same invoice twice.
 //
-// All it reads is one round trip (KSeFDocumentForEmail), then the email is
-// recorded.
+// All it reads is one round trip (KSeFDocumentForEmail), in the email's
+// one transaction (once).
 func (a *Activities) SendKSeFEmail(ctx context.Context, id int64) error {
+	return a.once(ctx, func(ctx context.Context) (*outgoing, error) { return a.eInvoiceEmail(ctx, id) })
+}
+
+// eInvoiceEmail is SendKSeFEmail's email, nil when none is due.
+func (a *Activities) eInvoiceEmail(ctx context.Context, id int64) (*outgoing, error) {
 	if err := a.ksefOn(); err != nil {
-		return err
+		return nil, err
 	}
 	key := EInvoiceEmail(id)
 	m, err := a.Store.KSeFDocumentForEmail(ctx, id, key)
 	if err != nil || m.Sent {
-		return dbError(err)
+		return nil, dbError(err)
 	}
 	k, o, src, pdf := m.Doc, m.Order, m.Source, m.PDF
 	lang := o.Language
@@ -39,9 +44,10 @@ func (a *Activities) SendKSeFEmail(ctx context.Context, id int64) error {
 		d.KSeFNumber = ""
 	}
 	att := []mail.Attachment{{Name: strings.ReplaceAll(k.Number, "/", "_") + ".pdf", ContentType: "application/pdf", Data: pdf}}
-	return a.deliver(ctx, k.OrderID, key, mail.KindEInvoice, o.Customer.Email, d, att, func(ctx context.Context, msgID string) error {
-		return a.Store.RecordEmail(ctx, k.OrderID, key, o.Customer.Email, msgID, false)
-	})
+	return &outgoing{orderID: k.OrderID, key: key, template: mail.KindEInvoice, to: o.Customer.Email, data: d, attachments: att,
+		record: func(ctx context.Context, msgID string) (bool, error) {
+			return a.Store.RecordEmail(ctx, k.OrderID, key, o.Customer.Email, msgID, false)
+		}}, nil
 }
 
 // EInvoiceEmail is the key of document id's e-invoice email: one per

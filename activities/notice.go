@@ -58,9 +58,14 @@ type Notice struct {
 // per key. A payment reminder is skipped once its charge is no longer
 // waiting for payment.
 func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
+	return a.once(ctx, func(ctx context.Context) (*outgoing, error) { return a.notice(ctx, n) })
+}
+
+// notice is SendNotice's email, nil when none is due.
+func (a *Activities) notice(ctx context.Context, n Notice) (*outgoing, error) {
 	o, sent, err := a.Store.OrderForEmail(ctx, n.OrderID, n.Key)
 	if err != nil || sent {
-		return dbError(err)
+		return nil, dbError(err)
 	}
 	lang := o.Language
 	// What the emails say of apps, mailboxes and files comes with d.Plan;
@@ -84,7 +89,7 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if n.Kind == EmailSeatsWindow && !n.Until.IsZero() {
 		d.WindowEnds = n.Until.In(a.loc()).Format("2006-01-02 15:04")
 		if d.FreeSeats, err = a.Store.FreeSeats(ctx, n.OrderID); err != nil {
-			return dbError(err)
+			return nil, dbError(err)
 		}
 	}
 	if !n.TerminateOn.IsZero() {
@@ -94,11 +99,11 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 	if n.ChargeID != "" {
 		c, err := a.Store.GetCharge(ctx, n.ChargeID)
 		if err != nil {
-			return dbError(err)
+			return nil, dbError(err)
 		}
 		if n.Kind == EmailPaymentReminder && c.Status != billing.ChargeAwaiting {
 			activity.GetLogger(ctx).Info("reminder not needed", "OrderID", n.OrderID, "ChargeID", n.ChargeID, "Status", c.Status)
-			return nil
+			return nil, nil
 		}
 		d.AddedSeats = c.Seats
 		d.PeriodStart, d.PeriodEnd = c.PeriodStart.Format(time.DateOnly), lastDay(c.PeriodEnd)
@@ -110,34 +115,34 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 			}
 		}
 		if attachments, d.CreditNote, err = a.chargeAttachment(ctx, n); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	record := func(ctx context.Context, msgID string) error {
+	record := func(ctx context.Context, msgID string) (bool, error) {
 		return a.Store.RecordEmail(ctx, n.OrderID, n.Key, o.Customer.Email, msgID, false)
 	}
 	switch {
 	case n.UserName != "":
 		u, err := a.Store.GetUser(ctx, n.OrderID, n.UserName)
 		if err != nil {
-			return dbError(err)
+			return nil, dbError(err)
 		}
 		if u.PasswordSealed == nil {
-			return temporal.NewNonRetryableApplicationError("no temporary password kept for "+n.UserName, fail.InvalidOrder, nil)
+			return nil, temporal.NewNonRetryableApplicationError("no temporary password kept for "+n.UserName, fail.InvalidOrder, nil)
 		}
 		pw, err := a.Box.Open(u.PasswordSealed, userSeal(n.OrderID, n.UserName))
 		if err != nil {
-			return temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), fail.InvalidOrder, nil)
 		}
 		d.UserName, d.DisplayName, d.Licensed, d.TempPassword = u.UserName, u.DisplayName, u.Licensed, pw
 		d.AdminURL = order.SignInURL
-		record = func(ctx context.Context, msgID string) error {
+		record = func(ctx context.Context, msgID string) (bool, error) {
 			return a.Store.RecordUserEmail(ctx, n.OrderID, n.Key, o.Customer.Email, msgID, n.UserName)
 		}
 	case n.Domain != "":
 		dom, err := a.Store.GetDomain(ctx, n.Domain)
 		if err != nil {
-			return dbError(err)
+			return nil, dbError(err)
 		}
 		d.Domain, d.DNSName, d.DNSText, d.IsDefault, d.ReminderDay = dom.Domain, dom.TXTName, dom.TXTText, dom.MakeDefault, n.Day
 		d.CheckUntil = dom.CheckUntil.In(a.loc()).Format(time.DateOnly)
@@ -145,10 +150,10 @@ func (a *Activities) SendNotice(ctx context.Context, n Notice) error {
 			d.CheckUntil = n.Until.In(a.loc()).Format(time.DateOnly)
 		}
 		if d.Records, err = a.mailRecords(ctx, n.Domain); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return a.deliver(ctx, n.OrderID, n.Key, mail.Kind(n.Kind), o.Customer.Email, d, attachments, record)
+	return &outgoing{orderID: n.OrderID, key: n.Key, template: mail.Kind(n.Kind), to: o.Customer.Email, data: d, attachments: attachments, record: record}, nil
 }
 
 // chargeAttachment is the document a charge's email carries: the VAT

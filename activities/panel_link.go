@@ -26,34 +26,40 @@ type PanelLink struct {
 // a retry derives the same token from the nonce and finds the email
 // recorded. A link that expired meanwhile is not sent.
 func (a *Activities) SendPanelLink(ctx context.Context, l PanelLink) error {
+	return a.once(ctx, func(ctx context.Context) (*outgoing, error) { return a.panelLinkEmail(ctx, l) })
+}
+
+// panelLinkEmail is SendPanelLink's email, nil when none is due.
+func (a *Activities) panelLinkEmail(ctx context.Context, l PanelLink) (*outgoing, error) {
 	token := a.Box.Token(secret.PurposePanelLink, l.Nonce)
 	link, err := a.Store.PanelLinkOf(ctx, secret.Hash(token))
 	if err == nil && link.OrderID != l.OrderID {
 		err = store.ErrNotFound // a link of another order is none of this one's
 	}
 	if errors.Is(err, store.ErrNotFound) {
-		return temporal.NewNonRetryableApplicationError("no such panel link for order "+l.OrderID, fail.InvalidOrder, nil)
+		return nil, temporal.NewNonRetryableApplicationError("no such panel link for order "+l.OrderID, fail.InvalidOrder, nil)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if time.Now().After(link.ExpiresAt) {
 		activity.GetLogger(ctx).Info("panel link expired before it was sent", "OrderID", l.OrderID)
-		return nil
+		return nil, nil
 	}
 	// The key names the link by a prefix of its stored hash: keys reach
 	// logs, and the nonce, with the key, would make the token.
 	key := string(mail.KindPanelLink) + ":" + hex.EncodeToString(link.Hash[:8])
 	o, sent, err := a.Store.OrderForEmail(ctx, l.OrderID, key)
 	if err != nil || sent {
-		return dbError(err)
+		return nil, dbError(err)
 	}
 	d := mail.Data{
 		Language: o.Language, OrderID: o.ID, Company: o.Customer.Company, FirstName: o.Customer.FirstName, LastName: o.Customer.LastName,
 		PlanName: o.PlanName, Seats: o.Seats, BillingCycle: o.BillingCycle,
 		BillingPanelURL: a.loginURL(token), LinkValidUntil: link.ExpiresAt.In(a.loc()).Format("2006-01-02 15:04"),
 	}
-	return a.deliver(ctx, l.OrderID, key, mail.KindPanelLink, o.Customer.Email, d, nil, func(ctx context.Context, msgID string) error {
-		return a.Store.RecordEmail(ctx, l.OrderID, key, o.Customer.Email, msgID, false)
-	})
+	return &outgoing{orderID: l.OrderID, key: key, template: mail.KindPanelLink, to: o.Customer.Email, data: d,
+		record: func(ctx context.Context, msgID string) (bool, error) {
+			return a.Store.RecordEmail(ctx, l.OrderID, key, o.Customer.Email, msgID, false)
+		}}, nil
 }

@@ -38,7 +38,7 @@ type querier interface {
 // transaction. Called again, it returns what the first call made.
 func (s *Store) OpenBilling(ctx context.Context, orderID string, tokenHash []byte, issued time.Time) (Billing, error) {
 	var b Billing
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		var customerID int64
 		var seats int
 		var cycle string
@@ -236,7 +236,7 @@ var ErrPaymentConflict = errors.New("payment id belongs to another order")
 func (s *Store) RecordPayment(ctx context.Context, p Payment) (Recorded, error) {
 	var r Recorded
 	var conflict string
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		r, conflict = Recorded{}, ""
 		var status order.Status
 		err := tx.QueryRow(ctx, `SELECT status FROM orders WHERE order_id = $1 FOR UPDATE`, p.OrderID).Scan(&status)
@@ -396,7 +396,7 @@ func (s *Store) Settle(ctx context.Context, orderID, paymentID string, paidOn ti
 // RecordRefund (kept for orders started before the compensation stack) ends a paid order whose tenant could not be made: the money
 // is marked for refund to the gateway and the order is refunded.
 func (s *Store) RecordRefund(ctx context.Context, orderID, reason string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
 			return err
 		}
@@ -412,7 +412,7 @@ func (s *Store) RecordRefund(ctx context.Context, orderID, reason string) error 
 // voided, billing access revoked, and the order cancelled, in one
 // transaction.
 func (s *Store) CancelOrder(ctx context.Context, orderID, reason string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if _, err := transition(ctx, tx, orderID, string(order.Compensating), order.Compensating, reason); err != nil {
 			return err
 		}

@@ -82,7 +82,7 @@ type ChargeRequest struct {
 // returns the same charge; a different one under the same id is ErrConflict.
 func (s *Store) OpenLicenceCharge(ctx context.Context, r ChargeRequest) (Charge, error) {
 	var c Charge
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, r.OrderID); err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func (s *Store) OpenLicenceCharge(ctx context.Context, r ChargeRequest) (Charge,
 // for the same period, it returns what the first call made.
 func (s *Store) OpenRenewal(ctx context.Context, orderID, workflowID string, deadline, issued time.Time) (Charge, error) {
 	var c Charge
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -184,7 +184,7 @@ func (s *Store) OpenRenewal(ctx context.Context, orderID, workflowID string, dea
 // IssueCharge issues a licence charge's pro-forma, once.
 func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Time) (Charge, error) {
 	var c Charge
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		var err error
 		if c, err = lockCharge(ctx, tx, chargeID); err != nil {
 			return err
@@ -203,7 +203,7 @@ func (s *Store) IssueCharge(ctx context.Context, chargeID string, issued time.Ti
 // GetCharge reads a later purchase with its pro-forma. The order charge is
 // not one (ErrNotFound): payments and notices name the order for it.
 func (s *Store) GetCharge(ctx context.Context, chargeID string) (Charge, error) {
-	c, err := chargeOf(ctx, s.Pool, chargeID)
+	c, err := chargeOf(ctx, s.db(ctx), chargeID)
 	if err == nil && c.Kind == ChargeOrder {
 		return Charge{}, fmt.Errorf("charge %s: %w", chargeID, ErrNotFound)
 	}
@@ -255,7 +255,7 @@ func chargeOf(ctx context.Context, q querier, id string) (Charge, error) {
 // returns the first call's invoice.
 func (s *Store) SettleCharge(ctx context.Context, chargeID, paymentID string, paidOn time.Time) (Invoice, error) {
 	var fv Invoice
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		c, err := chargeOf(ctx, tx, chargeID)
 		if err != nil {
 			return err
@@ -331,7 +331,7 @@ func settled(ctx context.Context, tx pgx.Tx, c Charge, first bool, paymentID str
 // here: licences assigned since the request may forbid a reduction.
 func (s *Store) ApplySeats(ctx context.Context, chargeID string) (int, error) {
 	var seats int
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		c, err := lockCharge(ctx, tx, chargeID)
 		if err != nil {
 			return err
@@ -382,7 +382,7 @@ func (s *Store) ApplySeats(ctx context.Context, chargeID string) (int, error) {
 // returns the same credit note.
 func (s *Store) VoidCharge(ctx context.Context, chargeID, reason string, issued time.Time) (Invoice, error) {
 	var kor Invoice
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		c, err := lockCharge(ctx, tx, chargeID)
 		if err != nil {
 			return err
@@ -454,7 +454,7 @@ func unapply(ctx context.Context, tx pgx.Tx, c Charge, reason string) error {
 // ChargeDocument is a later charge's document of kind, for an email; none
 // is ErrNotFound, unwrapped.
 func (s *Store) ChargeDocument(ctx context.Context, chargeID, kind string) (Invoice, error) {
-	return documentOf(ctx, s.Pool, chargeID, kind)
+	return documentOf(ctx, s.db(ctx), chargeID, kind)
 }
 
 // chargeDocuments are a charge's documents, oldest first.

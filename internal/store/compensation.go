@@ -39,7 +39,7 @@ func (s *Store) ReleaseReservation(ctx context.Context, orderID string) error {
 
 // RefundPayments marks every completed payment of the order for refund.
 func (s *Store) RefundPayments(ctx context.Context, orderID, reason string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -58,7 +58,7 @@ func (s *Store) RefundPayments(ctx context.Context, orderID, reason string) erro
 
 // MarkSuspended records that a subscription was suspended at the tenant API.
 func (s *Store) MarkSuspended(ctx context.Context, orderID, subscriptionID string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (s *Store) MarkSuspended(ctx context.Context, orderID, subscriptionID strin
 // moves the order to the line's status. A second call with the same key
 // changes nothing.
 func (s *Store) Record(ctx context.Context, orderID string, e Event, move bool) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -103,7 +103,7 @@ func (s *Store) Record(ctx context.Context, orderID string, e Event, move bool) 
 
 // Refunds lists the payments owed back for an order.
 func (s *Store) Refunds(ctx context.Context, orderID string) ([]string, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT payment_id FROM refunds WHERE order_id = $1 ORDER BY created_at, payment_id`, orderID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT payment_id FROM refunds WHERE order_id = $1 ORDER BY created_at, payment_id`, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *Store) Refunds(ctx context.Context, orderID string) ([]string, error) {
 
 // Documents lists an order's billing documents, oldest first.
 func (s *Store) Documents(ctx context.Context, orderID string) ([]Invoice, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
+	rows, err := s.db(ctx).Query(ctx, `SELECT id, kind, number, status, net_grosze, vat_grosze, gross_grosze, currency, issued_at, due_date, order_id, charge_id, vat_code
 		FROM invoices WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Store) Documents(ctx context.Context, orderID string) ([]Invoice, error
 }
 
 func (s *Store) undo(ctx context.Context, orderID, key, reason, sql string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func lockOrder(ctx context.Context, tx pgx.Tx, orderID string) error {
 
 // ExtendDeadline moves the order's payment deadline and logs who did it.
 func (s *Store) ExtendDeadline(ctx context.Context, orderID string, until time.Time, e Event) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -167,7 +167,7 @@ func (s *Store) ExtendDeadline(ctx context.Context, orderID string, until time.T
 // from the bank's reference, so a retry records it once.
 func (s *Store) RecordManualPayment(ctx context.Context, orderID, reference, actor, reason string) (string, error) {
 	id := "manual:" + orderID + ":" + reference
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func documentOf(ctx context.Context, q querier, chargeID, kind string) (Invoice,
 // it did not. A PDF never kept is rendered now, once. No such document is
 // ErrNotFound, unwrapped.
 func (s *Store) Attachment(ctx context.Context, chargeID, kind string) (inv Invoice, inKSeF bool, pdf []byte, err error) {
-	inv, err = scanDocument(withMore{s.Pool.QueryRow(ctx, `SELECT `+documentColumns+`,
+	inv, err = scanDocument(withMore{s.db(ctx).QueryRow(ctx, `SELECT `+documentColumns+`,
 			EXISTS (SELECT 1 FROM ksef_documents k WHERE k.invoice_id = i.id),
 			CASE WHEN NOT EXISTS (SELECT 1 FROM ksef_documents k WHERE k.invoice_id = i.id) THEN pdf END
 		FROM invoices i WHERE charge_id = $1 AND kind = $2`, chargeID, kind), []any{&inKSeF, &pdf}})
@@ -59,6 +59,6 @@ func (s *Store) Attachment(ctx context.Context, chargeID, kind string) (inv Invo
 	if err != nil || inKSeF || pdf != nil {
 		return inv, inKSeF, pdf, err
 	}
-	pdf, err = s.renderPDF(ctx, s.Pool, inv.ID, false)
+	pdf, err = s.renderPDF(ctx, s.db(ctx), inv.ID, false)
 	return inv, false, pdf, err
 }

@@ -40,7 +40,7 @@ type ServiceRecord struct {
 // attempt in the given order. It is safe to repeat (an activity retried
 // after a lost answer): records already kept keep their published state.
 func (s *Store) SetDomainRecords(ctx context.Context, domain string, recs []ServiceRecord) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		d, err := domainOf(ctx, tx, domain)
 		if err != nil {
 			return err
@@ -64,7 +64,7 @@ func (s *Store) DomainRecords(ctx context.Context, domain string) ([]ServiceReco
 }
 
 func domainRecords(ctx context.Context, s *Store, domain string) ([]ServiceRecord, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT r.record_type, r.name, r.value, r.preference, r.ttl, r.published, r.checked_at
+	rows, err := s.db(ctx).Query(ctx, `SELECT r.record_type, r.name, r.value, r.preference, r.ttl, r.published, r.checked_at
 		FROM tenant_domain_records r JOIN tenant_domains d ON d.domain = r.domain AND d.attempt = r.attempt
 		WHERE r.domain = $1 ORDER BY r.position, r.record_type, r.name`, domain)
 	if err != nil {
@@ -79,7 +79,7 @@ func domainRecords(ctx context.Context, s *Store, domain string) ([]ServiceRecor
 
 // MarkDomainRecord records what one check of a service record saw.
 func (s *Store) MarkDomainRecord(ctx context.Context, domain string, r ServiceRecord, published bool) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE tenant_domain_records SET published = $5, checked_at = now()
+	_, err := s.db(ctx).Exec(ctx, `UPDATE tenant_domain_records SET published = $5, checked_at = now()
 		WHERE domain = $1 AND attempt = (SELECT attempt FROM tenant_domains WHERE domain = $1)
 		AND record_type = $2 AND name = $3 AND value = $4`, domain, r.Type, r.Name, r.Value, published)
 	return err
@@ -90,7 +90,7 @@ func (s *Store) MarkDomainRecord(ctx context.Context, domain string, r ServiceRe
 // verified domain moves, so a repeat (a retried activity) changes nothing
 // and writes no second event.
 func (s *Store) DomainRecordsDone(ctx context.Context, domain string, ready bool, note string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		d, err := domainOf(ctx, tx, domain)
 		if err != nil {
 			return err

@@ -62,7 +62,7 @@ func scanKSeF(row pgx.Row, first ...any) (KSeFDoc, error) {
 // KSeFDocument is one document's KSeF state; ErrNotFound when it has none
 // (a pro-forma, or a document issued with KSeF off).
 func (s *Store) KSeFDocument(ctx context.Context, id int64) (KSeFDoc, error) {
-	k, err := scanKSeF(s.Pool.QueryRow(ctx, `SELECT `+ksefColumns+` WHERE k.invoice_id = $1`, id))
+	k, err := scanKSeF(s.db(ctx).QueryRow(ctx, `SELECT `+ksefColumns+` WHERE k.invoice_id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, fmt.Errorf("KSeF document %d: %w", id, ErrNotFound)
 	}
@@ -73,7 +73,7 @@ func (s *Store) KSeFDocument(ctx context.Context, id int64) (KSeFDoc, error) {
 // round trip: what sending it needs.
 func (s *Store) KSeFDocumentToSend(ctx context.Context, id int64) (KSeFDoc, error) {
 	var x []byte
-	k, err := scanKSeF(s.Pool.QueryRow(ctx, `SELECT k.xml, `+ksefColumns+` WHERE k.invoice_id = $1`, id), &x)
+	k, err := scanKSeF(s.db(ctx).QueryRow(ctx, `SELECT k.xml, `+ksefColumns+` WHERE k.invoice_id = $1`, id), &x)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return k, fmt.Errorf("KSeF document %d: %w", id, ErrNotFound)
 	}
@@ -86,7 +86,7 @@ func (s *Store) KSeFDocumentToSend(ctx context.Context, id int64) (KSeFDoc, erro
 // srcErr is Source's own (an unknown VAT code), for the caller to return
 // only where it needs the Source.
 func (s *Store) KSeFDocumentWithSource(ctx context.Context, id int64) (k KSeFDoc, src Source, srcErr, err error) {
-	return s.ksefWithSource(ctx, id, s.Pool.QueryRow(ctx, `SELECT `+sourceColumns+`, `+ksefColumns+sourceJoins+`
+	return s.ksefWithSource(ctx, id, s.db(ctx).QueryRow(ctx, `SELECT `+sourceColumns+`, `+ksefColumns+sourceJoins+`
 		WHERE k.invoice_id = $1`, id))
 }
 
@@ -110,7 +110,7 @@ type KSeFEmail struct {
 func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) (KSeFEmail, error) {
 	var m KSeFEmail
 	o, c := &m.Order, &m.Order.Customer
-	row := s.Pool.QueryRow(ctx, `SELECT `+sourceColumns+`, i.pdf, o.language, p.name, o.seats, o.billing_cycle,
+	row := s.db(ctx).QueryRow(ctx, `SELECT `+sourceColumns+`, i.pdf, o.language, p.name, o.seats, o.billing_cycle,
 			c.company, c.first_name, c.last_name, c.email, EXISTS (SELECT 1 FROM sent_emails e WHERE e.order_id = o.order_id AND e.key = $2),
 			`+ksefColumns+sourceJoins+` JOIN customers c ON c.id = o.customer_id
 		WHERE k.invoice_id = $1`, id, key)
@@ -124,7 +124,7 @@ func (s *Store) KSeFDocumentForEmail(ctx context.Context, id int64, key string) 
 	case srcErr != nil:
 		return m, srcErr
 	case m.PDF == nil:
-		m.PDF, err = s.renderPDF(ctx, s.Pool, id, false)
+		m.PDF, err = s.renderPDF(ctx, s.db(ctx), id, false)
 	}
 	return m, err
 }
@@ -157,7 +157,7 @@ func (r replay) Scan(dest ...any) error                           { return r(des
 
 // KSeFDocuments are the KSeF states of an order's documents, by document id.
 func (s *Store) KSeFDocuments(ctx context.Context, orderID string) (map[int64]KSeFDoc, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT `+ksefColumns+` WHERE i.order_id = $1`, orderID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT `+ksefColumns+` WHERE i.order_id = $1`, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (s *Store) KSeFDocuments(ctx context.Context, orderID string) (map[int64]KS
 // KSeFToSend are the documents of an order whose KSeF workflow may still
 // have to start: not accepted yet.
 func (s *Store) KSeFToSend(ctx context.Context, orderID string) ([]int64, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT k.invoice_id FROM ksef_documents k JOIN invoices i ON i.id = k.invoice_id
+	rows, err := s.db(ctx).Query(ctx, `SELECT k.invoice_id FROM ksef_documents k JOIN invoices i ON i.id = k.invoice_id
 		WHERE i.order_id = $1 AND k.status <> 'accepted' ORDER BY k.invoice_id`, orderID)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (s *Store) KSeFUPO(ctx context.Context, id int64) (DocumentOf, []byte, erro
 }
 
 func (s *Store) ksefBlob(ctx context.Context, id int64, upo bool) (of DocumentOf, b []byte, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, CASE WHEN $2 THEN k.upo ELSE k.xml END FROM ksef_documents k
+	err = s.db(ctx).QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, CASE WHEN $2 THEN k.upo ELSE k.xml END FROM ksef_documents k
 		JOIN invoices i ON i.id = k.invoice_id JOIN orders o ON o.order_id = i.order_id WHERE k.invoice_id = $1`, id, upo).
 		Scan(&of.Shop, &of.OrderID, &of.Number, &b)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && b == nil) {
@@ -208,7 +208,7 @@ func (s *Store) ksefBlob(ctx context.Context, id int64, upo bool) (of DocumentOf
 // again after the operator's fix) and its sending forgotten.
 func (s *Store) SetKSeFXML(ctx context.Context, id int64, xml []byte, hash, verifyURL string) ([]byte, error) {
 	var kept []byte
-	err := s.Pool.QueryRow(ctx, `UPDATE ksef_documents SET
+	err := s.db(ctx).QueryRow(ctx, `UPDATE ksef_documents SET
 			xml = CASE WHEN xml IS NULL OR status = 'rejected' THEN $2 ELSE xml END,
 			xml_hash = CASE WHEN xml IS NULL OR status = 'rejected' THEN $3 ELSE xml_hash END,
 			verify_url = CASE WHEN xml IS NULL OR status = 'rejected' THEN $4 ELSE verify_url END,
@@ -226,7 +226,7 @@ func (s *Store) SetKSeFXML(ctx context.Context, id int64, xml []byte, hash, veri
 // KSeFSending records the references KSeF gave the sending of a document,
 // before its status is polled.
 func (s *Store) KSeFSending(ctx context.Context, id int64, sessionRef, invoiceRef string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE ksef_documents SET session_ref = $2, invoice_ref = $3, sends = sends + 1
+	_, err := s.db(ctx).Exec(ctx, `UPDATE ksef_documents SET session_ref = $2, invoice_ref = $3, sends = sends + 1
 		WHERE invoice_id = $1 AND status <> 'accepted'`, id, sessionRef, invoiceRef)
 	return err
 }
@@ -234,7 +234,7 @@ func (s *Store) KSeFSending(ctx context.Context, id int64, sessionRef, invoiceRe
 // KSeFForgetSending clears a sending KSeF refused or lost (its session
 // expired without a status), so that the document is sent afresh.
 func (s *Store) KSeFForgetSending(ctx context.Context, id int64) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE ksef_documents SET session_ref = NULL, invoice_ref = NULL
+	_, err := s.db(ctx).Exec(ctx, `UPDATE ksef_documents SET session_ref = NULL, invoice_ref = NULL
 		WHERE invoice_id = $1 AND status <> 'accepted'`, id)
 	return err
 }
@@ -243,7 +243,7 @@ func (s *Store) KSeFForgetSending(ctx context.Context, id int64) error {
 // to send it and its KOD II link, and renders its PDF again with the
 // offline QR codes. Once only: a later call finds it offline and keeps it.
 func (s *Store) KSeFGoOffline(ctx context.Context, id int64, deadline time.Time, certificateURL string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE ksef_documents SET status = 'offline', offline = true, deadline = $2, certificate_url = $3
 			WHERE invoice_id = $1 AND status = 'pending' AND NOT offline`, id, deadline, certificateURL)
 		if err != nil || tag.RowsAffected() == 0 {
@@ -258,7 +258,7 @@ func (s *Store) KSeFGoOffline(ctx context.Context, id int64, deadline time.Time,
 // PDF again with the number and KOD I. Accepting an accepted document again
 // changes nothing.
 func (s *Store) KSeFAccept(ctx context.Context, id int64, number string, upo []byte, at time.Time) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE ksef_documents SET status = 'accepted', ksef_number = $2, upo = $3, accepted_at = $4, reason = ''
 			WHERE invoice_id = $1 AND status <> 'accepted'`, id, number, upo, at)
 		if err != nil || tag.RowsAffected() == 0 {
@@ -271,7 +271,7 @@ func (s *Store) KSeFAccept(ctx context.Context, id int64, number string, upo []b
 
 // KSeFReject records why KSeF refused a document, for an operator.
 func (s *Store) KSeFReject(ctx context.Context, id int64, reason string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE ksef_documents SET status = 'rejected', reason = $2
+	_, err := s.db(ctx).Exec(ctx, `UPDATE ksef_documents SET status = 'rejected', reason = $2
 		WHERE invoice_id = $1 AND status <> 'accepted'`, id, reason)
 	return err
 }
@@ -279,6 +279,6 @@ func (s *Store) KSeFReject(ctx context.Context, id int64, reason string) error {
 // KSeFNote records why a document waits (KSeF unreachable, the offline
 // deadline near) without changing its state.
 func (s *Store) KSeFNote(ctx context.Context, id int64, reason string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE ksef_documents SET reason = $2 WHERE invoice_id = $1 AND status <> 'accepted'`, id, reason)
+	_, err := s.db(ctx).Exec(ctx, `UPDATE ksef_documents SET reason = $2 WHERE invoice_id = $1 AND status <> 'accepted'`, id, reason)
 	return err
 }

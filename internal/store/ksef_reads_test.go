@@ -160,7 +160,8 @@ func TestKSeFDocumentForEmailReadsAsApart(t *testing.T) {
 	require.Contains(t, pdftest.Text(t, requireForEmailAsApart(t, k, orderID, fv.ID)), "Numer KSeF: "+number)
 
 	key := "einvoice#" + orderID
-	require.NoError(t, k.RecordEmail(ctx, orderID, key, "x@acme.pl", "<msg>", false))
+	_, err = k.RecordEmail(ctx, orderID, key, "x@acme.pl", "<msg>", false)
+	require.NoError(t, err)
 	m, err := k.KSeFDocumentForEmail(ctx, fv.ID, key)
 	require.NoError(t, err)
 	require.True(t, m.Sent)

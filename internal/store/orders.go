@@ -132,7 +132,7 @@ func (s *Store) PlaceOrderAt(ctx context.Context, r order.Request, placedAt, dea
 	// the same address, from this shop or another, cannot change the buyer of
 	// an earlier one (issue 15, finding 2; migration 0006).
 	ag := r.Agreement(placedAt)
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		c := r.Customer
 		err := tx.QueryRow(ctx, `
 			WITH c AS (
@@ -207,7 +207,7 @@ func (s *Store) PlacedOrder(ctx context.Context, orderID string) (Placed, error)
 }
 
 func (s *Store) placed(ctx context.Context, orderID string) (p Placed, hash []byte, shop string, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders WHERE order_id = $1`, orderID).
+	err = s.db(ctx).QueryRow(ctx, `SELECT request_hash, shop, status, placed_at, payment_deadline, placed_by_run FROM orders WHERE order_id = $1`, orderID).
 		Scan(&hash, &shop, &p.Status, &p.PlacedAt, &p.Deadline, &p.Run)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNotFound
@@ -218,14 +218,14 @@ func (s *Store) placed(ctx context.Context, orderID string) (p Placed, hash []by
 // GetOrder reads an order with its pro-forma invoice and tenant, in one
 // round trip.
 func (s *Store) GetOrder(ctx context.Context, orderID string) (Order, error) {
-	o, _, err := readOrder(ctx, s.Pool, orderID, "")
+	o, _, err := readOrder(ctx, s.db(ctx), orderID, "")
 	return o, err
 }
 
 // OrderForEmail is GetOrder for an email of kind key, and whether that
 // email was sent already: what SendEmail needs, in one round trip.
 func (s *Store) OrderForEmail(ctx context.Context, orderID, key string) (Order, bool, error) {
-	return readOrder(ctx, s.Pool, orderID, key)
+	return readOrder(ctx, s.db(ctx), orderID, key)
 }
 
 func readOrder(ctx context.Context, q querier, orderID, emailKey string) (Order, bool, error) {
@@ -294,7 +294,7 @@ func readOrder(ctx context.Context, q querier, orderID, emailKey string) (Order,
 
 // Events lists an order's log, oldest first.
 func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT key, status, reason, actor, at FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT key, status, reason, actor, at FROM order_events WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +309,7 @@ func (s *Store) Events(ctx context.Context, orderID string) ([]Event, error) {
 // with the same key changes nothing. It is transition on its own: one
 // statement, so one round trip and one transaction.
 func (s *Store) Transition(ctx context.Context, orderID string, status order.Status, reason string) error {
-	_, err := transition(ctx, s.Pool, orderID, string(status), status, reason)
+	_, err := transition(ctx, s.db(ctx), orderID, string(status), status, reason)
 	return err
 }
 

@@ -37,7 +37,7 @@ func P24PaymentID(p24OrderID int64) string { return "p24-" + strconv.FormatInt(p
 
 // AddP24Transaction records a registered transaction.
 func (s *Store) AddP24Transaction(ctx context.Context, t P24Transaction) error {
-	_, err := s.Pool.Exec(ctx, `INSERT INTO p24_transactions (session_id, order_id, charge_id, amount_grosze, currency, token)
+	_, err := s.db(ctx).Exec(ctx, `INSERT INTO p24_transactions (session_id, order_id, charge_id, amount_grosze, currency, token)
 		VALUES ($1, $2, $3, $4, $5, $6)`, t.SessionID, t.OrderID, t.ChargeID, t.Amount, t.Currency, t.Token)
 	return err
 }
@@ -46,7 +46,7 @@ func (s *Store) AddP24Transaction(ctx context.Context, t P24Transaction) error {
 func (s *Store) GetP24Transaction(ctx context.Context, sessionID string) (P24Transaction, error) {
 	t := P24Transaction{SessionID: sessionID}
 	var p24 *int64
-	err := s.Pool.QueryRow(ctx, `SELECT order_id, charge_id, amount_grosze, currency, token, p24_order_id, verified_at IS NOT NULL
+	err := s.db(ctx).QueryRow(ctx, `SELECT order_id, charge_id, amount_grosze, currency, token, p24_order_id, verified_at IS NOT NULL
 		FROM p24_transactions WHERE session_id = $1`, sessionID).Scan(&t.OrderID, &t.ChargeID, &t.Amount, &t.Currency, &t.Token, &p24, &t.Verified)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("p24 transaction %s: %w", sessionID, ErrNotFound)
@@ -65,7 +65,7 @@ var ErrP24Mismatch = errors.New("p24 transaction verified under another payment"
 // verified. Again with the same id it changes nothing.
 func (s *Store) VerifiedP24(ctx context.Context, sessionID string, p24OrderID int64) error {
 	var got int64
-	err := s.Pool.QueryRow(ctx, `UPDATE p24_transactions SET p24_order_id = coalesce(p24_order_id, $2), verified_at = coalesce(verified_at, now())
+	err := s.db(ctx).QueryRow(ctx, `UPDATE p24_transactions SET p24_order_id = coalesce(p24_order_id, $2), verified_at = coalesce(verified_at, now())
 		WHERE session_id = $1 RETURNING p24_order_id`, sessionID, p24OrderID).Scan(&got)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("p24 transaction %s: %w", sessionID, ErrNotFound)
@@ -116,7 +116,7 @@ func scanGatewayRefund(row pgx.CollectableRow) (GatewayRefund, error) {
 // sent yet, oldest first. Refunds of payments that came another way stay
 // pending for the shop that took them.
 func (s *Store) PendingGatewayRefunds(ctx context.Context, limit int) ([]GatewayRefund, error) {
-	rows, err := s.Pool.Query(ctx, gatewayRefund+` WHERE r.status = 'pending' ORDER BY r.created_at LIMIT $1`, limit)
+	rows, err := s.db(ctx).Query(ctx, gatewayRefund+` WHERE r.status = 'pending' ORDER BY r.created_at LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Store) PendingGatewayRefunds(ctx context.Context, limit int) ([]Gateway
 
 // GetGatewayRefund reads the refund owed for a Przelewy24 payment.
 func (s *Store) GetGatewayRefund(ctx context.Context, paymentID string) (GatewayRefund, error) {
-	rows, err := s.Pool.Query(ctx, gatewayRefund+` WHERE r.payment_id = $1`, paymentID)
+	rows, err := s.db(ctx).Query(ctx, gatewayRefund+` WHERE r.payment_id = $1`, paymentID)
 	if err != nil {
 		return GatewayRefund{}, err
 	}
@@ -155,7 +155,7 @@ func (s *Store) MoveRefund(ctx context.Context, paymentID, to, detail string, at
 		return false, fmt.Errorf("refund state %q", to)
 	}
 	moved := false
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		var orderID string
 		var amount money.Grosze
 		var currency string

@@ -43,7 +43,7 @@ const sweepBatch = 100
 
 // AddPanelLink records a mailed link, and drops a few expired ones.
 func (s *Store) AddPanelLink(ctx context.Context, l PanelLink) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO panel_links (token_hash, order_id, nonce, expires_at) VALUES ($1, $2, $3, $4)`,
 			l.Hash, l.OrderID, l.Nonce, l.ExpiresAt); err != nil {
 			return err
@@ -57,7 +57,7 @@ func (s *Store) AddPanelLink(ctx context.Context, l PanelLink) error {
 // PanelLinkOf reads a mailed link by its hash.
 func (s *Store) PanelLinkOf(ctx context.Context, hash []byte) (PanelLink, error) {
 	l := PanelLink{Hash: hash}
-	err := s.Pool.QueryRow(ctx, `SELECT order_id, nonce, expires_at FROM panel_links WHERE token_hash = $1`, hash).
+	err := s.db(ctx).QueryRow(ctx, `SELECT order_id, nonce, expires_at FROM panel_links WHERE token_hash = $1`, hash).
 		Scan(&l.OrderID, &l.Nonce, &l.ExpiresAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return l, fmt.Errorf("panel link: %w", ErrNotFound)
@@ -68,7 +68,7 @@ func (s *Store) PanelLinkOf(ctx context.Context, hash []byte) (PanelLink, error)
 // PanelGrants finds what a token's hash opens: both tables are looked up by
 // their index on the hash, in one round trip. None found is an empty list.
 func (s *Store) PanelGrants(ctx context.Context, hash []byte) ([]PanelGrant, error) {
-	rows, err := s.Pool.Query(ctx, `
+	rows, err := s.db(ctx).Query(ctx, `
 		SELECT b.order_id, b.token_hash, true, b.created_at, NULL::timestamptz, b.active
 		FROM billing_accounts b WHERE b.token_hash = $1
 		UNION ALL
@@ -91,7 +91,7 @@ func (s *Store) PanelGrants(ctx context.Context, hash []byte) ([]PanelGrant, err
 // PanelOrders lists the orders mailed to email whose billing account is
 // active, most recent first, at most limit.
 func (s *Store) PanelOrders(ctx context.Context, email string, limit int) ([]string, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT o.order_id FROM customers c
+	rows, err := s.db(ctx).Query(ctx, `SELECT o.order_id FROM customers c
 		JOIN orders o ON o.customer_id = c.id JOIN billing_accounts b ON b.order_id = o.order_id
 		WHERE lower(c.email) = lower($1) AND b.active
 		ORDER BY o.placed_at DESC, o.order_id LIMIT $2`, email, limit)
@@ -104,7 +104,7 @@ func (s *Store) PanelOrders(ctx context.Context, email string, limit int) ([]str
 // OpenPanelSession records a signed-in session by the hash of its id, and
 // drops a few expired ones.
 func (s *Store) OpenPanelSession(ctx context.Context, idHash []byte, orderID string, expires time.Time) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO panel_sessions (id_hash, order_id, expires_at) VALUES ($1, $2, $3)`,
 			idHash, orderID, expires); err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Store) OpenPanelSession(ctx context.Context, idHash []byte, orderID str
 // ends the sessions too. Anything else is ErrNotFound.
 func (s *Store) PanelSession(ctx context.Context, idHash []byte, now time.Time) (string, error) {
 	var orderID string
-	err := s.Pool.QueryRow(ctx, `SELECT s.order_id FROM panel_sessions s JOIN billing_accounts b ON b.order_id = s.order_id
+	err := s.db(ctx).QueryRow(ctx, `SELECT s.order_id FROM panel_sessions s JOIN billing_accounts b ON b.order_id = s.order_id
 		WHERE s.id_hash = $1 AND s.expires_at > $2 AND b.active`, idHash, now).Scan(&orderID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("panel session: %w", ErrNotFound)
@@ -130,6 +130,6 @@ func (s *Store) PanelSession(ctx context.Context, idHash []byte, now time.Time) 
 
 // ClosePanelSession ends a session (signing out).
 func (s *Store) ClosePanelSession(ctx context.Context, idHash []byte) error {
-	_, err := s.Pool.Exec(ctx, `DELETE FROM panel_sessions WHERE id_hash = $1`, idHash)
+	_, err := s.db(ctx).Exec(ctx, `DELETE FROM panel_sessions WHERE id_hash = $1`, idHash)
 	return err
 }

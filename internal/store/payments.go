@@ -45,14 +45,14 @@ const paymentRecords = `
 // neither taken nor refunded: money that arrived and was lost. With
 // orderIDs it looks at those orders only.
 func (s *Store) UnsettledPayments(ctx context.Context, orderIDs ...string) ([]PaymentRecord, error) {
-	rows, err := s.Pool.Query(ctx, paymentRecords+` AND NOT x.taken AND NOT x.refunded ORDER BY p.order_id, p.payment_id`, idList(orderIDs))
+	rows, err := s.db(ctx).Query(ctx, paymentRecords+` AND NOT x.taken AND NOT x.refunded ORDER BY p.order_id, p.payment_id`, idList(orderIDs))
 	return collectPaymentRecords(rows, err)
 }
 
 // DoublySettledPayments lists the completed payments of ended orders that
 // are both taken and refunded: money kept and given back.
 func (s *Store) DoublySettledPayments(ctx context.Context, orderIDs ...string) ([]PaymentRecord, error) {
-	rows, err := s.Pool.Query(ctx, paymentRecords+` AND x.taken AND x.refunded ORDER BY p.order_id, p.payment_id`, idList(orderIDs))
+	rows, err := s.db(ctx).Query(ctx, paymentRecords+` AND x.taken AND x.refunded ORDER BY p.order_id, p.payment_id`, idList(orderIDs))
 	return collectPaymentRecords(rows, err)
 }
 
@@ -89,7 +89,7 @@ type PaymentConflict struct {
 // PaymentConflicts lists the notifications of an order whose payment id was
 // another order's, oldest first: what an operator must look at.
 func (s *Store) PaymentConflicts(ctx context.Context, orderID string) ([]PaymentConflict, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT payment_id, order_id, charge_id, status, amount_grosze, currency, owner_order_id, owner_charge_id
+	rows, err := s.db(ctx).Query(ctx, `SELECT payment_id, order_id, charge_id, status, amount_grosze, currency, owner_order_id, owner_charge_id
 		FROM payment_conflicts WHERE order_id = $1 ORDER BY received_at, payment_id`, orderID)
 	if err != nil {
 		return nil, err

@@ -157,7 +157,7 @@ func (s *Store) source(ctx context.Context, q querier, id int64) (Source, error)
 
 // Source is a document's Source (see source).
 func (s *Store) Source(ctx context.Context, id int64) (Source, error) {
-	return s.source(ctx, s.Pool, id)
+	return s.source(ctx, s.db(ctx), id)
 }
 
 // renderPDF renders a document from what the database holds in q's
@@ -187,7 +187,7 @@ type DocumentOf struct {
 // it is the asker's. A document issued before PDFs were kept, or one for
 // KSeF read before KSeF marked it, is rendered now, once.
 func (s *Store) DocumentPDF(ctx context.Context, id int64) (of DocumentOf, pdf []byte, err error) {
-	err = s.Pool.QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, i.pdf FROM invoices i JOIN orders o ON o.order_id = i.order_id WHERE i.id = $1`, id).
+	err = s.db(ctx).QueryRow(ctx, `SELECT o.shop, o.order_id, i.number, i.pdf FROM invoices i JOIN orders o ON o.order_id = i.order_id WHERE i.id = $1`, id).
 		Scan(&of.Shop, &of.OrderID, &of.Number, &pdf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return of, nil, fmt.Errorf("document %d: %w", id, ErrNotFound)
@@ -195,6 +195,6 @@ func (s *Store) DocumentPDF(ctx context.Context, id int64) (of DocumentOf, pdf [
 	if err != nil || pdf != nil {
 		return of, pdf, err
 	}
-	pdf, err = s.renderPDF(ctx, s.Pool, id, false)
+	pdf, err = s.renderPDF(ctx, s.db(ctx), id, false)
 	return of, pdf, err
 }

@@ -66,7 +66,7 @@ func startService(ctx context.Context, tx pgx.Tx, orderID string) error {
 
 // GetService reads an order's subscription; ErrNotFound before installer_ready.
 func (s *Store) GetService(ctx context.Context, orderID string) (Service, error) {
-	return serviceOf(ctx, s.Pool, orderID)
+	return serviceOf(ctx, s.db(ctx), orderID)
 }
 
 func serviceOf(ctx context.Context, q querier, orderID string) (Service, error) {
@@ -97,7 +97,7 @@ func serviceOf(ctx context.Context, q querier, orderID string) (Service, error) 
 // SetService moves the subscription to status and logs it under key; a
 // second call with the same key changes nothing.
 func (s *Store) SetService(ctx context.Context, orderID, key, status, reason string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func setService(ctx context.Context, tx pgx.Tx, orderID, key, status, reason str
 func (s *Store) CancelAtPeriodEnd(ctx context.Context, orderID, actor, reason string) (Service, bool, error) {
 	var sv Service
 	var changed bool
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func (s *Store) CancelAtPeriodEnd(ctx context.Context, orderID, actor, reason st
 // FreeSeats is how many of the subscription's seats hold no licence.
 func (s *Store) FreeSeats(ctx context.Context, orderID string) (int, error) {
 	var free int
-	err := s.Pool.QueryRow(ctx, `SELECT s.seats - (SELECT count(*) FROM tenant_users u
+	err := s.db(ctx).QueryRow(ctx, `SELECT s.seats - (SELECT count(*) FROM tenant_users u
 			WHERE u.order_id = s.order_id AND u.licensed AND u.status NOT IN ('failed', 'removed'))
 		FROM services s WHERE s.order_id = $1`, orderID).Scan(&free)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -336,13 +336,18 @@ func TestTenantSavedOnceAndPasswordForgotten(t *testing.T) {
 	_, sent, err := st.OrderForEmail(ctx, id, "billing_access")
 	require.NoError(t, err)
 	require.False(t, sent)
-	require.NoError(t, st.RecordEmail(ctx, id, "billing_access", "x@acme.pl", "m-1", false))
+	recorded, err := st.RecordEmail(ctx, id, "billing_access", "x@acme.pl", "m-1", false)
+	require.NoError(t, err)
+	require.True(t, recorded)
 	tn, err := st.Tenant(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, []byte("sealed"), tn.PasswordSealed, "only the credentials email drops the password")
 
-	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
-	require.NoError(t, st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true))
+	for i := range 2 {
+		recorded, err := st.RecordEmail(ctx, id, "credentials", "x@acme.pl", "m-2", true)
+		require.NoError(t, err)
+		require.Equal(t, i == 0, recorded, "only the first call records")
+	}
 	_, sent, err = st.OrderForEmail(ctx, id, "credentials")
 	require.NoError(t, err)
 	require.True(t, sent)

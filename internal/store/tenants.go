@@ -24,7 +24,7 @@ type Tenant struct {
 // case reads it again.
 func (s *Store) SaveTenant(ctx context.Context, t Tenant) (Tenant, error) {
 	saved := Tenant{OrderID: t.OrderID}
-	err := s.Pool.QueryRow(ctx, `WITH ins AS (
+	err := s.db(ctx).QueryRow(ctx, `WITH ins AS (
 			INSERT INTO tenants (order_id, partner_customer, tenant_id, domain, admin_user, password_sealed)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (order_id) DO NOTHING
 			RETURNING partner_customer, tenant_id, domain, admin_user, password_sealed)
@@ -43,7 +43,7 @@ func (s *Store) SaveTenant(ctx context.Context, t Tenant) (Tenant, error) {
 // Tenant reads an order's tenant.
 func (s *Store) Tenant(ctx context.Context, orderID string) (Tenant, error) {
 	t := Tenant{OrderID: orderID}
-	err := s.Pool.QueryRow(ctx, `SELECT partner_customer, tenant_id, domain, admin_user, password_sealed FROM tenants WHERE order_id = $1`,
+	err := s.db(ctx).QueryRow(ctx, `SELECT partner_customer, tenant_id, domain, admin_user, password_sealed FROM tenants WHERE order_id = $1`,
 		orderID).Scan(&t.PartnerCustomer, &t.TenantID, &t.Domain, &t.AdminUser, &t.PasswordSealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNotFound
@@ -65,7 +65,7 @@ func (s *Store) SaveSubscription(ctx context.Context, sub Subscription) (Subscri
 	// One statement: the row inserted now, or (the insert doing nothing)
 	// the one kept, which the statement's snapshot sees.
 	got := Subscription{OrderID: sub.OrderID, OfferID: sub.OfferID}
-	err := s.Pool.QueryRow(ctx, `WITH ins AS (
+	err := s.db(ctx).QueryRow(ctx, `WITH ins AS (
 			INSERT INTO subscriptions (subscription_id, order_id, offer_id, quantity, status)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, offer_id) DO NOTHING
 			RETURNING subscription_id, quantity, status)
@@ -78,24 +78,28 @@ func (s *Store) SaveSubscription(ctx context.Context, sub Subscription) (Subscri
 
 // Subscriptions lists an order's subscriptions.
 func (s *Store) Subscriptions(ctx context.Context, orderID string) ([]Subscription, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT subscription_id, order_id, offer_id, quantity, status FROM subscriptions WHERE order_id = $1 ORDER BY created_at`, orderID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT subscription_id, order_id, offer_id, quantity, status FROM subscriptions WHERE order_id = $1 ORDER BY created_at`, orderID)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Subscription])
 }
 
-// RecordEmail notes that an email left. With forgetPassword, the sealed
-// temporary password is dropped in the same transaction: once the customer
-// has it, we keep no copy.
-func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messageID string, forgetPassword bool) error {
+// RecordEmail notes that an email left and reports whether this call
+// recorded it (false: it was recorded before). With forgetPassword, the
+// sealed temporary password is dropped with it: once the customer has it,
+// we keep no copy. Inside InTx it is the claim made before the message
+// goes, committed only with the send.
+func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messageID string, forgetPassword bool) (bool, error) {
 	// One statement, so one round trip: the insert and the update commit
 	// together or not at all.
-	_, err := s.Pool.Exec(ctx, `WITH sent AS (
+	var recorded bool
+	err := s.db(ctx).QueryRow(ctx, `WITH sent AS (
 			INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (order_id, key) DO NOTHING)
-		UPDATE tenants SET password_sealed = NULL WHERE order_id = $1 AND $5`, orderID, key, recipient, messageID, forgetPassword)
-	return err
+			ON CONFLICT (order_id, key) DO NOTHING RETURNING 1),
+		forget AS (UPDATE tenants SET password_sealed = NULL WHERE order_id = $1 AND $5)
+		SELECT EXISTS (SELECT 1 FROM sent)`, orderID, key, recipient, messageID, forgetPassword).Scan(&recorded)
+	return recorded, err
 }
 
 // FinishInstaller ends the happy path: the order is installer_ready with the
@@ -112,7 +116,7 @@ func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL strin
 func (s *Store) FinishOrder(ctx context.Context, orderID string, link func(Order) (string, error)) (Order, Service, error) {
 	var o Order
 	var sv Service
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		var err error
 		if o, _, err = readOrder(ctx, tx, orderID, ""); err != nil {
 			return err
@@ -139,6 +143,6 @@ func (s *Store) FinishOrder(ctx context.Context, orderID string, link func(Order
 
 // MarkSubscription records a subscription's state at the tenant.
 func (s *Store) MarkSubscription(ctx context.Context, orderID, subscriptionID, status string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE subscriptions SET status = $3 WHERE order_id = $1 AND subscription_id = $2`, orderID, subscriptionID, status)
+	_, err := s.db(ctx).Exec(ctx, `UPDATE subscriptions SET status = $3 WHERE order_id = $1 AND subscription_id = $2`, orderID, subscriptionID, status)
 	return err
 }

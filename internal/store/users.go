@@ -61,7 +61,7 @@ func licensed(ctx context.Context, tx pgx.Tx, orderID string) (int, error) {
 // ErrConflict.
 func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 	var u User
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, r.OrderID); err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (s *Store) AddUser(ctx context.Context, r UserRequest) (User, error) {
 
 // GetUser reads one user of an order.
 func (s *Store) GetUser(ctx context.Context, orderID, userName string) (User, error) {
-	return userOf(ctx, s.Pool, orderID, userName)
+	return userOf(ctx, s.db(ctx), orderID, userName)
 }
 
 func userOf(ctx context.Context, q querier, orderID, userName string) (User, error) {
@@ -132,7 +132,7 @@ func userOf(ctx context.Context, q querier, orderID, userName string) (User, err
 
 // Users lists an order's users by name.
 func (s *Store) Users(ctx context.Context, orderID string) ([]User, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT user_name, display_name, licensed, status, tenant_user_id FROM tenant_users
+	rows, err := s.db(ctx).Query(ctx, `SELECT user_name, display_name, licensed, status, tenant_user_id FROM tenant_users
 		WHERE order_id = $1 ORDER BY user_name`, orderID)
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (s *Store) Users(ctx context.Context, orderID string) ([]User, error) {
 // the email agree.
 func (s *Store) SealUserPassword(ctx context.Context, orderID, userName string, sealed []byte) ([]byte, error) {
 	var kept []byte
-	err := s.Pool.QueryRow(ctx, `UPDATE tenant_users SET password_sealed = coalesce(password_sealed, $3)
+	err := s.db(ctx).QueryRow(ctx, `UPDATE tenant_users SET password_sealed = coalesce(password_sealed, $3)
 		WHERE order_id = $1 AND user_name = $2 RETURNING password_sealed`, orderID, userName, sealed).Scan(&kept)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("user %s of order %s: %w", userName, orderID, ErrNotFound)
@@ -188,7 +188,7 @@ var ErrAdminUser = errors.New("the tenant's administrator cannot be removed here
 // panel lists it. It is written after the tenant assigned the licence and
 // safe to call again (the admin's row is kept as it is then).
 func (s *Store) AdminLicensed(ctx context.Context, orderID, userName, displayName, tenantUserID string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func isAdmin(ctx context.Context, tx pgx.Tx, orderID, userName string) (bool, er
 // is ErrUserBusy, one never made (or that failed) ErrNotFound.
 func (s *Store) RemoveUser(ctx context.Context, orderID, userName string) (User, error) {
 	var u User
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func (s *Store) UserRemoved(ctx context.Context, orderID, userName string, attem
 }
 
 func (s *Store) userStep(ctx context.Context, orderID, key, reason string, write func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -293,7 +293,7 @@ var ErrDomainTaken = errors.New("the domain is held by another order")
 // attempt it starts the next one.
 func (s *Store) AddDomain(ctx context.Context, orderID, domain string, makeDefault bool, checkUntil time.Time) (Domain, error) {
 	var d Domain
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		if err := lockOrder(ctx, tx, orderID); err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (s *Store) AddDomain(ctx context.Context, orderID, domain string, makeDefau
 
 // GetDomain reads a domain.
 func (s *Store) GetDomain(ctx context.Context, domain string) (Domain, error) {
-	return domainOf(ctx, s.Pool, domain)
+	return domainOf(ctx, s.db(ctx), domain)
 }
 
 func domainOf(ctx context.Context, q querier, domain string) (Domain, error) {
@@ -350,7 +350,7 @@ func domainOf(ctx context.Context, q querier, domain string) (Domain, error) {
 
 // Domains lists an order's domains.
 func (s *Store) Domains(ctx context.Context, orderID string) ([]Domain, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT domain FROM tenant_domains WHERE order_id = $1 ORDER BY domain`, orderID)
+	rows, err := s.db(ctx).Query(ctx, `SELECT domain FROM tenant_domains WHERE order_id = $1 ORDER BY domain`, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *Store) Domains(ctx context.Context, orderID string) ([]Domain, error) {
 	}
 	out := make([]Domain, 0, len(names))
 	for _, n := range names {
-		d, err := domainOf(ctx, s.Pool, n)
+		d, err := domainOf(ctx, s.db(ctx), n)
 		if err != nil {
 			return nil, err
 		}
@@ -374,13 +374,13 @@ func (s *Store) Domains(ctx context.Context, orderID string) ([]Domain, error) {
 
 // DomainRecord keeps the TXT record the tenant asks the customer to publish.
 func (s *Store) DomainRecord(ctx context.Context, domain, name, text string) error {
-	_, err := s.Pool.Exec(ctx, `UPDATE tenant_domains SET txt_name = $2, txt_text = $3 WHERE domain = $1`, domain, name, text)
+	_, err := s.db(ctx).Exec(ctx, `UPDATE tenant_domains SET txt_name = $2, txt_text = $3 WHERE domain = $1`, domain, name, text)
 	return err
 }
 
 // DomainDone ends an attempt: verified, or failed.
 func (s *Store) DomainDone(ctx context.Context, domain string, verified bool, reason string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.db(ctx), func(tx pgx.Tx) error {
 		d, err := domainOf(ctx, tx, domain)
 		if err != nil {
 			return err
@@ -400,16 +400,15 @@ func (s *Store) DomainDone(ctx context.Context, domain string, verified bool, re
 	})
 }
 
-// RecordUserEmail records a sent first-login email and drops the user's
-// temporary password in the same transaction, as RecordEmail does for the
+// RecordUserEmail is RecordEmail for a first-login email: it drops the
+// user's temporary password with the record, as RecordEmail does the
 // admin's.
-func (s *Store) RecordUserEmail(ctx context.Context, orderID, key, recipient, messageID, userName string) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (order_id, key) DO NOTHING`, orderID, key, recipient, messageID); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE tenant_users SET password_sealed = NULL WHERE order_id = $1 AND user_name = $2`, orderID, userName)
-		return err
-	})
+func (s *Store) RecordUserEmail(ctx context.Context, orderID, key, recipient, messageID, userName string) (bool, error) {
+	var recorded bool
+	err := s.db(ctx).QueryRow(ctx, `WITH sent AS (
+			INSERT INTO sent_emails (order_id, key, recipient, message_id) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (order_id, key) DO NOTHING RETURNING 1),
+		forget AS (UPDATE tenant_users SET password_sealed = NULL WHERE order_id = $1 AND user_name = $5)
+		SELECT EXISTS (SELECT 1 FROM sent)`, orderID, key, recipient, messageID, userName).Scan(&recorded)
+	return recorded, err
 }
