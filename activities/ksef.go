@@ -266,17 +266,20 @@ func (a *Activities) NoteKSeF(ctx context.Context, id int64, reason string) erro
 
 // PrepareKSeF builds and keeps the document's FA(3) XML (see xml): a
 // correction's only once the invoice it corrects has its KSeF number. The
-// document is read with its Source, one round trip for both.
+// document is read with its Source, one round trip for both, and kept in
+// the same transaction.
 func (a *Activities) PrepareKSeF(ctx context.Context, id int64) error {
 	if err := a.ksefOn(); err != nil {
 		return err
 	}
-	k, src, srcErr, err := a.Store.KSeFDocumentWithSource(ctx, id)
-	if err != nil || k.Status == store.KSeFAccepted {
-		return dbError(err)
-	}
-	_, err = a.xml(ctx, k, func() (store.Source, error) { return src, srcErr })
-	return err
+	return a.Store.InTx(ctx, func(ctx context.Context) error {
+		k, src, srcErr, err := a.Store.KSeFDocumentWithSource(ctx, id)
+		if err != nil || k.Status == store.KSeFAccepted {
+			return dbError(err)
+		}
+		_, err = a.xml(ctx, k, func() (store.Source, error) { return src, srcErr })
+		return err
+	})
 }
 
 // toKSeF starts the KSeF workflow of a document just issued (or found

@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -83,24 +84,43 @@ func (s *Server) paymentNotification(w http.ResponseWriter, r *http.Request) {
 		writeFieldError(w, fe)
 		return
 	}
-	ctx := r.Context()
-	due, workflowID, ok := s.target(w, ctx, n.OrderID, n.ChargeID)
-	if !ok {
-		return
-	}
-	if due == nil && n.Status != "completed" {
-		writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice to pay yet")
-		return
-	}
 	// Every completed payment is recorded whatever it says, and either taken
 	// or owed back; the store decides which under the order's lock. Money
 	// that comes after the order stopped waiting (paid already, cancelled)
 	// is owed back whatever its amount; a payment the order still waits for
 	// that does not match the invoice is refused (422, the order keeps
-	// waiting) and owed back as well.
+	// waiting) and owed back as well. What it pays is read in the record's
+	// transaction: one for the notification.
 	p := store.Payment{PaymentID: n.PaymentID, OrderID: n.OrderID, ChargeID: n.ChargeID, Status: n.Status, Amount: amount, Currency: n.Currency}
-	rec, err := s.Store.RecordPayment(ctx, p)
-	s.settled(w, ctx, p, due, workflowID, rec, err)
+	var due *store.Invoice
+	var workflowID string
+	var rec store.Recorded
+	var recErr error
+	answered, recorded := false, false
+	err = s.Store.InTx(r.Context(), func(ctx context.Context) error {
+		var ok bool
+		if due, workflowID, ok = s.target(w, ctx, n.OrderID, n.ChargeID); !ok {
+			answered = true
+			return nil
+		}
+		if due == nil && n.Status != "completed" {
+			writeError(w, http.StatusConflict, "not_payable", "order_id", "order "+n.OrderID+" has no invoice to pay yet")
+			answered = true
+			return nil
+		}
+		// In a savepoint of its own: its error keeps what it kept (a
+		// conflicting payment, for an operator) and still commits.
+		rec, recErr = s.Store.RecordPayment(ctx, p)
+		recorded = true
+		return nil
+	})
+	switch {
+	case answered:
+	case recorded:
+		s.settled(w, r.Context(), p, due, workflowID, rec, cmp.Or(err, recErr))
+	default:
+		s.unavailable(w, "read order", err)
+	}
 }
 
 // target finds what a payment of the order (chargeID "") or of one of its
