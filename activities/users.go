@@ -2,10 +2,10 @@ package activities
 
 import (
 	"context"
-	"github.com/officeflow/officeflow/internal/store"
 	"strings"
 
 	"github.com/officeflow/officeflow/internal/fail"
+	"github.com/officeflow/officeflow/internal/store"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"

@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"github.com/officeflow/officeflow/internal/document"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/officeflow/officeflow/internal/document"
 )
 
 //go:embed migrations/*.sql
