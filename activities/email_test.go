@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/store"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/testsuite"
@@ -56,41 +55,35 @@ func TestPersistDoesNotRetryAMissingOrder(t *testing.T) {
 // A send the mail server refuses for now leaves no claim: the credentials
 // are sent on the retry, once, and only then is the password forgotten.
 func TestRefusedEmailIsSentOnTheRetryOnce(t *testing.T) {
-	a, sink := mailEnv(t)
+	a, sink, id := panelEnv(t) // a billed order of its own
 	ctx := context.Background()
-	r := order.Request{OrderID: "refused-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "jan@acme.pl", FirstName: "Jan", LastName: "Kowalski",
-		TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
-		Plan: "business-standard", Seats: 1, DomainPrefix: "acmerefused", BillingCycle: "monthly", Language: "en"}
-	r.Normalize()
-	_, err := a.Store.PlaceOrder(ctx, r, time.Now().Add(time.Hour))
+	sealed, err := a.Box.Seal("Temp-Pass-123", id)
 	require.NoError(t, err)
-	sealed, err := a.Box.Seal("Temp-Pass-123", r.OrderID)
-	require.NoError(t, err)
-	_, err = a.Store.SaveTenant(ctx, store.Tenant{OrderID: r.OrderID, PartnerCustomer: "pc-1", TenantID: "t-1",
-		Domain: "acmerefused.onmicrosoft.com", AdminUser: "admin@acmerefused.onmicrosoft.com", PasswordSealed: sealed})
+	_, err = a.Store.SaveTenant(ctx, store.Tenant{OrderID: id, PartnerCustomer: "pc-1", TenantID: "t-1",
+		Domain: "acmepanel.onmicrosoft.com", AdminUser: "admin@acmepanel.onmicrosoft.com", PasswordSealed: sealed})
 	require.NoError(t, err)
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 
 	sink.Refuse(451, 1)
-	_, err = env.ExecuteActivity(a.SendEmail, r.OrderID, EmailCredentials)
+	_, err = env.ExecuteActivity(a.SendEmail, id, EmailCredentials)
 	require.Error(t, err)
 	require.Empty(t, sink.Messages())
-	_, sent, err := a.Store.OrderForEmail(ctx, r.OrderID, EmailCredentials)
+	_, sent, err := a.Store.OrderForEmail(ctx, id, EmailCredentials)
 	require.NoError(t, err)
 	require.False(t, sent, "no claim left by the refused send")
-	tn, err := a.Store.Tenant(ctx, r.OrderID)
+	tn, err := a.Store.Tenant(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, sealed, tn.PasswordSealed, "kept for the retry")
 
 	for range 2 {
-		_, err = env.ExecuteActivity(a.SendEmail, r.OrderID, EmailCredentials)
+		_, err = env.ExecuteActivity(a.SendEmail, id, EmailCredentials)
 		require.NoError(t, err)
 	}
 	require.Len(t, sink.Messages(), 1)
 	require.Contains(t, sink.Messages()[0].Text, "Temp-Pass-123")
-	tn, err = a.Store.Tenant(ctx, r.OrderID)
+	tn, err = a.Store.Tenant(ctx, id)
 	require.NoError(t, err)
 	require.Nil(t, tn.PasswordSealed)
 }
