@@ -6,11 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/officeflow/officeflow/internal/fail"
 	"github.com/officeflow/officeflow/internal/order"
 	"github.com/officeflow/officeflow/internal/tenant"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -122,27 +120,4 @@ func TestBuyPlanBuysThenLicensesTheAdminOnce(t *testing.T) {
 	require.NoError(t, err, "run again")
 	require.Equal(t, before, fake.Requests(), "bought and licensed already: no call to the tenant API")
 	require.Len(t, fake.Subscriptions(tn.PartnerCustomer), 1)
-}
-
-// CreateTenant checks the domain before it creates (runs since leanTenant
-// schedule no CheckDomain): a domain someone else holds is refused for
-// good, as DomainTaken, and no customer is made.
-func TestCreateTenantRefusesATakenDomainWithoutCreating(t *testing.T) {
-	a, fake, env := commerceEnv(t)
-	r := order.Request{OrderID: "taken-1", Customer: order.Customer{Company: "Acme sp. z o.o.", Email: "taken-1@acme.pl",
-		FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
-		Plan: "business-standard", Seats: 2, DomainPrefix: "acmetaken", BillingCycle: "monthly", Language: "pl"}
-	r.Normalize()
-	require.Nil(t, r.Validate())
-	at := time.Now().UTC().Truncate(time.Second)
-	_, err := a.Store.PlaceOrderAt(context.Background(), r, at, at.Add(time.Hour), "")
-	require.NoError(t, err)
-	fake.TakeDomain("acmetaken.onmicrosoft.com")
-
-	_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
-	var appErr *temporal.ApplicationError
-	require.ErrorAs(t, err, &appErr)
-	require.Equal(t, fail.DomainTaken, appErr.Type())
-	require.True(t, appErr.NonRetryable())
-	require.Empty(t, fake.Customers(), "nothing made at the tenant API")
 }
