@@ -185,7 +185,7 @@ func (e *env) provisioned(lang string) (string, string) {
 	require.NoError(e.t, err)
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + id, OrderID: id, OfferID: "CFQ7TTC0LDPB:0001", Quantity: 5, Status: "active"})
 	require.NoError(e.t, err)
-	_, err = st.FinishInstaller(ctx, id, order.DesktopInstaller)
+	_, _, err = st.FinishOrder(ctx, id, func(store.Order) (string, error) { return order.DesktopInstaller, nil })
 	require.NoError(e.t, err)
 	return id, token
 }

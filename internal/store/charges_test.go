@@ -43,7 +43,7 @@ func provision(t *testing.T, prefix string, year int, cycle string, seats int) s
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + r.OrderID, OrderID: r.OrderID,
 		OfferID: "CFQ7TTC0LDPB:0001", Quantity: seats, Status: "active"})
 	require.NoError(t, err)
-	_, err = st.FinishInstaller(ctx, r.OrderID, order.DesktopInstaller)
+	_, err = finishInstaller(ctx, st, r.OrderID)
 	require.NoError(t, err)
 	return r.OrderID
 }
@@ -132,7 +132,7 @@ func TestFinishInstallerStartsTheService(t *testing.T) {
 		require.Equal(t, "sub-"+id, sv.SubscriptionID)
 		require.False(t, sv.CancelAtPeriodEnd)
 
-		again, err := st.FinishInstaller(ctx, id, order.DesktopInstaller)
+		again, err := finishInstaller(ctx, st, id)
 		require.NoError(t, err)
 		require.Equal(t, sv, again, "a retried finish answers the service it made")
 		require.Equal(t, sv, service(t, id), "a retried finish makes no second service")

@@ -102,6 +102,13 @@ func eventKeys(t *testing.T, id string) []string {
 	return keys
 }
 
+// finishInstaller ends id's happy path with the desktop installer's link,
+// through FinishOrder as the FinishInstaller activity does.
+func finishInstaller(ctx context.Context, st *store.Store, id string) (store.Service, error) {
+	_, sv, err := st.FinishOrder(ctx, id, func(store.Order) (string, error) { return order.DesktopInstaller, nil })
+	return sv, err
+}
+
 func TestOpenTwiceAppliesMigrationsOnce(t *testing.T) {
 	ctx := context.Background()
 	again, err := store.Open(ctx, dbURL)
@@ -375,7 +382,7 @@ func TestSubscriptionsAndFinish(t *testing.T) {
 	require.Equal(t, []store.Subscription{sub}, subs)
 
 	for range 2 { // a retry changes nothing
-		_, err := st.FinishInstaller(ctx, id, order.DesktopInstaller)
+		_, err := finishInstaller(ctx, st, id)
 		require.NoError(t, err)
 	}
 	o, err := st.GetOrder(ctx, id)

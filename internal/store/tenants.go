@@ -102,17 +102,11 @@ func (s *Store) RecordEmail(ctx context.Context, orderID, key, recipient, messag
 	return recorded, err
 }
 
-// FinishInstaller ends the happy path: the order is installer_ready with the
-// link the customer starts from. It returns the subscription the order goes
-// on as, read in the same transaction.
-func (s *Store) FinishInstaller(ctx context.Context, orderID, installerURL string) (Service, error) {
-	_, sv, err := s.FinishOrder(ctx, orderID, func(Order) (string, error) { return installerURL, nil })
-	return sv, err
-}
-
-// FinishOrder is FinishInstaller with the link chosen by link from the
-// order, read in the same transaction; it returns the order as read, for
-// what starts its subscription. One transaction for the step.
+// FinishOrder ends the happy path: the order is installer_ready with the
+// link the customer starts from, chosen by link from the order as read in
+// the same transaction. It returns that order, for what starts its
+// subscription, and the subscription the order goes on as. One
+// transaction for the step.
 func (s *Store) FinishOrder(ctx context.Context, orderID string, link func(Order) (string, error)) (Order, Service, error) {
 	var o Order
 	var sv Service

@@ -96,7 +96,7 @@ func TestLaterChargesFollowTheBuyersVAT(t *testing.T) {
 	_, err = st.SaveSubscription(ctx, store.Subscription{ID: "sub-" + id, OrderID: id,
 		OfferID: "CFQ7TTC0LDPB:0001", Quantity: r.Seats, Status: "active"})
 	require.NoError(t, err)
-	_, err = st.FinishInstaller(ctx, id, order.DesktopInstaller)
+	_, err = finishInstaller(ctx, st, id)
 	require.NoError(t, err)
 
 	c := openCharge(t, licences(id, 2, paidOn(year).AddDate(0, 0, 1)))
