@@ -267,8 +267,10 @@ func (s *saga) provision(ctx workflow.Context) error {
 	summary := fmt.Sprintf("Order %s x%d", s.in.Plan, s.in.Seats)
 	if s.lv >= leanPlan {
 		// One activity, one trip through the task queue fewer on the way
-		// from the payment to the credentials.
-		return workflow.ExecuteActivity(withTenant(ctx, summary+", licence the admin"), a.BuyPlan, s.in.OrderID).Get(ctx, nil)
+		// from the payment to the credentials. The saga does not know
+		// whether the order declined the admin's licence (BuyPlan reads
+		// it), so the summary does not promise one.
+		return workflow.ExecuteActivity(withTenant(ctx, summary+", then the admin's licence as ordered"), a.BuyPlan, s.in.OrderID).Get(ctx, nil)
 	}
 	if err := workflow.ExecuteActivity(withTenant(ctx, summary), a.OrderSubscription, s.in.OrderID).Get(ctx, nil); err != nil {
 		return err
