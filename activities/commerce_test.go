@@ -26,15 +26,23 @@ func commerceEnv(t *testing.T) (*Activities, *tenant.Fake, *testsuite.TestActivi
 	return a, fake, env
 }
 
-// placeWithTenant places r in the store, as the intake would, and makes its
-// tenant at the fake.
-func placeWithTenant(t *testing.T, a *Activities, env *testsuite.TestActivityEnvironment, r order.Request, placedAt time.Time) {
+// placeAt places r in the store at placedAt, as the intake would, and
+// returns it as placed (normalised).
+func placeAt(t *testing.T, a *Activities, r order.Request, placedAt time.Time) order.Request {
 	t.Helper()
 	r.Normalize()
 	require.Nil(t, r.Validate())
 	_, err := a.Store.PlaceOrderAt(context.Background(), r, placedAt, placedAt.Add(time.Hour), "")
 	require.NoError(t, err)
-	_, err = env.ExecuteActivity(a.CreateTenant, r.OrderID)
+	return r
+}
+
+// placeWithTenant places r in the store, as the intake would, and makes its
+// tenant at the fake.
+func placeWithTenant(t *testing.T, a *Activities, env *testsuite.TestActivityEnvironment, r order.Request, placedAt time.Time) {
+	t.Helper()
+	r = placeAt(t, a, r, placedAt)
+	_, err := env.ExecuteActivity(a.CreateTenant, r.OrderID)
 	require.NoError(t, err)
 }
 

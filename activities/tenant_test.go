@@ -36,11 +36,7 @@ func placeForTenant(t *testing.T, a *Activities, id, prefix string) {
 	r := order.Request{OrderID: id, Customer: order.Customer{Company: "Acme sp. z o.o.", Email: id + "@acme.pl",
 		FirstName: "Jan", LastName: "Kowalski", TaxID: "5260250995", Country: "PL", City: "Warszawa", PostalCode: "00-001", AddressLine1: "ul. Prosta 1"},
 		Plan: "business-standard", Seats: 2, DomainPrefix: prefix, BillingCycle: "monthly", Language: "pl"}
-	r.Normalize()
-	require.Nil(t, r.Validate())
-	at := time.Now().UTC().Truncate(time.Second)
-	_, err := a.Store.PlaceOrderAt(context.Background(), r, at, at.Add(time.Hour), "")
-	require.NoError(t, err)
+	placeAt(t, a, r, time.Now().UTC().Truncate(time.Second))
 }
 
 // CreateTenant checks the domain before it creates (runs since leanTenant
